@@ -1,0 +1,59 @@
+"""The audit chain in the database: appends serialised on one head row, in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import Connection, insert, select, update
+
+from openrtcc.adapters.db.tables import audit_head, audit_log
+from openrtcc.domain.audit import AuditEntry, AuditRecord, chain
+from openrtcc.domain.clock import Clock
+
+
+class SqlAuditLog:
+    def __init__(self, conn: Connection, clock: Clock):
+        self.conn = conn
+        self.clock = clock
+        self.written = 0
+
+    def append(self, entry: AuditEntry) -> AuditRecord:
+        head = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+        if self.conn.dialect.name == "postgresql":
+            head = head.with_for_update()  # one writer extends the chain at a time
+        seq, prev = self.conn.execute(head).one()
+        record = chain(seq + 1, self.clock.now(), entry, prev)
+        self.conn.execute(
+            insert(audit_log).values(
+                seq=record.seq, at=record.at, action=record.action, outcome=record.outcome,
+                actor_id=record.actor_id, agency_id=record.agency_id, target=record.target,
+                source=record.source, details=record.details, prev_hash=record.prev_hash, hash=record.hash,
+            )
+        )
+        self.conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=record.seq, hash=record.hash))
+        self.written += 1
+        return record
+
+    def head(self) -> tuple[int, str]:
+        return tuple(self.conn.execute(select(audit_head.c.seq, audit_head.c.hash)).one())
+
+    def iter_records(self, batch: int = 5000, after_seq: int = 0) -> Iterator[AuditRecord]:
+        last = after_seq
+        while True:
+            rows = self.conn.execute(
+                select(audit_log).where(audit_log.c.seq > last).order_by(audit_log.c.seq).limit(batch)
+            ).all()
+            if not rows:
+                return
+            for r in rows:
+                yield AuditRecord(r.seq, r.at, r.action, r.outcome, r.actor_id, r.agency_id, r.target,
+                                  r.source, r.details, r.prev_hash, r.hash)
+            last = rows[-1].seq
+
+    def list_for_agency(self, agency_id: str, limit: int, before_seq: int | None) -> list[AuditRecord]:
+        q = select(audit_log).where(audit_log.c.agency_id == agency_id)
+        if before_seq:
+            q = q.where(audit_log.c.seq < before_seq)
+        rows = self.conn.execute(q.order_by(audit_log.c.seq.desc()).limit(limit))
+        return [AuditRecord(r.seq, r.at, r.action, r.outcome, r.actor_id, r.agency_id, r.target, r.source,
+                            r.details, r.prev_hash, r.hash) for r in rows]

@@ -1,0 +1,246 @@
+"""Table definitions shared by SQLite (embedded) and PostgreSQL/PostGIS (city scale)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+
+class UtcDateTime(TypeDecorator):
+    """Timezone-aware UTC in and out, whatever the backend stores."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: use UTC-aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+agency = Table(
+    "agency", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("jurisdiction", JsonDoc, nullable=False),  # GeoJSON MultiPolygon, longitude first
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+user = Table(
+    "user_account", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=True, index=True),
+    Column("password_hash", String(255), nullable=True),
+    Column("totp_secret", String(64), nullable=True),
+    Column("totp_enrolled", Boolean, nullable=False, default=False),
+    Column("totp_last_step", Integer, nullable=True),
+    Column("locked_at", UtcDateTime, nullable=True),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_login_at", UtcDateTime, nullable=True),
+)
+
+owner_profile = Table(
+    "owner_profile", metadata,
+    Column("user_id", String(36), ForeignKey("user_account.id"), primary_key=True),
+    Column("kind", String(16), nullable=False),  # resident | business | hoa
+    Column("organisation", String(200), nullable=True),
+    Column("phone", String(32), nullable=True),
+    Column("share_contact", String(16), nullable=False),  # never | on_request | always
+    Column("preferred_channel", String(16), nullable=False),  # email | phone | portal
+)
+
+failed_logon = Table(
+    "failed_logon", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_failed_logon_user_at", "user_id", "at"),
+)
+
+session = Table(
+    "session", metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the bearer secret, never the secret
+    Column("user_id", String(36), ForeignKey("user_account.id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("mfa_done", Boolean, nullable=False),
+    Column("source", String(64), nullable=True),
+)
+
+camera = Table(
+    "camera", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),  # the spatial index key
+    Column("id", String(36), nullable=False, unique=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("owner_id", String(36), ForeignKey("user_account.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("bearing_deg", Float, nullable=False),
+    Column("fov_deg", Float, nullable=False),
+    Column("range_m", Float, nullable=False),
+    Column("public_facing_attested", Boolean, nullable=False),
+    Column("make", String(80), nullable=True),
+    Column("model", String(80), nullable=True),
+    Column("owner_retention_days", Integer, nullable=False),
+    Column("tier", String(16), nullable=False),
+    Column("sharing_mode", String(16), nullable=False),
+    Column("share_live", Boolean, nullable=False),
+    Column("share_recorded", Boolean, nullable=False),
+    Column("schedule", JsonDoc, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("possible_duplicate_of", String(36), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("withdrawn_at", UtcDateTime, nullable=True),
+    Index("ix_camera_agency_status", "agency_id", "status"),
+)
+
+camera_access = Table(
+    "camera_access", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("camera_pk", Integer, ForeignKey("camera.pk"), nullable=True),  # null: the agency's whole program
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("user_id", String(36), nullable=True),
+    Column("kind", String(24), nullable=False),  # location | contact | live | footage | footage_request
+    Column("purpose", String(300), nullable=False),
+    Column("case_number", String(64), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_camera_access_camera_at", "camera_pk", "at"),
+    Index("ix_camera_access_agency_at", "agency_id", "at"),
+)
+
+footage_request = Table(
+    "footage_request", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False, index=True),
+    Column("created_by", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("case_number", String(64), nullable=False),
+    Column("purpose", String(300), nullable=False),
+    Column("incident_lat", Float, nullable=False),
+    Column("incident_lon", Float, nullable=False),
+    Column("radius_m", Float, nullable=False),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("window_end", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+footage_request_camera = Table(
+    "footage_request_camera", metadata,
+    Column("request_id", String(36), ForeignKey("footage_request.id"), primary_key=True),
+    Column("camera_pk", Integer, ForeignKey("camera.pk"), primary_key=True),
+    Column("owner_id", String(36), ForeignKey("user_account.id"), nullable=False, index=True),
+    Column("answer", String(16), nullable=False),
+    Column("note", String(1000), nullable=True),
+    Column("answered_at", UtcDateTime, nullable=True),
+)
+
+evidence_item = Table(
+    "evidence_item", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("request_id", String(36), ForeignKey("footage_request.id"), nullable=False, index=True),
+    Column("case_number", String(64), nullable=False),
+    Column("camera_pk", Integer, ForeignKey("camera.pk"), nullable=False),
+    Column("owner_id", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("media_type", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("storage_key", String(200), nullable=False),
+    Column("original_name", String(255), nullable=False),
+    Column("uploaded_at", UtcDateTime, nullable=False),
+    Index("ix_evidence_agency_case", "agency_id", "case_number"),
+)
+
+notification = Table(
+    "notification", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("link", String(300), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("read_at", UtcDateTime, nullable=True),
+    Index("ix_notification_user_created", "user_id", "created_at"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("topic", String(64), nullable=False),
+    Column("payload", JsonDoc, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("dispatched_at", UtcDateTime, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Index("ix_outbox_pending", "dispatched_at", "next_attempt_at"),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("actor_id", String(36), nullable=True),
+    Column("agency_id", String(36), nullable=True),
+    Column("target", String(200), nullable=True),
+    Column("source", String(64), nullable=True),
+    Column("details", JSON, nullable=False),  # plain JSON on both: the hashed text must round-trip
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_agency_at", "agency_id", "at"),
+)
+
+audit_head = Table(
+    "audit_head", metadata,
+    Column("id", Integer, primary_key=True),  # always 1: the lock that serialises the chain
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)

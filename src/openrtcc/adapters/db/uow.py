@@ -1,0 +1,66 @@
+"""The unit of work: one transaction holding an action and its audit record together."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from openrtcc.adapters.db.account_repo import SqlAccountRepo
+from openrtcc.adapters.db.activity_repo import SqlActivityRepo
+from openrtcc.adapters.db.audit_repo import SqlAuditLog
+from openrtcc.adapters.db.camera_repo import SqlCameraRepo
+from openrtcc.adapters.db.footage_repo import SqlFootageRepo
+from openrtcc.domain.audit import AuditEntry, AuditRecord
+from openrtcc.domain.clock import Clock, IdFactory
+from openrtcc.domain.errors import AuditUnavailable
+
+
+class UnauditedCommit(RuntimeError):
+    """A unit of work tried to commit without writing its audit record: a programming error."""
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, clock: Clock, ids: IdFactory):
+        self.engine = engine
+        self.clock = clock
+        self.ids = ids
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.conn = self.engine.connect()
+        self.tx = self.conn.begin()
+        self.cameras = SqlCameraRepo(self.conn)
+        self.accounts = SqlAccountRepo(self.conn)
+        self.footage = SqlFootageRepo(self.conn)
+        self.activity = SqlActivityRepo(self.conn)
+        self.audit = SqlAuditLog(self.conn, self.clock)
+        self._done = False
+        return self
+
+    def record(self, entry: AuditEntry) -> AuditRecord:
+        """Append to the audit chain inside this transaction; failure refuses the whole action."""
+        try:
+            return self.audit.append(entry)
+        except DBAPIError as exc:
+            raise AuditUnavailable("the audit log could not be written, so the action was refused") from exc
+
+    def commit(self) -> None:
+        if not self.audit.written:
+            raise UnauditedCommit("every action commits together with its audit record")
+        self.tx.commit()
+        self._done = True
+
+    def commit_bookkeeping(self) -> None:
+        """Commit state that is not an action of anyone's (a session's last-seen time): no audit record."""
+        self.tx.commit()
+        self._done = True
+
+    def rollback(self) -> None:
+        if not self._done:
+            self.tx.rollback()
+            self._done = True
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.rollback()
+        finally:
+            self.conn.close()

@@ -1,0 +1,1 @@
+"""Media stores: local files (embedded) behind the MediaStore port."""

@@ -1,0 +1,53 @@
+"""The composition root: the one place that picks concrete adapters and wires them together."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from sqlalchemy import Engine
+
+from openrtcc.adapters.crypto import Argon2Passwords, PyOtpTotp
+from openrtcc.adapters.db.engine import make_engine, migrate
+from openrtcc.adapters.db.uow import SqlUnitOfWork
+from openrtcc.adapters.notify.smtp_mailer import SmtpMailer
+from openrtcc.adapters.storage.local_media import LocalMediaStore
+from openrtcc.config import Settings
+from openrtcc.domain.clock import Clock, IdFactory, SystemClock, UuidFactory
+from openrtcc.services.hub import Hub
+
+
+def load_password_blocklist() -> frozenset[str]:
+    text = files("openrtcc.resources").joinpath("common-passwords.txt").read_text()
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory | None = None,
+              engine: Engine | None = None, run_migrations: bool = True, fast_hashing: bool = False) -> Hub:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    if run_migrations:
+        migrate(url)
+    engine = engine or make_engine(url)
+    clock = clock or SystemClock()
+    ids = ids or UuidFactory()
+    mailer = None
+    if settings.smtp_host:
+        mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_from,
+                            starttls=settings.smtp_starttls, username=settings.smtp_username,
+                            password=settings.smtp_password)
+    hub = Hub(
+        uow=lambda: SqlUnitOfWork(engine, clock, ids),
+        clock=clock,
+        ids=ids,
+        passwords=Argon2Passwords(fast_for_tests=fast_hashing),
+        totp=PyOtpTotp(),
+        media=LocalMediaStore(settings.media_dir),
+        mailer=mailer,
+        password_blocklist=load_password_blocklist(),
+        deployment_name=settings.deployment_name,
+        base_url=settings.base_url.rstrip("/"),
+        max_upload_bytes=settings.max_upload_bytes,
+        utc_offset_minutes=settings.utc_offset_minutes,
+    )
+    hub.extras["engine"] = engine
+    return hub

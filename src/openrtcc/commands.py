@@ -1,0 +1,129 @@
+"""What each `rtcc` sub-command does, wired through the composition root."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from openrtcc.config import Settings
+
+
+def run(args) -> int:
+    handler = {
+        "serve": serve,
+        "demo": demo,
+        "audit": audit,
+        "bench": bench,
+        "agency": agency,
+        "migrate": migrate,
+    }[args.command]
+    return handler(args)
+
+
+def _serve(settings: Settings, hub, host: str, port: int) -> int:
+    import uvicorn
+
+    from openrtcc.web.app import create_app
+
+    app = create_app(settings, hub)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    return 0
+
+
+def serve(args) -> int:
+    from openrtcc.bootstrap import build_hub
+
+    settings = Settings()
+    return _serve(settings, build_hub(settings), args.host, args.port)
+
+
+def demo(args) -> int:
+    from openrtcc.bootstrap import build_hub
+    from openrtcc.demo.city import seed_demo_city
+
+    os.environ.setdefault("RTCC_DATA_DIR", args.data_dir)
+    settings = Settings()
+    if settings.database_url is None and args.fresh:
+        for name in ("rtcc.db", "rtcc.db-wal", "rtcc.db-shm", "demo-logins.json"):
+            (settings.data_dir / name).unlink(missing_ok=True)
+    hub = build_hub(settings)
+    logins_file = settings.data_dir / "demo-logins.json"
+    if logins_file.exists():
+        logins = json.loads(logins_file.read_text())
+    else:
+        logins = seed_demo_city(hub, cameras=args.cameras)
+        logins_file.write_text(json.dumps(logins, indent=2))
+        logins_file.chmod(0o600)
+    url = f"http://{args.host}:{args.port}/"
+    print(_demo_banner(url, logins), flush=True)
+    if args.seed_only:
+        return 0
+    return _serve(settings, hub, args.host, args.port)
+
+
+def _demo_banner(url: str, logins: dict) -> str:
+    lines = [
+        "",
+        f"OpenRTCC demo city is up: {url}",
+        "",
+        "Demo log-ins (demo data only; every agency account uses an authenticator code):",
+        f"  password for every demo account: {logins['password']}",
+    ]
+    for acct in logins["accounts"]:
+        lines.append(f"  {acct['role']:<10} {acct['email']:<36} {acct.get('agency', '')}")
+    lines += [
+        "",
+        "Authenticator: agency accounts share the demo TOTP secret below (add it to any authenticator app),",
+        f"  or print the current code with:  uv run rtcc demo-code   (secret: {logins['totp_secret']})",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def audit(args) -> int:
+    from openrtcc.bootstrap import build_hub
+    from openrtcc.services.audit_trail import verify_chain
+
+    hub = build_hub(Settings(), run_migrations=False)
+    report = verify_chain(hub)
+    if report.ok:
+        print(f"audit chain intact: {report.checked} records, head at {report.head_seq}")
+        return 0
+    print(f"audit chain BROKEN at record {report.problem.seq}: {report.problem.reason}", file=sys.stderr)
+    return 1
+
+
+def bench(args) -> int:
+    from openrtcc.bench.registry import run_registry_bench
+
+    return run_registry_bench(cameras=args.cameras, output=Path(args.output), browser=not args.no_browser)
+
+
+def agency(args) -> int:
+    from openrtcc.bootstrap import build_hub
+    from openrtcc.domain.geo import area_from_geojson, area_to_geojson
+    from openrtcc.services.admin import create_agency
+
+    try:
+        area = area_from_geojson(json.loads(Path(args.jurisdiction).read_text()))
+    except (OSError, ValueError) as exc:
+        print(f"jurisdiction {args.jurisdiction}: {exc}", file=sys.stderr)
+        return 2
+    hub = build_hub(Settings())
+    password = secrets.token_urlsafe(12)
+    agency_id = create_agency(hub, slug=args.slug, name=args.name, jurisdiction=area_to_geojson(area),
+                              admin_email=args.admin_email, admin_password=password)
+    print(f"agency {args.slug} created ({agency_id}); administrator {args.admin_email}, initial password: {password}")
+    print("The administrator enrols an authenticator app at first log-on.")
+    return 0
+
+
+def migrate(args) -> int:
+    from openrtcc.adapters.db.engine import migrate as run_migrations
+
+    run_migrations(Settings().resolved_database_url)
+    print("schema up to date")
+    return 0

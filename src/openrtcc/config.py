@@ -1,0 +1,57 @@
+"""Typed settings, read from RTCC_* environment variables; unknown or unsafe values are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BANNER = (
+    "You are accessing a law-enforcement information system. Use is limited to authorised purposes; "
+    "every action is recorded and may be reviewed. Unauthorised or improper use may result in "
+    "disciplinary action and civil and criminal penalties. By logging on you acknowledge these terms."
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RTCC_", extra="forbid")
+
+    data_dir: Path = Field(Path("rtcc-data"), description="Folder holding the embedded database and media files.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL. Unset: SQLite in data_dir. postgresql+psycopg://... for PostgreSQL/PostGIS.",
+    )
+    deployment_name: str = Field("OpenRTCC", description="Shown in page titles and emails.")
+    base_url: str = Field("http://127.0.0.1:8000", description="Public URL of the hub, used in email links.")
+    tile_url: str = Field(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Map tile URL template; empty for no base map (offline).",
+    )
+    tile_attribution: str = Field("&copy; OpenStreetMap contributors", description="Attribution for the tiles.")
+    use_banner: str = Field(DEFAULT_BANNER, description="System use notification shown before log-on.")
+    utc_offset_minutes: int = Field(0, ge=-14 * 60, le=14 * 60, description="Local time offset for schedules.")
+    max_json_bytes: int = Field(256 * 1024, ge=1024, description="Largest JSON request body accepted.")
+    max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1024, description="Largest evidence upload accepted.")
+    smtp_host: str | None = Field(None, description="SMTP relay for owner notifications; unset: email is off.")
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = Field("no-reply@openrtcc.invalid", description="Sender address of notification emails.")
+    smtp_starttls: bool = Field(False, description="Use STARTTLS with the relay.")
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(None, repr=False)
+    secure_cookies: bool = Field(False, description="Mark the session cookie Secure (set behind TLS).")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, v: str | None) -> str | None:
+        if v and not (v.startswith("sqlite") or v.startswith("postgresql")):
+            raise ValueError("RTCC_DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")
+        return v
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'rtcc.db').resolve()}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"

@@ -1,0 +1,42 @@
+"""Domain errors: each maps to one clear client-facing outcome at the edges."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every rule violation; `code` is a stable machine-readable name."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or {}
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class AuditUnavailable(DomainError):
+    """The audit record could not be written, so the action it describes is refused."""
+
+    code = "audit_unavailable"

@@ -1,0 +1,186 @@
+"""The camera registry, owner side: register, change, withdraw, and see who looked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from openrtcc.domain.accounts import Permission
+from openrtcc.domain.audit import AuditEntry
+from openrtcc.domain.cameras import (
+    Camera,
+    CameraStatus,
+    ContactPreferences,
+    SharingPolicy,
+    Tier,
+    check_in_jurisdiction,
+    find_likely_duplicate,
+    validate_view,
+)
+from openrtcc.domain.errors import Conflict, InvalidInput, NotFound
+from openrtcc.domain.geo import Point, valid_coordinates
+from openrtcc.services.hub import Actor, Hub
+
+
+@dataclass(frozen=True, slots=True)
+class CameraDraft:
+    agency_id: str
+    name: str
+    lat: float
+    lon: float
+    address: str
+    bearing_deg: float
+    fov_deg: float
+    range_m: float
+    public_facing_attested: bool
+    make: str | None
+    model: str | None
+    owner_retention_days: int
+    tier: Tier
+    policy: SharingPolicy
+
+
+def _checked(uow, draft: CameraDraft) -> tuple[Point, object]:
+    if not valid_coordinates(draft.lat, draft.lon):
+        raise InvalidInput("latitude must be within -90..90 and longitude within -180..180", code="bad_coordinates")
+    if not draft.public_facing_attested:
+        raise InvalidInput("only cameras that face public space may be registered: confirm the attestation",
+                           code="not_public_facing")
+    view = validate_view(draft.bearing_deg, draft.fov_deg, draft.range_m)
+    agency = uow.accounts.agency(draft.agency_id)
+    if agency is None:
+        raise InvalidInput("unknown agency program", code="unknown_agency")
+    point = Point(draft.lat, draft.lon)
+    check_in_jurisdiction(point, uow.accounts.jurisdiction(agency.id), agency.name)
+    return point, view
+
+
+def register_camera(hub: Hub, owner: Actor, draft: CameraDraft, *, allow_duplicate: bool = False) -> Camera:
+    owner.require(Permission.OWN_CAMERAS)
+    with hub.uow() as uow:
+        point, view = _checked(uow, draft)
+        dup = find_likely_duplicate(point, view, uow.cameras.near_owner(owner.user_id, point, 20.0))
+        if dup and not allow_duplicate:
+            raise Conflict(
+                f"this looks like your camera '{dup.name}' registered within 15 m facing the same way; "
+                "edit that one, or confirm this is a different camera",
+                code="likely_duplicate", details={"duplicate_of": dup.id},
+            )
+        now = hub.clock.now()
+        cam = Camera(hub.ids.new_id(), draft.agency_id, owner.user_id, draft.name.strip(), point,
+                     draft.address.strip(), view, draft.tier, draft.policy, True, draft.make, draft.model,
+                     draft.owner_retention_days, CameraStatus.ACTIVE, now, now,
+                     possible_duplicate_of=dup.id if dup else None)
+        uow.cameras.add(cam)
+        uow.record(owner.entry("camera.register", f"camera:{cam.id}", agency=draft.agency_id, tier=cam.tier.value,
+                               flagged_duplicate_of=cam.possible_duplicate_of))
+        uow.commit()
+        return cam
+
+
+def update_camera(hub: Hub, owner: Actor, camera_id: str, draft: CameraDraft) -> Camera:
+    """Owners change anything about their camera; no agency-side path reaches this."""
+    owner.require(Permission.OWN_CAMERAS)
+    with hub.uow() as uow:
+        cam = uow.cameras.get_for_owner(owner.user_id, camera_id)
+        if cam is None or cam.status is CameraStatus.WITHDRAWN:
+            raise NotFound("no such camera among yours")
+        point, view = _checked(uow, draft)
+        changed = replace(cam, agency_id=draft.agency_id, name=draft.name.strip(), location=point,
+                          address=draft.address.strip(), view=view, tier=draft.tier, policy=draft.policy,
+                          make=draft.make, model=draft.model, owner_retention_days=draft.owner_retention_days,
+                          updated_at=hub.clock.now())
+        uow.cameras.update(changed)
+        uow.record(owner.entry("camera.update", f"camera:{cam.id}", tier=changed.tier.value,
+                               sharing=changed.policy.mode.value))
+        uow.commit()
+        return changed
+
+
+def withdraw_camera(hub: Hub, owner: Actor, camera_id: str) -> Camera:
+    """Revocation: the camera leaves every agency's view at once. Its access log stays for the owner."""
+    owner.require(Permission.OWN_CAMERAS)
+    with hub.uow() as uow:
+        cam = uow.cameras.get_for_owner(owner.user_id, camera_id)
+        if cam is None:
+            raise NotFound("no such camera among yours")
+        if cam.status is CameraStatus.WITHDRAWN:
+            raise Conflict("this camera is already withdrawn", code="already_withdrawn")
+        now = hub.clock.now()
+        cam = replace(cam, status=CameraStatus.WITHDRAWN, withdrawn_at=now, updated_at=now)
+        uow.cameras.update(cam)
+        uow.record(owner.entry("camera.withdraw", f"camera:{cam.id}"))
+        uow.commit()
+        return cam
+
+
+def list_my_cameras(hub: Hub, owner: Actor) -> list[Camera]:
+    owner.require(Permission.OWN_CAMERAS)
+    with hub.uow() as uow:
+        cams = uow.cameras.list_for_owner(owner.user_id)
+        uow.record(owner.entry("camera.list_own", f"user:{owner.user_id}", count=len(cams)))
+        uow.commit()
+        return cams
+
+
+def get_my_camera(hub: Hub, owner: Actor, camera_id: str) -> Camera:
+    owner.require(Permission.OWN_CAMERAS)
+    with hub.uow() as uow:
+        cam = uow.cameras.get_for_owner(owner.user_id, camera_id)
+        if cam is None:
+            raise NotFound("no such camera among yours")
+        uow.record(owner.entry("camera.read_own", f"camera:{cam.id}"))
+        uow.commit()
+        return cam
+
+
+@dataclass(frozen=True, slots=True)
+class AccessLogEntry:
+    at: object
+    agency: str
+    kind: str
+    purpose: str
+    case_number: str | None
+    scope: str  # "this camera" | "all cameras in the program"
+
+
+def camera_access_log(hub: Hub, owner: Actor, camera_id: str, limit: int = 500) -> list[AccessLogEntry]:
+    owner.require(Permission.OWN_CAMERAS)
+    with hub.uow() as uow:
+        cam = uow.cameras.get_for_owner(owner.user_id, camera_id)
+        if cam is None:
+            raise NotFound("no such camera among yours")
+        rows = uow.activity.access_for_camera(cam.pk, cam.agency_id, cam.created_at - timedelta(seconds=1),
+                                              cam.withdrawn_at, limit)
+        uow.record(owner.entry("camera.access_log", f"camera:{cam.id}", count=len(rows)))
+        uow.commit()
+    return [AccessLogEntry(r.at, r.agency_name, r.kind, r.purpose, r.case_number,
+                           "this camera" if r.camera_pk else "all cameras in the program") for r in rows]
+
+
+def owner_profile(hub: Hub, owner: Actor):
+    owner.require(Permission.OWN_CAMERAS)
+    with hub.uow() as uow:
+        user = uow.accounts.by_id(owner.user_id)
+        prof = uow.accounts.owner_profile(owner.user_id)
+        uow.record(owner.entry("owner.profile_read", f"user:{owner.user_id}"))
+        uow.commit()
+        return user, prof
+
+
+def update_contact(hub: Hub, owner: Actor, prefs: ContactPreferences) -> None:
+    owner.require(Permission.OWN_CAMERAS)
+    with hub.uow() as uow:
+        uow.accounts.update_owner_profile(owner.user_id, phone=prefs.phone, share_contact=prefs.share_contact,
+                                          preferred_channel=prefs.preferred_channel)
+        uow.record(owner.entry("owner.contact_update", f"user:{owner.user_id}", share=prefs.share_contact))
+        uow.commit()
+
+
+def list_programs(hub: Hub, source: str | None) -> list:
+    """Agencies whose registration programs owners can join (public information)."""
+    with hub.uow() as uow:
+        rows = uow.accounts.agencies()
+        uow.record(AuditEntry("agency.list_programs", "success", None, None, None, source, {}))
+        uow.commit()
+        return rows

@@ -1,0 +1,1 @@
+"""The hub's HTTP API and web pages: thin handlers over the services."""

@@ -1,0 +1,58 @@
+"""The FastAPI application: routers, limits, security headers, static assets and pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+
+from openrtcc import __version__
+from openrtcc.config import Settings
+from openrtcc.services.hub import Hub
+from openrtcc.web import errors
+from openrtcc.web.assets import vendor_dir
+from openrtcc.web.limits import BodySizeLimit
+from openrtcc.web.routers import admin, agency, auth, footage, owner, pages, programs
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings, hub: Hub) -> FastAPI:
+    app = FastAPI(title="OpenRTCC hub", version=__version__,
+                  description="Community camera registry, owner portal and agency map.")
+    app.state.settings = settings
+    app.state.hub = hub
+    errors.install(app)
+    for r in (auth.router, programs.router, owner.router, agency.router, footage.router, admin.router, pages.router):
+        app.include_router(r)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/vendor", StaticFiles(directory=vendor_dir()), name="vendor")
+
+    @app.middleware("http")
+    async def security_headers(request, call_next):
+        response = await call_next(request)
+        tile_origin = _origin(settings.tile_url)
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:" + (f" {tile_origin}" if tile_origin else "")
+            + "; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.url.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.add_middleware(BodySizeLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes)
+    return app
+
+
+def _origin(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        return ""
+    scheme, rest = url.split("://", 1)
+    host = rest.split("/", 1)[0].replace("{s}.", "*.")
+    return f"{scheme}://{host}"

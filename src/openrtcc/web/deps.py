@@ -1,0 +1,71 @@
+"""Request-scoped dependencies: the hub, the verified actor, the client address."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from openrtcc.domain.accounts import AGENCY_ROLES, Role
+from openrtcc.domain.errors import Forbidden, Unauthenticated
+from openrtcc.services.accounts import SessionInfo, authenticate
+from openrtcc.services.hub import Actor, Hub
+
+SESSION_COOKIE = "rtcc_session"
+CSRF_HEADER = "x-requested-with"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_hub(request: Request) -> Hub:
+    return request.app.state.hub
+
+
+def client_source(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _token(request: Request) -> tuple[str | None, bool]:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip(), False
+    return request.cookies.get(SESSION_COOKIE), True
+
+
+def _session(request: Request, allow_enrolment: bool) -> SessionInfo:
+    token, from_cookie = _token(request)
+    if not token:
+        raise Unauthenticated("not logged on", code="not_logged_on")
+    if from_cookie and request.method in UNSAFE and request.headers.get(CSRF_HEADER) != "rtcc":
+        # A cookie alone never authorises a change: our pages add this header, other sites cannot.
+        raise Forbidden("missing X-Requested-With: rtcc header on a cookie-authenticated change", code="csrf")
+    info = authenticate(get_hub(request), token, client_source(request), allow_enrolment=allow_enrolment)
+    request.state.actor = info.actor
+    return info
+
+
+def current_session(request: Request) -> SessionInfo:
+    return _session(request, allow_enrolment=False)
+
+
+def enrolling_session(request: Request) -> SessionInfo:
+    return _session(request, allow_enrolment=True)
+
+
+def agency_actor(info: Annotated[SessionInfo, Depends(current_session)]) -> Actor:
+    if info.actor.role not in AGENCY_ROLES:
+        raise Forbidden("this is for agency staff", code="agency_only")
+    return info.actor
+
+
+def owner_actor(info: Annotated[SessionInfo, Depends(current_session)]) -> Actor:
+    if info.actor.role is not Role.OWNER:
+        raise Forbidden("this is for camera owners", code="owner_only")
+    return info.actor
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+SessionDep = Annotated[SessionInfo, Depends(current_session)]
+EnrollingDep = Annotated[SessionInfo, Depends(enrolling_session)]
+AgencyActor = Annotated[Actor, Depends(agency_actor)]
+OwnerActor = Annotated[Actor, Depends(owner_actor)]
+Source = Annotated[str | None, Depends(client_source)]

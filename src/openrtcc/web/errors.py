@@ -1,0 +1,76 @@
+"""Domain errors become clear JSON responses; refusals are audited."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from openrtcc.adapters.storage.local_media import TooLarge
+from openrtcc.domain.audit import AuditEntry
+from openrtcc.domain.errors import (
+    AuditUnavailable,
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS = {InvalidInput: 422, NotFound: 404, Forbidden: 403, Unauthenticated: 401, Conflict: 409,
+          AuditUnavailable: 503, TooLarge: 413}
+
+
+def _status(exc: DomainError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
+
+
+def _audit_refusal(request: Request, exc: DomainError) -> None:
+    """Refused attempts are evidence too (CJIS: unsuccessful access). Log-on writes its own record."""
+    if exc.code in ("logon_failed",):
+        return
+    hub = request.app.state.hub
+    actor = getattr(request.state, "actor", None)
+    route = request.scope.get("route")
+    with hub.uow() as uow:
+        uow.record(AuditEntry(
+            "http.refused", "denied", actor.user_id if actor else None, actor.agency_id if actor else None,
+            f"{request.method} {route.path if route else request.url.path}"[:200],
+            request.client.host if request.client else None, {"code": exc.code},
+        ))
+        uow.commit()
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError):
+        status = _status(exc)
+        if status in (401, 403) or (status == 404 and getattr(request.state, "actor", None)):
+            try:
+                from starlette.concurrency import run_in_threadpool
+
+                await run_in_threadpool(_audit_refusal, request, exc)
+            except Exception:  # the refusal stands even if it cannot be recorded
+                log.exception("could not audit a refused request")
+        return JSONResponse({"error": exc.code, "message": exc.message, "details": exc.details}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        first = problems[0] if problems else {"field": "", "message": "invalid request"}
+        return JSONResponse(
+            {"error": "invalid_input", "message": f"{first['field']}: {first['message']}".strip(": "),
+             "details": {"problems": problems[:20]}},
+            status_code=422,
+        )

@@ -1,0 +1,65 @@
+"""The agency side: the camera map, searches with a stated purpose, incident pins."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from openrtcc.domain.errors import InvalidInput
+from openrtcc.domain.geo import area_from_geojson
+from openrtcc.services import search
+from openrtcc.services.search import Purpose
+from openrtcc.web.deps import AgencyActor, HubDep
+from openrtcc.web.schemas import AreaSearchIn, CameraAgencyOut, IncidentIn, PointSearchIn, RadiusSearchIn
+
+router = APIRouter(prefix="/api/agency", tags=["agency"])
+
+
+@router.get("/map/points")
+def map_points(actor: AgencyActor, hub: HubDep) -> Response:
+    """All active cameras as `[id, lat, lon, tier, sharing_mode]` rows: compact for 40,000 points."""
+    import json
+
+    rows = search.map_points(hub, actor)
+    body = json.dumps({"fields": ["id", "lat", "lon", "tier", "sharing_mode"],
+                       "points": [[r[0], round(r[1], 6), round(r[2], 6), r[3], r[4]] for r in rows]},
+                      separators=(",", ":"))
+    return Response(body, media_type="application/json")
+
+
+@router.post("/search/radius")
+def radius(body: RadiusSearchIn, actor: AgencyActor, hub: HubDep) -> list[CameraAgencyOut]:
+    hits = search.search_radius(hub, actor, body.lat, body.lon, body.radius_m, Purpose(body.purpose, body.case_number))
+    return [CameraAgencyOut.of(h.camera, h.distance_m) for h in hits]
+
+
+@router.post("/search/area")
+def area(body: AreaSearchIn, actor: AgencyActor, hub: HubDep) -> list[CameraAgencyOut]:
+    try:
+        parsed = area_from_geojson(body.area)
+    except ValueError as exc:
+        raise InvalidInput(f"area: {exc}", code="bad_geometry") from exc
+    hits = search.search_area(hub, actor, parsed, Purpose(body.purpose, body.case_number))
+    return [CameraAgencyOut.of(h.camera) for h in hits]
+
+
+@router.post("/search/view")
+def view(body: PointSearchIn, actor: AgencyActor, hub: HubDep) -> list[CameraAgencyOut]:
+    """Which cameras could have seen this point: their field of view covers it."""
+    hits = search.cameras_that_could_see(hub, actor, body.lat, body.lon, Purpose(body.purpose, body.case_number))
+    return [CameraAgencyOut.of(h.camera, h.distance_m) for h in hits]
+
+
+@router.post("/incident-pin")
+def incident_pin(body: IncidentIn, actor: AgencyActor, hub: HubDep) -> list[CameraAgencyOut]:
+    hits = search.incident_cameras(hub, actor, body.lat, body.lon, body.radius_m,
+                                   Purpose(body.purpose, body.case_number))
+    return [CameraAgencyOut.of(h.camera, h.distance_m, h.contact) for h in hits]
+
+
+@router.get("/cameras/{camera_id}")
+def camera(camera_id: str, actor: AgencyActor, hub: HubDep,
+           purpose: str = Query(min_length=3, max_length=300), case_number: str | None = Query(None, max_length=64),
+           ) -> CameraAgencyOut:
+    hit = search.camera_detail(hub, actor, camera_id, Purpose(purpose, case_number))
+    return CameraAgencyOut.of(hit.camera)
