@@ -184,3 +184,19 @@ def list_programs(hub: Hub, source: str | None) -> list:
         uow.record(AuditEntry("agency.list_programs", "success", None, None, None, source, {}))
         uow.commit()
         return rows
+
+
+def my_notifications(hub: Hub, owner: Actor) -> list:
+    with hub.uow() as uow:
+        rows = uow.activity.notifications(owner.user_id)
+        uow.record(owner.entry("notification.list", f"user:{owner.user_id}", count=len(rows)))
+        uow.commit()
+        return rows
+
+
+def mark_notification_read(hub: Hub, owner: Actor, notification_id: str) -> None:
+    with hub.uow() as uow:
+        if not uow.activity.mark_read(owner.user_id, notification_id, hub.clock.now()):
+            raise NotFound("no such notification")
+        uow.record(owner.entry("notification.read", f"notification:{notification_id}"))
+        uow.commit()

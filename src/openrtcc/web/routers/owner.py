@@ -82,3 +82,14 @@ def answer(request_id: str, camera_id: str, body: AnswerIn, owner: OwnerActor, h
 @router.post("/requests/{request_id}/cameras/{camera_id}/clip", status_code=201)
 def upload(request_id: str, camera_id: str, file: UploadFile, owner: OwnerActor, hub: HubDep) -> dict:
     return footage.upload_clip(hub, owner, request_id, camera_id, file.file, file.filename or "upload")
+
+
+@router.get("/notifications")
+def notifications(owner: OwnerActor, hub: HubDep) -> list[dict]:
+    return [{"id": n.id, "kind": n.kind, "subject": n.subject, "body": n.body, "link": n.link,
+             "created_at": n.created_at, "read_at": n.read_at} for n in registry.my_notifications(hub, owner)]
+
+
+@router.post("/notifications/{notification_id}/read", status_code=204)
+def notification_read(notification_id: str, owner: OwnerActor, hub: HubDep) -> None:
+    registry.mark_notification_read(hub, owner, notification_id)
