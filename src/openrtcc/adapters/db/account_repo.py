@@ -17,18 +17,27 @@ def _user(r) -> User:
                 r.totp_enrolled, r.totp_last_step, r.locked_at, r.disabled, r.created_at, r.last_login_at)
 
 
+def _user_values(u: User) -> dict:
+    return dict(
+        id=u.id, email=u.email, display_name=u.display_name, role=u.role.value, agency_id=u.agency_id,
+        password_hash=u.password_hash, totp_secret=u.totp_secret, totp_enrolled=u.totp_enrolled,
+        totp_last_step=u.totp_last_step, locked_at=u.locked_at, disabled=u.disabled,
+        created_at=u.created_at, last_login_at=u.last_login_at,
+    )
+
+
 class SqlAccountRepo:
     def __init__(self, conn: Connection):
         self.conn = conn
 
     # users
     def add_user(self, u: User) -> None:
-        self.conn.execute(insert(user).values(
-            id=u.id, email=u.email, display_name=u.display_name, role=u.role.value, agency_id=u.agency_id,
-            password_hash=u.password_hash, totp_secret=u.totp_secret, totp_enrolled=u.totp_enrolled,
-            totp_last_step=u.totp_last_step, locked_at=u.locked_at, disabled=u.disabled,
-            created_at=u.created_at, last_login_at=u.last_login_at,
-        ))
+        self.conn.execute(insert(user).values(**_user_values(u)))
+
+    def add_users(self, users: list[User]) -> None:
+        """Bulk insert (imports, the demo city): one statement for many rows."""
+        if users:
+            self.conn.execute(insert(user), [_user_values(u) for u in users])
 
     def by_email(self, email: str) -> User | None:
         r = self.conn.execute(select(user).where(user.c.email == email.strip().lower())).first()
@@ -67,6 +76,14 @@ class SqlAccountRepo:
             user_id=user_id, kind=kind, organisation=organisation, phone=prefs.phone,
             share_contact=prefs.share_contact, preferred_channel=prefs.preferred_channel,
         ))
+
+    def add_owner_profiles(self, profiles: list[tuple[str, str, str | None, ContactPreferences]]) -> None:
+        """Bulk insert of (user_id, kind, organisation, contact preferences)."""
+        if profiles:
+            self.conn.execute(insert(owner_profile), [
+                dict(user_id=uid, kind=kind, organisation=org, phone=p.phone, share_contact=p.share_contact,
+                     preferred_channel=p.preferred_channel) for uid, kind, org, p in profiles
+            ])
 
     def owner_profile(self, user_id: str):
         return self.conn.execute(select(owner_profile).where(owner_profile.c.user_id == user_id)).first()
