@@ -134,10 +134,12 @@ def area_from_geojson(geometry: dict) -> Area:
 
     Raises ValueError with a precise reason on anything malformed.
     """
+    if isinstance(geometry, dict) and geometry.get("type") == "Feature":
+        # Unwrapped once, not recursively: a Feature's geometry is never a Feature, and nesting
+        # thousands deep must not exhaust the stack.
+        geometry = geometry.get("geometry")
     if not isinstance(geometry, dict):
         raise ValueError("geometry must be a GeoJSON object")
-    if geometry.get("type") == "Feature":
-        return area_from_geojson(geometry.get("geometry"))
     kind = geometry.get("type")
     coords = geometry.get("coordinates")
     if kind == "Polygon":
