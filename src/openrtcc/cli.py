@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fresh", action="store_true", help="discard an existing demo city and seed again")
     p.add_argument("--seed-only", action="store_true", help="seed and exit without serving")
 
+    p = sub.add_parser("demo-code", help="print the current authenticator code of the demo's agency accounts")
+    p.add_argument("--data-dir", default="rtcc-data/demo", help="where the demo city is stored")
+
     p = sub.add_parser("audit", help="audit chain tools")
     asub = p.add_subparsers(dest="audit_command", required=True)
     asub.add_parser("verify", help="recompute the audit chain; exit 1 naming the first bad record")

@@ -6,15 +6,18 @@ import json
 import os
 import secrets
 import sys
+import time
 from pathlib import Path
 
 from openrtcc.config import Settings
+from openrtcc.domain.errors import DomainError
 
 
 def run(args) -> int:
     handler = {
         "serve": serve,
         "demo": demo,
+        "demo-code": demo_code,
         "audit": audit,
         "bench": bench,
         "agency": agency,
@@ -54,7 +57,11 @@ def demo(args) -> int:
     if logins_file.exists():
         logins = json.loads(logins_file.read_text())
     else:
-        logins = seed_demo_city(hub, cameras=args.cameras)
+        try:
+            logins = seed_demo_city(hub, cameras=args.cameras)
+        except DomainError as exc:
+            print(f"demo: {exc.message}", file=sys.stderr)
+            return 1
         logins_file.write_text(json.dumps(logins, indent=2))
         logins_file.chmod(0o600)
     url = f"http://{args.host}:{args.port}/"
@@ -64,16 +71,33 @@ def demo(args) -> int:
     return _serve(settings, hub, args.host, args.port)
 
 
+def demo_code(args) -> int:
+    import pyotp
+
+    os.environ.setdefault("RTCC_DATA_DIR", args.data_dir)
+    logins_file = Settings().data_dir / "demo-logins.json"
+    if not logins_file.exists():
+        print(f"no demo city at {logins_file}: run `rtcc demo` first", file=sys.stderr)
+        return 1
+    totp = pyotp.TOTP(json.loads(logins_file.read_text())["totp_secret"])
+    print(totp.now())
+    left = totp.interval - int(time.time()) % totp.interval
+    # Each account takes a code once (replay protection): a second log-on waits for the next code.
+    print(f"valid for {left} more seconds; each account accepts a code once", file=sys.stderr)
+    return 0
+
+
 def _demo_banner(url: str, logins: dict) -> str:
     lines = [
         "",
         f"OpenRTCC demo city is up: {url}",
+        f"  {logins.get('summary', '')}",
         "",
         "Demo log-ins (demo data only; every agency account uses an authenticator code):",
         f"  password for every demo account: {logins['password']}",
     ]
     for acct in logins["accounts"]:
-        lines.append(f"  {acct['role']:<10} {acct['email']:<36} {acct.get('agency', '')}")
+        lines.append(f"  {acct['role']:<10} {acct['email']:<40} {acct.get('agency') or acct.get('who', '')}")
     lines += [
         "",
         "Authenticator: agency accounts share the demo TOTP secret below (add it to any authenticator app),",

@@ -1,0 +1,1 @@
+"""The demo city of Lakeport: a believable, deterministic camera network for `rtcc demo`."""
