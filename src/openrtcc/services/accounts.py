@@ -236,6 +236,8 @@ def unlock_user(hub: Hub, admin: Actor, user_id: str) -> User:
             raise NotFound("no such user in your agency")
         uow.accounts.set_fields(user.id, locked_at=None, disabled=False, last_login_at=hub.clock.now())
         uow.accounts.clear_failures(user.id)
-        uow.record(admin.entry("user.unlock", f"user:{user.id}"))
+        unlocked = uow.accounts.by_id(user.id)  # the account as it is now, not as it was read above
+        uow.record(admin.entry("user.unlock", f"user:{user.id}",
+                               was_locked=user.locked_at is not None, was_disabled=user.disabled))
         uow.commit()
-        return user
+        return unlocked
