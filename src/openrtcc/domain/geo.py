@@ -143,7 +143,7 @@ def area_from_geojson(geometry: dict) -> Area:
     kind = geometry.get("type")
     coords = geometry.get("coordinates")
     if kind == "Polygon":
-        polys = [coords]
+        polys = [coords] if isinstance(coords, list) and coords else None
     elif kind == "MultiPolygon":
         polys = coords if isinstance(coords, list) else None
     else:
@@ -184,6 +184,47 @@ def _parse_ring(ring: object) -> tuple[Point, ...]:
     if pts[0] != pts[-1]:
         raise ValueError("a ring must be closed (first position equals last)")
     return tuple(pts[:-1])
+
+
+def has_crossing_edges(area: Area) -> bool:
+    """Whether two edges of one polygon cross or run over each other (touching at a vertex is allowed).
+
+    Such a polygon has no agreed inside: PostGIS and the ray test answer differently for it.
+    A sweep along longitude compares only edges whose longitude spans overlap.
+    """
+    for poly in area.polygons:
+        edges = []
+        for ring in (poly.ring, *poly.holes):
+            for i, a in enumerate(ring):
+                b = ring[(i + 1) % len(ring)]
+                edges.append((min(a.lon, b.lon), max(a.lon, b.lon), a, b))
+        edges.sort(key=lambda e: e[0])
+        active: list[tuple] = []
+        for e in edges:
+            active = [o for o in active if o[1] >= e[0]]
+            for o in active:
+                if _edges_cross(e[2], e[3], o[2], o[3]):
+                    return True
+            active.append(e)
+    return False
+
+
+def _orient(p: Point, q: Point, r: Point) -> float:
+    return (q.lon - p.lon) * (r.lat - p.lat) - (q.lat - p.lat) * (r.lon - p.lon)
+
+
+def _edges_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
+    """A proper crossing, or a collinear overlap longer than a point (neighbours share only their vertex)."""
+    o1, o2, o3, o4 = _orient(a, b, c), _orient(a, b, d), _orient(c, d, a), _orient(c, d, b)
+    if o1 * o2 < 0 and o3 * o4 < 0:
+        return True
+    if o1 == o2 == o3 == o4 == 0:  # collinear: crossing only if they share more than a point
+        if a.lon == b.lon and c.lon == d.lon:
+            lo, hi = max(min(a.lat, b.lat), min(c.lat, d.lat)), min(max(a.lat, b.lat), max(c.lat, d.lat))
+        else:
+            lo, hi = max(min(a.lon, b.lon), min(c.lon, d.lon)), min(max(a.lon, b.lon), max(c.lon, d.lon))
+        return hi > lo
+    return False
 
 
 def area_to_geojson(area: Area) -> dict:

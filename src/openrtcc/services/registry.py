@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
 from openrtcc.domain.accounts import Permission
 from openrtcc.domain.audit import AuditEntry
@@ -150,8 +149,9 @@ def camera_access_log(hub: Hub, owner: Actor, camera_id: str, limit: int = 500) 
         cam = uow.cameras.get_for_owner(owner.user_id, camera_id)
         if cam is None:
             raise NotFound("no such camera among yours")
-        rows = uow.activity.access_for_camera(cam.pk, cam.agency_id, cam.created_at - timedelta(seconds=1),
-                                              cam.withdrawn_at, limit)
+        # Program-wide entries count only from the moment the camera joined: a map viewed before that
+        # did not show it (timestamps keep microseconds on both backends, so no slack is needed).
+        rows = uow.activity.access_for_camera(cam.pk, cam.agency_id, cam.created_at, cam.withdrawn_at, limit)
         uow.record(owner.entry("camera.access_log", f"camera:{cam.id}", count=len(rows)))
         uow.commit()
     return [AccessLogEntry(r.at, r.agency_name, r.kind, r.purpose, r.case_number,

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from openrtcc.domain.accounts import Permission
 from openrtcc.domain.cameras import MAX_RANGE_M, Camera, cameras_seeing
 from openrtcc.domain.errors import InvalidInput
-from openrtcc.domain.geo import Area, Point, distance_m, valid_coordinates
+from openrtcc.domain.geo import Area, Point, distance_m, has_crossing_edges, valid_coordinates
 from openrtcc.services.hub import Actor, Hub
 
 MAX_SEARCH_RADIUS_M = 5_000.0
 MAX_RESULTS = 2_000
+MAX_AREA_VERTICES = 1_000  # a hand-drawn search area; also bounds the cost of the crossing check
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,12 @@ def search_area(hub: Hub, actor: Actor, area: Area, purpose: Purpose) -> list[Hi
     b = area.bbox
     if distance_m(Point(b.min_lat, b.min_lon), Point(b.max_lat, b.max_lon)) > 4 * MAX_SEARCH_RADIUS_M:
         raise InvalidInput("the area is too large: draw a smaller polygon", code="area_too_large")
+    vertices = sum(len(r) for p in area.polygons for r in (p.ring, *p.holes))
+    if vertices > MAX_AREA_VERTICES:
+        raise InvalidInput(f"area: at most {MAX_AREA_VERTICES} vertices", code="bad_geometry")
+    if has_crossing_edges(area):
+        raise InvalidInput("area: the polygon's edges cross each other; draw it without crossings",
+                           code="bad_geometry")
     with hub.uow() as uow:
         cams = uow.cameras.within_area(actor.agency_id, area, MAX_RESULTS)
         _log(uow, hub, actor, cams, "location", purpose)

@@ -19,6 +19,7 @@ from openrtcc.domain.cameras import (
 from openrtcc.domain.geo import Area, Point, area_to_geojson, bbox_around, distance_m
 
 _ACTIVE = CameraStatus.ACTIVE.value
+_PREFILTER_SLACK_M = 1.0  # the index may return a little more; the exact distance test trims it
 
 
 def schedule_to_json(windows: tuple[ScheduleWindow, ...]) -> list[dict]:
@@ -132,11 +133,14 @@ class SqlCameraRepo:
         ).scalar_one()
 
     def _near(self, center: Point, radius_m: float, scope, limit: int | None) -> list[Camera]:
+        """An index prefilter, a superset of the cameras within `radius_m`; callers apply the exact rule."""
         if self.spatial == "postgis":
+            # On the sphere (use_spheroid false), as the hub's own haversine distance is: on the spheroid a
+            # camera 99.9 m due east (by the distance the hub reports) lies 100.2 m away and was dropped.
             q = select(*_COLUMNS).where(
                 scope,
-                text("ST_DWithin(camera.geog, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :r)")
-                .bindparams(lon=center.lon, lat=center.lat, r=radius_m),
+                text("ST_DWithin(camera.geog, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :r, false)")
+                .bindparams(lon=center.lon, lat=center.lat, r=radius_m + _PREFILTER_SLACK_M),
             )
         else:
             b = bbox_around(center, radius_m)
@@ -147,10 +151,13 @@ class SqlCameraRepo:
 
     @staticmethod
     def _rtree_select(min_lat, max_lat, min_lon, max_lon, scope):
+        # R*Tree keeps 32-bit floats, rounding each point out to a box up to ~1 m wide. Asking for boxes
+        # that overlap the search box (not boxes inside it) keeps cameras right at the edge; the caller's
+        # exact test on the stored double coordinates then decides.
         return select(*_COLUMNS).where(
             scope,
             text(
-                "camera.pk IN (SELECT pk FROM camera_rtree WHERE min_lat >= :a AND max_lat <= :b "
-                "AND min_lon >= :c AND max_lon <= :d)"
+                "camera.pk IN (SELECT pk FROM camera_rtree WHERE max_lat >= :a AND min_lat <= :b "
+                "AND max_lon >= :c AND min_lon <= :d)"
             ).bindparams(a=min_lat, b=max_lat, c=min_lon, d=max_lon),
         )
