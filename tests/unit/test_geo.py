@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -139,6 +140,9 @@ def test_geojson_round_trip_keeps_holes_and_polygons():
     assert len(again.polygons) == 2 and len(again.polygons[0].holes) == 1
 
 
+EMPTY = "non-empty list|at least one ring"  # a Polygon without rings
+
+
 def _nested_features(depth: int) -> dict:
     g = POLY_WITH_HOLE
     for _ in range(depth):
@@ -156,19 +160,19 @@ def _nested_features(depth: int) -> dict:
     ({"type": "Feature", "geometry": None}, "GeoJSON object"),
     ({"type": "Feature", "geometry": {"type": "Feature", "geometry": POLY_WITH_HOLE}}, "Polygon or MultiPolygon"),
     (_nested_features(5000), "Polygon or MultiPolygon"),  # no recursion without end
-    ({"type": "Polygon", "coordinates": []}, "at least one ring"),
-    ({"type": "Polygon"}, "at least one ring"),
-    ({"type": "Polygon", "coordinates": "abc"}, "at least one ring"),
+    ({"type": "Polygon", "coordinates": []}, EMPTY),
+    ({"type": "Polygon"}, EMPTY),
+    ({"type": "Polygon", "coordinates": "abc"}, EMPTY),
     ({"type": "MultiPolygon", "coordinates": []}, "non-empty list"),
     ({"type": "MultiPolygon", "coordinates": {"a": 1}}, "non-empty list"),
     ({"type": "MultiPolygon", "coordinates": [[]]}, "at least one ring"),
     ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]}, "at least 4 positions"),
     ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}, "closed"),
     ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0.5]]]}, "closed"),
-    ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, "1"], [0, 0]]]}, "[longitude, latitude]"),
-    ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [True, 1], [0, 0]]]}, "[longitude, latitude]"),
-    ({"type": "Polygon", "coordinates": [[[0, 0], [1], [1, 1], [0, 0]]]}, "[longitude, latitude]"),
-    ({"type": "Polygon", "coordinates": [[[0, 0], None, [1, 1], [0, 0]]]}, "[longitude, latitude]"),
+    ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, "1"], [0, 0]]]}, r"\[longitude, latitude\]"),
+    ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [True, 1], [0, 0]]]}, r"\[longitude, latitude\]"),
+    ({"type": "Polygon", "coordinates": [[[0, 0], [1], [1, 1], [0, 0]]]}, r"\[longitude, latitude\]"),
+    ({"type": "Polygon", "coordinates": [[[0, 0], None, [1, 1], [0, 0]]]}, r"\[longitude, latitude\]"),
     ({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 91], [0, 0]]]}, "out of range"),
     ({"type": "Polygon", "coordinates": [[[0, 0], [181, 0], [1, 1], [0, 0]]]}, "out of range"),
     ({"type": "Polygon", "coordinates": [[[0, 0], [math.nan, 0], [1, 1], [0, 0]]]}, "out of range"),
@@ -178,7 +182,7 @@ def _nested_features(depth: int) -> dict:
 def test_malformed_geojson_is_refused_with_a_reason(geometry, reason):
     with pytest.raises(ValueError) as err:
         area_from_geojson(geometry)
-    assert reason in str(err.value)
+    assert re.search(reason, str(err.value)), str(err.value)
 
 
 def test_too_many_vertices_is_refused():

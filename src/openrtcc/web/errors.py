@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openrtcc.adapters.storage.local_media import TooLarge
 from openrtcc.domain.audit import AuditEntry
@@ -64,13 +65,29 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        problems = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
-            for e in exc.errors()
-        ]
+        problems = [_problem(e) for e in exc.errors()]
         first = problems[0] if problems else {"field": "", "message": "invalid request"}
         return JSONResponse(
-            {"error": "invalid_input", "message": f"{first['field']}: {first['message']}".strip(": "),
+            {"error": "invalid_input", "message": f"{first['field'] or 'request body'}: {first['message']}",
              "details": {"problems": problems[:20]}},
             status_code=422,
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """Framework refusals (unknown path, wrong method, unreadable body) in the same shape as ours."""
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        return JSONResponse({"error": code, "message": str(exc.detail), "details": {}},
+                            status_code=exc.status_code, headers=exc.headers)
+
+
+HTTP_CODES = {400: "unreadable_body", 404: "not_found", 405: "method_not_allowed"}
+
+
+def _problem(e: dict) -> dict:
+    if e.get("type") == "json_invalid":
+        # FastAPI puts the character position where a field name would be; say what it is.
+        pos = e["loc"][-1] if len(e["loc"]) > 1 else "?"
+        reason = (e.get("ctx") or {}).get("error", "syntax error")
+        return {"field": "", "message": f"not valid JSON: {reason} at character {pos}"}
+    return {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}

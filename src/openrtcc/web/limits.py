@@ -35,11 +35,24 @@ class BodySizeLimit:
                     raise _BodyTooLarge()
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
+        started = False
+
+        async def guarded_send(message):
+            nonlocal started
             if refused:
-                await _too_large(send, limit)
+                # The framework catches our exception while reading the body and answers 400 instead;
+                # whatever the app says about a body we cut off is replaced by the 413 below.
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
+        if refused and not started:
+            await _too_large(send, limit)
 
 
 class _BodyTooLarge(Exception):
