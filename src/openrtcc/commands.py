@@ -111,8 +111,18 @@ def audit(args) -> int:
     from openrtcc.bootstrap import build_hub
     from openrtcc.services.audit_trail import verify_chain
 
-    hub = build_hub(Settings(), run_migrations=False)
-    report = verify_chain(hub)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    settings = Settings()
+    hub = build_hub(settings, run_migrations=False)
+    try:
+        report = verify_chain(hub)
+    except SQLAlchemyError as exc:
+        # A wrong RTCC_DATABASE_URL or RTCC_DATA_DIR must not read as a broken (or an intact) chain.
+        where = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+        print(f"cannot read the audit log at {where}: {getattr(exc, 'orig', None) or exc}", file=sys.stderr)
+        return 2
     if report.ok:
         print(f"audit chain intact: {report.checked} records, head at {report.head_seq}")
         return 0
