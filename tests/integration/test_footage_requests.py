@@ -6,8 +6,12 @@ clips are checked by content and size, stored with their SHA-256 and listed as c
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -18,8 +22,11 @@ from sqlalchemy import func, select
 
 from openrtcc.adapters.db.tables import evidence_item, footage_request, notification, outbox
 from openrtcc.config import Settings
+from openrtcc.domain.errors import Conflict
 from openrtcc.domain.geo import Point, destination
-from openrtcc.services.outbox import dispatch_due
+from openrtcc.services.accounts import authenticate
+from openrtcc.services.footage import upload_clip
+from openrtcc.services.outbox import MAX_ATTEMPTS, dispatch_due
 from tests.conftest import HARBOR
 
 HOME = Point(43.0, -87.92)
@@ -427,3 +434,121 @@ def test_back_off_grows_with_each_failure(hub, scene, clock):
         clock.t = row.next_attempt_at
     assert delays[0] < delays[1] < delays[2]
     assert row.attempts == 3
+
+
+def test_mail_that_keeps_failing_stops_and_does_not_hold_up_newer_mail(hub, scene, clock, smtp_port):
+    bob_only = {"lat": destination(HOME, 0, 100).lat, "radius_m": 30}
+    open_request(scene["analyst"], clock, **bob_only)
+    for _ in range(MAX_ATTEMPTS):
+        assert dispatch_due(hub) == 0
+        with hub.extras["engine"].connect() as conn:
+            clock.t = conn.execute(select(outbox.c.next_attempt_at)).scalar_one()
+    assert dispatch_due(hub) == 0
+    with hub.extras["engine"].connect() as conn:
+        dead = conn.execute(select(outbox)).one()
+    assert dead.attempts == MAX_ATTEMPTS and dead.dispatched_at is None  # kept for the operator to see
+
+    analyst = scene["world"].log_on(scene["analyst"].email, secret=scene["analyst"].totp_secret)  # hours later
+    open_request(analyst, clock, case_number="24-5002", **bob_only)
+    ctl, box = start_smtp(smtp_port)
+    try:
+        assert dispatch_due(hub, limit=1) == 1  # the dead letter does not take the only slot
+        assert [m["Subject"] for _, m in box.messages] == ["Lakeport Police asks for footage (case 24-5002)"]
+    finally:
+        ctl.stop()
+
+
+# --- slow I/O never holds the database -----------------------------------------------------------
+
+class HeldSmtp(Mailbox):
+    """Accepts the message, then holds the client until released: a slow or hanging relay."""
+
+    def __init__(self):
+        super().__init__()
+        self.arrived, self.release = threading.Event(), threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.arrived.set()
+        await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 20)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_slow_smtp_relay_blocks_neither_writes_nor_sends_twice(hub, scene, clock, smtp_port, world):
+    open_request(scene["analyst"], clock, lat=destination(HOME, 0, 100).lat, radius_m=30)
+    box = HeldSmtp()
+    ctl = Controller(box, hostname="127.0.0.1", port=smtp_port)
+    ctl.start()
+    worker = ThreadPoolExecutor(1)
+    try:
+        sending = worker.submit(dispatch_due, hub)
+        assert box.arrived.wait(10)
+        started = time.monotonic()
+        world.camera(scene["bob"], name="while mail is out", lat=43.02, lon=-87.95)  # a write, meanwhile
+        assert time.monotonic() - started < 2
+        assert dispatch_due(hub) == 0  # a second dispatcher leaves the claimed email alone
+        box.release.set()
+        assert sending.result(timeout=20) == 1
+    finally:
+        box.release.set()
+        worker.shutdown()
+        ctl.stop()
+    assert len(box.messages) == 1
+
+
+class HeldUpload:
+    """A clip arriving slowly: the first bytes, then nothing until released."""
+
+    def __init__(self, data: bytes):
+        self.data, self.pos = data, 0
+        self.waiting, self.release = threading.Event(), threading.Event()
+
+    def read(self, n: int = -1) -> bytes:
+        if self.pos >= 64:
+            self.waiting.set()
+            assert self.release.wait(20)
+        end = len(self.data) if n < 0 else min(len(self.data), self.pos + n)
+        out, self.pos = self.data[self.pos:end], end
+        return out
+
+
+def owner_actor(hub, session):
+    return authenticate(hub, session.token, None).actor
+
+
+def test_a_slow_upload_does_not_block_other_writes(hub, scene, clock, world):
+    alice, a1 = scene["alice"], scene["cams"]["alice_1"]
+    rid = open_request(scene["analyst"], clock)
+    clip = HeldUpload(MP4)
+    worker = ThreadPoolExecutor(1)
+    try:
+        storing = worker.submit(upload_clip, hub, owner_actor(hub, alice), rid, a1["id"], clip, "slow.mp4")
+        assert clip.waiting.wait(10)
+        started = time.monotonic()
+        world.camera(scene["bob"], name="while the clip uploads", lat=43.02, lon=-87.95)
+        assert time.monotonic() - started < 2
+        clip.release.set()
+        assert storing.result(timeout=20)["sha256"] == hashlib.sha256(MP4).hexdigest()
+    finally:
+        clip.release.set()
+        worker.shutdown()
+    assert len(scene["analyst"].get("/api/agency/cases/24-5001/evidence").json()) == 1
+
+
+def test_a_decline_during_the_upload_wins_and_the_clip_is_discarded(hub, scene, clock, settings):
+    alice, a1 = scene["alice"], scene["cams"]["alice_1"]
+    rid = open_request(scene["analyst"], clock)
+    clip = HeldUpload(MP4)
+    worker = ThreadPoolExecutor(1)
+    try:
+        storing = worker.submit(upload_clip, hub, owner_actor(hub, alice), rid, a1["id"], clip, "late.mp4")
+        assert clip.waiting.wait(10)
+        assert answer(alice, rid, a1, "declined").status_code == 200  # from another tab
+        clip.release.set()
+        with pytest.raises(Conflict):
+            storing.result(timeout=20)
+    finally:
+        clip.release.set()
+        worker.shutdown()
+    assert media_files(settings) == []
+    assert count(hub, evidence_item) == 0
+    assert {q["camera_id"]: q["answer"] for q in alice.get("/api/owner/requests").json()}[a1["id"]] == "declined"

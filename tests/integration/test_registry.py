@@ -63,15 +63,16 @@ def test_registration_keeps_every_field(world):
     assert seen["contact"] is None  # a detail read never carries the owner's contact
 
 
-@pytest.mark.parametrize("mode", ["always", "emergency_only", "schedule", "paused"])
-def test_every_sharing_mode_is_accepted(world, mode):
+def test_every_sharing_mode_is_accepted(world):
     owner = world.owner()
-    sharing = {"mode": mode, "share_live": mode != "paused", "share_recorded": True}
-    if mode == "schedule":
-        sharing["schedule"] = [{"weekday": 2, "start": "09:00", "end": "17:00"}]
-    cam = world.camera(owner, tier="integrated", sharing=sharing)
-    assert cam["sharing"]["mode"] == mode
-    assert owner.get(f"/api/owner/cameras/{cam['id']}").json()["sharing"]["mode"] == mode
+    for i, mode in enumerate(["always", "emergency_only", "schedule", "paused"]):
+        sharing = {"mode": mode, "share_live": mode != "paused", "share_recorded": True}
+        if mode == "schedule":
+            sharing["schedule"] = [{"weekday": 2, "start": "09:00", "end": "17:00"}]
+        cam = world.camera(owner, tier="integrated", sharing=sharing, bearing_deg=i * 90)
+        assert cam["sharing"]["mode"] == mode
+        assert owner.get(f"/api/owner/cameras/{cam['id']}").json()["sharing"] == {**sharing, "schedule": sharing.get(
+            "schedule", [])}
 
 
 def test_contact_preferences_are_the_owners_to_change(world):
@@ -206,23 +207,26 @@ def test_duplicate_check_wraps_around_north(world):
     assert r.json()["details"]["duplicate_of"] == first["id"]
 
 
-@pytest.mark.parametrize("case", ["other_owner", "20m_away", "opposite_bearing", "first_withdrawn"])
-def test_not_a_duplicate(world, case):
-    owner = world.owner()
-    first = world.camera(owner, bearing_deg=90)
-    spot, bearing, who = HOME, 90, owner
-    if case == "other_owner":
-        who = world.owner("Nadia")
-    elif case == "20m_away":
-        spot = destination(HOME, 0, 20)
-    elif case == "opposite_bearing":
-        bearing = 270
-    else:
-        assert owner.delete(f"/api/owner/cameras/{first['id']}").status_code == 200
-    r = who.post("/api/owner/cameras", json=camera_body(world.agency().id, lat=spot.lat, lon=spot.lon,
-                                                         bearing_deg=bearing))
-    assert r.status_code == 201, r.text
-    assert r.json()["possible_duplicate_of"] is None
+def test_not_a_duplicate(world):
+    """Another owner at the same spot, the same owner 20 m away or facing the other way, or after withdrawal."""
+    agency_id = world.agency().id
+    spots = [destination(HOME, 0, 200 * i) for i in range(4)]
+    cases = {
+        "other owner": (spots[0], 90, True, False),
+        "20 m away": (destination(spots[1], 0, 20), 90, False, False),
+        "opposite bearing": (spots[2], 270, False, False),
+        "first withdrawn": (spots[3], 90, False, True),
+    }
+    for (name, (spot, bearing, other_owner, withdraw_first)), start in zip(cases.items(), spots):
+        owner = world.owner()
+        first = world.camera(owner, lat=start.lat, lon=start.lon, bearing_deg=90)
+        if withdraw_first:
+            assert owner.delete(f"/api/owner/cameras/{first['id']}").status_code == 200
+        who = world.owner("Nadia") if other_owner else owner
+        r = who.post("/api/owner/cameras", json=camera_body(agency_id, lat=spot.lat, lon=spot.lon,
+                                                             bearing_deg=bearing))
+        assert r.status_code == 201, (name, r.text)
+        assert r.json()["possible_duplicate_of"] is None, name
 
 
 # --- changes and withdrawal ----------------------------------------------------------------------

@@ -137,7 +137,7 @@ def answer_request(hub: Hub, owner: Actor, request_id: str, camera_id: str, answ
     if answer not in (OwnerAnswer.APPROVED, OwnerAnswer.DECLINED):
         raise InvalidInput("answer with approved or declined; upload a clip to send footage", code="bad_answer")
     with hub.uow() as uow:
-        target = uow.footage.owner_target(owner.user_id, request_id, camera_id)
+        target = uow.footage.owner_target(owner.user_id, request_id, camera_id, for_update=True)
         if target is None:
             raise NotFound("no such request for your camera")
         new = next_answer(OwnerAnswer(target.answer), answer)
@@ -159,15 +159,17 @@ def upload_clip(hub: Hub, owner: Actor, request_id: str, camera_id: str, stream:
         raise InvalidInput("unsupported file: upload an MP4, MOV, MKV, WebM or AVI video, or a JPEG/PNG still",
                            code="unsupported_media")
     media_type, ext = kind
-    with hub.uow() as uow:
-        target = uow.footage.owner_target(owner.user_id, request_id, camera_id)
-        if target is None:
-            raise NotFound("no such request for your camera")
-        next_answer(OwnerAnswer(target.answer), OwnerAnswer.UPLOADED)
-        item_id = hub.ids.new_id()
-        key = f"evidence/{target.agency_id}/{item_id}.{ext}"
+    with hub.uow() as uow:  # refuse early, before the clip is read
+        agency_id = _open_target(uow, owner, request_id, camera_id).agency_id
+        uow.rollback()
+    item_id = hub.ids.new_id()
+    key = f"evidence/{agency_id}/{item_id}.{ext}"
+    try:
+        # Stored outside any transaction: a slow or large upload must not hold the database (on SQLite
+        # every other writer would wait for it). The answer is checked again once the clip is in.
         size, sha = hub.media.put(key, _Prepended(head, stream), hub.max_upload_bytes)
-        try:
+        with hub.uow() as uow:
+            target = _open_target(uow, owner, request_id, camera_id, for_update=True)
             now = hub.clock.now()
             uow.footage.add_evidence(id=item_id, agency_id=target.agency_id, request_id=request_id,
                                      case_number=target.case_number, camera_pk=target.camera_pk,
@@ -177,10 +179,19 @@ def upload_clip(hub: Hub, owner: Actor, request_id: str, camera_id: str, stream:
             uow.record(owner.entry("footage.upload", f"evidence:{item_id}", request=request_id, camera=camera_id,
                                    sha256=sha, size=size, media_type=media_type))
             uow.commit()
-        except BaseException:
-            hub.media.delete(key)  # nothing half-written: no file without its evidence row
-            raise
+    except BaseException:
+        hub.media.delete(key)  # nothing half-written: no file without its evidence row
+        raise
     return {"id": item_id, "sha256": sha, "size_bytes": size, "media_type": media_type}
+
+
+def _open_target(uow, owner: Actor, request_id: str, camera_id: str, *, for_update: bool = False):
+    """The owner's part of a request, provided it still takes an upload."""
+    target = uow.footage.owner_target(owner.user_id, request_id, camera_id, for_update=for_update)
+    if target is None:
+        raise NotFound("no such request for your camera")
+    next_answer(OwnerAnswer(target.answer), OwnerAnswer.UPLOADED)
+    return target
 
 
 def _safe_name(name: str) -> str:

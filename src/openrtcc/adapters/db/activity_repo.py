@@ -51,10 +51,20 @@ class SqlActivityRepo:
         self.conn.execute(insert(outbox).values(topic=topic, payload=payload, created_at=at, attempts=0,
                                                 next_attempt_at=at))
 
-    def due(self, now: datetime, limit: int) -> list:
-        return list(self.conn.execute(select(outbox).where(outbox.c.dispatched_at.is_(None),
-                                                           outbox.c.next_attempt_at <= now)
-                                      .order_by(outbox.c.id).limit(limit)))
+    def due(self, now: datetime, limit: int, *, topic: str | None = None, max_attempts: int | None = None) -> list:
+        """Undelivered events whose time has come; given up events are left out so they cannot fill `limit`."""
+        q = select(outbox).where(outbox.c.dispatched_at.is_(None), outbox.c.next_attempt_at <= now)
+        if topic is not None:
+            q = q.where(outbox.c.topic == topic)
+        if max_attempts is not None:
+            q = q.where(outbox.c.attempts < max_attempts)
+        return list(self.conn.execute(q.order_by(outbox.c.id).limit(limit)))
+
+    def claim(self, outbox_id: int, now: datetime, until: datetime) -> bool:
+        """Take a due event for one dispatcher until `until`; False if another took it first."""
+        return self.conn.execute(update(outbox).where(
+            outbox.c.id == outbox_id, outbox.c.dispatched_at.is_(None), outbox.c.next_attempt_at <= now,
+        ).values(next_attempt_at=until)).rowcount == 1
 
     def mark_dispatched(self, outbox_id: int, at: datetime) -> None:
         self.conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(dispatched_at=at))

@@ -50,15 +50,19 @@ class SqlFootageRepo:
             .order_by(footage_request.c.created_at.desc())
         ))
 
-    def owner_target(self, owner_id: str, request_id: str, camera_id: str):
-        return self.conn.execute(
+    def owner_target(self, owner_id: str, request_id: str, camera_id: str, *, for_update: bool = False):
+        """The owner's answer row; `for_update` locks it (PostgreSQL) so two answers cannot interleave."""
+        q = (
             select(footage_request_camera, footage_request.c.agency_id, footage_request.c.case_number,
                    footage_request.c.purpose, camera.c.id.label("camera_id"))
             .join(footage_request, footage_request.c.id == footage_request_camera.c.request_id)
             .join(camera, camera.c.pk == footage_request_camera.c.camera_pk)
             .where(footage_request_camera.c.request_id == request_id, camera.c.id == camera_id,
                    footage_request_camera.c.owner_id == owner_id)
-        ).first()
+        )
+        if for_update:
+            q = q.with_for_update(of=footage_request_camera)
+        return self.conn.execute(q).first()
 
     def set_answer(self, request_id: str, camera_pk: int, answer: str, note: str | None, at: datetime) -> None:
         self.conn.execute(update(footage_request_camera).where(
