@@ -75,7 +75,9 @@ def log_on(hub: Hub, *, email: str, password: str, code: str | None, source: str
         if user.disabled:
             _refuse(uow, user, None, source, "account disabled")
         if is_locked(user, now):
-            _refuse(uow, user, None, source, "account locked", message="account locked: ask an administrator to unlock it")
+            _refuse(uow, user, None, source, "account locked", message=(
+                "account locked after too many failed log-ons: try again in 15 minutes" if user.role is Role.OWNER
+                else "account locked: ask an administrator to unlock it"))  # owners have no administrator
         if is_inactive(user, now):
             uow.accounts.set_fields(user.id, disabled=True)
             _refuse(uow, user, None, source, "disabled after 90 days inactive",
@@ -86,6 +88,8 @@ def log_on(hub: Hub, *, email: str, password: str, code: str | None, source: str
             step = hub.totp.matching_step(user.totp_secret, code or "", now)
             if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
                 ok = False  # wrong, missing or replayed code
+            elif not uow.accounts.claim_totp_step(user.id, step):
+                ok = False  # the same code in a log-on running at the same moment, which used it first
         if not ok:
             uow.accounts.record_failure(user.id, now)
             failures = uow.accounts.failures_since(user.id, now - FAILED_LOGON_WINDOW)

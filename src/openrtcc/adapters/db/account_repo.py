@@ -58,6 +58,18 @@ class SqlAccountRepo:
     def set_fields(self, user_id: str, **values) -> None:
         self.conn.execute(update(user).where(user.c.id == user_id).values(**values))
 
+    def claim_totp_step(self, user_id: str, step: int) -> bool:
+        """Mark a TOTP time step used, unless it or a later one already is.
+
+        A conditional update, so that of two log-ons racing with one code only one wins: the loser's
+        UPDATE waits for the winner's row lock and then no longer matches.
+        """
+        last = user.c.totp_last_step
+        result = self.conn.execute(
+            update(user).where(user.c.id == user_id, last.is_(None) | (last < step)).values(totp_last_step=step)
+        )
+        return result.rowcount == 1
+
     def record_failure(self, user_id: str, at: datetime) -> None:
         self.conn.execute(insert(failed_logon).values(user_id=user_id, at=at))
 
