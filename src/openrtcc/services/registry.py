@@ -17,7 +17,7 @@ from openrtcc.domain.cameras import (
     validate_view,
 )
 from openrtcc.domain.errors import Conflict, InvalidInput, NotFound
-from openrtcc.domain.geo import Point, valid_coordinates
+from openrtcc.domain.geo import Point, area_from_geojson, valid_coordinates
 from openrtcc.services.hub import Actor, Hub
 
 
@@ -50,7 +50,7 @@ def _checked(uow, draft: CameraDraft) -> tuple[Point, object]:
     if agency is None:
         raise InvalidInput("unknown agency program", code="unknown_agency")
     point = Point(draft.lat, draft.lon)
-    check_in_jurisdiction(point, uow.accounts.jurisdiction(agency.id), agency.name)
+    check_in_jurisdiction(point, area_from_geojson(agency.jurisdiction), agency.name)  # the row is at hand
     return point, view
 
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from openrtcc.adapters.db.tables import audit_head, audit_log
 from openrtcc.domain.audit import AuditEntry, AuditRecord, chain
 from openrtcc.domain.clock import Clock
+
+
+# Built once: every action appends a record, and building these per call (values, cache keys) cost
+# more than executing them.
+_HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+_HEAD_FOR_UPDATE = _HEAD.with_for_update()  # PostgreSQL: one writer extends the chain at a time
+_INSERT = insert(audit_log)
+_MOVE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("new_seq"),
+                                                                   hash=bindparam("new_hash"))
 
 
 class SqlAuditLog:
@@ -18,19 +27,15 @@ class SqlAuditLog:
         self.written = 0
 
     def append(self, entry: AuditEntry) -> AuditRecord:
-        head = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-        if self.conn.dialect.name == "postgresql":
-            head = head.with_for_update()  # one writer extends the chain at a time
+        head = _HEAD_FOR_UPDATE if self.conn.dialect.name == "postgresql" else _HEAD
         seq, prev = self.conn.execute(head).one()
         record = chain(seq + 1, self.clock.now(), entry, prev)
-        self.conn.execute(
-            insert(audit_log).values(
-                seq=record.seq, at=record.at, action=record.action, outcome=record.outcome,
-                actor_id=record.actor_id, agency_id=record.agency_id, target=record.target,
-                source=record.source, details=record.details, prev_hash=record.prev_hash, hash=record.hash,
-            )
-        )
-        self.conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=record.seq, hash=record.hash))
+        self.conn.execute(_INSERT, dict(
+            seq=record.seq, at=record.at, action=record.action, outcome=record.outcome,
+            actor_id=record.actor_id, agency_id=record.agency_id, target=record.target,
+            source=record.source, details=record.details, prev_hash=record.prev_hash, hash=record.hash,
+        ))
+        self.conn.execute(_MOVE_HEAD, {"new_seq": record.seq, "new_hash": record.hash})
         self.written += 1
         return record
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import time
+from types import SimpleNamespace
 
-from sqlalchemy import Connection, and_, insert, select, text, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, text, update
 
 from openrtcc.adapters.db.tables import camera as t
 from openrtcc.domain.cameras import (
@@ -30,7 +31,10 @@ def schedule_from_json(doc: list[dict]) -> tuple[ScheduleWindow, ...]:
     return tuple(ScheduleWindow(d["weekday"], time.fromisoformat(d["start"]), time.fromisoformat(d["end"])) for d in doc)
 
 
-def _row_to_camera(r) -> Camera:
+def _row_to_camera(row) -> Camera:
+    # Plain attributes instead of the Row's per-name lookups, which cost half of this function: every
+    # radius search converts dozens of rows. Rows always come from select(*_COLUMNS).
+    r = SimpleNamespace(**dict(zip(_NAMES, row)))
     return Camera(
         id=r.id, agency_id=r.agency_id, owner_id=r.owner_id, name=r.name,
         location=Point(r.lat, r.lon), address=r.address,
@@ -58,6 +62,24 @@ def _values(c: Camera) -> dict:
 
 
 _COLUMNS = [c for c in t.c if c.name != "geog"]
+_NAMES = [c.name for c in _COLUMNS]
+_ADD = insert(t).returning(t.c.pk)  # built once; registration runs it for every camera
+
+# The proximity queries are built once with bound parameters: registration (the duplicate check) and
+# every radius search run them, and building a 26-column select per call cost more than running it.
+# R*Tree keeps 32-bit floats, rounding each point out to a box up to ~1 m wide: asking for boxes that
+# overlap the search box keeps cameras right at the edge; the exact distance test then decides.
+_IN_BOX = text("camera.pk IN (SELECT pk FROM camera_rtree WHERE max_lat >= :min_lat AND min_lat <= :max_lat "
+               "AND max_lon >= :min_lon AND min_lon <= :max_lon)")
+# On the sphere (use_spheroid false), as the hub's own haversine distance is: on the spheroid a camera
+# 99.9 m due east (by the distance the hub reports) lies 100.2 m away and was dropped.
+_WITHIN = text("ST_DWithin(camera.geog, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :r, false)")
+_OWNER_SCOPE = t.c.owner_id == bindparam("owner_id")
+_AGENCY_SCOPE = and_(t.c.agency_id == bindparam("agency_id"), t.c.status == _ACTIVE)
+_NEAR_OWNER = {"rtree": select(*_COLUMNS).where(_OWNER_SCOPE, _IN_BOX).limit(1000),
+               "postgis": select(*_COLUMNS).where(_OWNER_SCOPE, _WITHIN).limit(1000)}
+_NEAR_AGENCY = {"rtree": select(*_COLUMNS).where(_AGENCY_SCOPE, _IN_BOX),
+                "postgis": select(*_COLUMNS).where(_AGENCY_SCOPE, _WITHIN)}
 
 
 class SqlCameraRepo:
@@ -66,7 +88,7 @@ class SqlCameraRepo:
         self.spatial = "postgis" if conn.dialect.name == "postgresql" else "rtree"
 
     def add(self, camera: Camera) -> Camera:
-        camera.pk = self.conn.execute(insert(t).values(**_values(camera)).returning(t.c.pk)).scalar_one()
+        camera.pk = self.conn.execute(_ADD, _values(camera)).scalar_one()
         return camera
 
     def add_many(self, cameras: list[Camera]) -> None:
@@ -93,14 +115,17 @@ class SqlCameraRepo:
         return _row_to_camera(r) if r else None
 
     def near_owner(self, owner_id: str, center: Point, radius_m: float) -> list[Camera]:
-        return [c for c in self._near(center, radius_m, t.c.owner_id == owner_id, 1000)
+        return [c for c in self._near(_NEAR_OWNER, {"owner_id": owner_id}, center, radius_m)
                 if distance_m(c.location, center) <= radius_m]
 
     def within_radius(self, agency_id: str, center: Point, radius_m: float, limit: int) -> list[Camera]:
-        scope = and_(t.c.agency_id == agency_id, t.c.status == _ACTIVE)
-        found = [c for c in self._near(center, radius_m, scope, None) if distance_m(c.location, center) <= radius_m]
-        found.sort(key=lambda c: distance_m(c.location, center))
-        return found[:limit]
+        found = []
+        for c in self._near(_NEAR_AGENCY, {"agency_id": agency_id}, center, radius_m):
+            d = distance_m(c.location, center)
+            if d <= radius_m:
+                found.append((d, c))
+        found.sort(key=lambda dc: dc[0])
+        return [c for _, c in found[:limit]]
 
     def within_area(self, agency_id: str, area: Area, limit: int) -> list[Camera]:
         scope = and_(t.c.agency_id == agency_id, t.c.status == _ACTIVE)
@@ -132,22 +157,14 @@ class SqlCameraRepo:
             select(func.count()).select_from(t).where(t.c.agency_id == agency_id, t.c.status == _ACTIVE)
         ).scalar_one()
 
-    def _near(self, center: Point, radius_m: float, scope, limit: int | None) -> list[Camera]:
+    def _near(self, queries: dict, scope: dict, center: Point, radius_m: float) -> list[Camera]:
         """An index prefilter, a superset of the cameras within `radius_m`; callers apply the exact rule."""
         if self.spatial == "postgis":
-            # On the sphere (use_spheroid false), as the hub's own haversine distance is: on the spheroid a
-            # camera 99.9 m due east (by the distance the hub reports) lies 100.2 m away and was dropped.
-            q = select(*_COLUMNS).where(
-                scope,
-                text("ST_DWithin(camera.geog, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :r, false)")
-                .bindparams(lon=center.lon, lat=center.lat, r=radius_m + _PREFILTER_SLACK_M),
-            )
+            where = dict(lon=center.lon, lat=center.lat, r=radius_m + _PREFILTER_SLACK_M)
         else:
             b = bbox_around(center, radius_m)
-            q = self._rtree_select(b.min_lat, b.max_lat, b.min_lon, b.max_lon, scope)
-        if limit:
-            q = q.limit(limit)
-        return [_row_to_camera(r) for r in self.conn.execute(q)]
+            where = dict(min_lat=b.min_lat, max_lat=b.max_lat, min_lon=b.min_lon, max_lon=b.max_lon)
+        return [_row_to_camera(r) for r in self.conn.execute(queries[self.spatial], {**scope, **where})]
 
     @staticmethod
     def _rtree_select(min_lat, max_lat, min_lon, max_lon, scope):
