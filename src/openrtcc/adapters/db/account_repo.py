@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from openrtcc.adapters.db.tables import agency, failed_logon, owner_profile, session, user
 from openrtcc.domain.accounts import Role, SessionTimes, User
@@ -15,6 +15,12 @@ from openrtcc.domain.geo import Area, area_from_geojson
 def _user(r) -> User:
     return User(r.id, r.email, r.display_name, Role(r.role), r.agency_id, r.password_hash, r.totp_secret,
                 r.totp_enrolled, r.totp_last_step, r.locked_at, r.disabled, r.created_at, r.last_login_at)
+
+
+# Built once: these run on every request (session check) or every registration (agency lookup).
+_USER_BY_ID = select(user).where(user.c.id == bindparam("user_id"))
+_AGENCY_BY_ID = select(agency).where(agency.c.id == bindparam("agency_id"))
+_SESSION = select(session).where(session.c.token_hash == bindparam("token_hash"))
 
 
 def _user_values(u: User) -> dict:
@@ -44,7 +50,7 @@ class SqlAccountRepo:
         return _user(r) if r else None
 
     def by_id(self, user_id: str) -> User | None:
-        r = self.conn.execute(select(user).where(user.c.id == user_id)).first()
+        r = self.conn.execute(_USER_BY_ID, {"user_id": user_id}).first()
         return _user(r) if r else None
 
     def in_agency(self, agency_id: str, user_id: str) -> User | None:
@@ -124,7 +130,7 @@ class SqlAccountRepo:
         return list(self.conn.execute(select(agency).order_by(agency.c.name)))
 
     def agency(self, agency_id: str):
-        return self.conn.execute(select(agency).where(agency.c.id == agency_id)).first()
+        return self.conn.execute(_AGENCY_BY_ID, {"agency_id": agency_id}).first()
 
     def agency_by_slug(self, slug: str):
         return self.conn.execute(select(agency).where(agency.c.slug == slug)).first()
@@ -138,7 +144,7 @@ class SqlAccountRepo:
                                                  last_seen_at=at, mfa_done=mfa_done, source=source))
 
     def session(self, token_hash: str):
-        return self.conn.execute(select(session).where(session.c.token_hash == token_hash)).first()
+        return self.conn.execute(_SESSION, {"token_hash": token_hash}).first()
 
     def session_times(self, row) -> SessionTimes:
         return SessionTimes(row.created_at, row.last_seen_at)
