@@ -552,3 +552,15 @@ def test_a_decline_during_the_upload_wins_and_the_clip_is_discarded(hub, scene, 
     assert media_files(settings) == []
     assert count(hub, evidence_item) == 0
     assert {q["camera_id"]: q["answer"] for q in alice.get("/api/owner/requests").json()}[a1["id"]] == "declined"
+
+
+def test_case_numbers_with_slashes_and_dots_list_their_evidence(scene, clock):
+    """Agencies write case numbers like LP/2026/0042: the evidence list must still be reachable."""
+    analyst, alice, a1 = scene["analyst"], scene["alice"], scene["cams"]["alice_1"]
+    rid = open_request(analyst, clock, case_number="LP/2026/0042.b")
+    item = upload(alice, rid, a1, MP4).json()
+    for path in ("/api/agency/cases/LP/2026/0042.b/evidence", "/api/agency/cases/LP%2F2026%2F0042.b/evidence"):
+        r = analyst.get(path)
+        assert r.status_code == 200, (path, r.text)
+        assert [(e["id"], e["case_number"]) for e in r.json()] == [(item["id"], "LP/2026/0042.b")]
+    assert analyst.get("/api/agency/cases/LP/2026/evidence").json() == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from openrtcc.domain.geo import Point, destination
@@ -63,8 +65,13 @@ def test_radius_search_refuses_bad_requests_and_logs_nothing(world):
         (at(CENTER, radius_m=100, case_number="x" * 65, purpose="robbery"), "case_number"),
         (at(CENTER, radius_m=100, agency_id="other", **WHY), "agency_id"),
     ]
+    nan = float("nan")
+    bad += [({"lat": nan, "lon": -87.92, "radius_m": 100, **WHY}, "latitude"),
+            (at(CENTER, radius_m=nan, **WHY), "radius_m"),
+            (at(CENTER, radius_m=float("inf"), **WHY), "radius_m")]
     for body, mentions in bad:
-        r = analyst.post("/api/agency/search/radius", json=body)
+        r = analyst.client.post("/api/agency/search/radius", content=json.dumps(body),
+                                headers={**analyst.headers, "Content-Type": "application/json"})
         assert r.status_code == 422, (body, r.text)
         assert mentions in r.json()["message"], (body, r.text)
     assert owner.get(f"/api/owner/cameras/{cam['id']}/access-log").json() == []

@@ -47,8 +47,9 @@ def get_request(request_id: str, actor: AgencyActor, hub: HubDep) -> dict:
     }
 
 
-@router.get("/cases/{case_number}/evidence")
+@router.get("/cases/{case_number:path}/evidence")
 def case_evidence(case_number: str, actor: AgencyActor, hub: HubDep) -> list[dict]:
+    """Case numbers may hold '/' (LP/2026/0042), so the path takes everything up to /evidence."""
     return [_evidence(e) for e in footage.case_evidence(hub, actor, case_number)]
 
 
