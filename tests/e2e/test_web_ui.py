@@ -117,6 +117,17 @@ def test_owner_registers_a_camera_and_an_analyst_finds_it_on_the_map(page, live_
     search.get_by_role("button", name="Search here").click()
     page.locator("#results-summary").filter(has_text="1 camera could have seen this spot.").wait_for()
     assert name in page.locator("#results").inner_text()
+
+    # The incident pin lists the owner's contact, as Rosa allowed ("always"), and leads to a footage request.
+    search.get_by_label("Incident pin").check()
+    search.get_by_role("button", name="Search here").click()
+    page.locator("#results-summary").filter(has_text="1 camera near the incident.").wait_for()
+    contact = page.locator("#results li", has_text=name).locator(".contact").inner_text()
+    assert "Rosa Resident" in contact and "Rosa's Bakery" in contact and "+1 414 555 0199" in contact
+    page.get_by_role("button", name="Request footage for this incident").click()
+    dialog = page.locator("#footage-dialog")
+    assert dialog.get_by_label("Purpose").input_value() == "E2E check: burglary near Harbour Road"
+    assert float(dialog.get_by_label("Incident latitude").input_value()) == pytest.approx(spot[0], abs=1e-6)
     assert _unexpected_errors(page) == []
 
 

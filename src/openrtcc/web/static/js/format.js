@@ -60,6 +60,9 @@ const WORDS = {
   open: "Open",
   never: "Never",
   on_request: "On request",
+  email: "Email",
+  phone: "Phone",
+  portal: "Through the portal",
 };
 
 /** A stable API code as words; unknown codes are shown with their underscores replaced. */

@@ -51,7 +51,14 @@ export class ResultsView {
       this.list.append(this.item(camera, i, withContacts));
     });
     this.frame(shape);
-    this.summary.scrollIntoView({ block: "nearest" });
+    this.revealList();
+  }
+
+  // Scroll the panel itself (never the page, which holds the map still) to the results heading.
+  revealList() {
+    const panel = this.list.closest(".map-panel");
+    const heading = this.summary.previousElementSibling || this.summary;
+    if (panel) panel.scrollTo({ top: Math.max(0, heading.offsetTop - 12), behavior: "smooth" });
   }
 
   // Bring the searched area and every result into view, without zooming out past the area.
