@@ -14,6 +14,7 @@ from openrtcc.services.hub import Hub
 from openrtcc.web import errors
 from openrtcc.web.assets import vendor_dir
 from openrtcc.web.limits import BodySizeLimit
+from openrtcc.web.security_headers import SecurityHeaders
 from openrtcc.web.routers import admin, agency, auth, footage, owner, pages, programs
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -30,21 +31,13 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/vendor", StaticFiles(directory=vendor_dir()), name="vendor")
 
-    @app.middleware("http")
-    async def security_headers(request, call_next):
-        response = await call_next(request)
-        tile_origin = _origin(settings.tile_url)
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:" + (f" {tile_origin}" if tile_origin else "")
-            + "; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.url.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    tile_origin = _origin(settings.tile_url)
+    app.add_middleware(
+        SecurityHeaders,
+        content_security_policy="default-src 'self'; img-src 'self' data: blob:"
+        + (f" {tile_origin}" if tile_origin else "")
+        + "; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+    )
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(BodySizeLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes)
     return app

@@ -1,0 +1,1 @@
+"""Benchmarks that run with one command and write their figures to docs/benchmarks.md."""
