@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Use STARTTLS with the relay.")
     smtp_username: str | None = None
     smtp_password: str | None = Field(None, repr=False)
+    outbox_interval_s: float = Field(5.0, ge=0, description="Seconds between outbox deliveries; 0 turns it off.")
     secure_cookies: bool = Field(False, description="Mark the session cookie Secure (set behind TLS).")
 
     @field_validator("database_url")

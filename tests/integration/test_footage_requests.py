@@ -564,3 +564,22 @@ def test_case_numbers_with_slashes_and_dots_list_their_evidence(scene, clock):
         assert r.status_code == 200, (path, r.text)
         assert [(e["id"], e["case_number"]) for e in r.json()] == [(item["id"], "LP/2026/0042.b")]
     assert analyst.get("/api/agency/cases/LP/2026/evidence").json() == []
+
+
+def test_the_serving_hub_delivers_the_outbox_by_itself(hub, scene, clock, mailbox, settings):
+    """While the app runs (its lifespan started), queued emails go out without anyone calling dispatch."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from openrtcc.web.app import create_app
+
+    open_request(scene["analyst"], clock)
+    serving = create_app(settings.model_copy(update={"outbox_interval_s": 0.05}), hub)
+    with TestClient(serving):
+        deadline = time.monotonic() + 10
+        while len(mailbox.messages) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert sorted(r for rcpts, _ in mailbox.messages for r in rcpts) == sorted(
+        [scene["alice"].email, scene["bob"].email])
+    assert dispatch_due(hub) == 0  # marked delivered: nothing left for the next round

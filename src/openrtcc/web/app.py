@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,6 +14,7 @@ from openrtcc.config import Settings
 from openrtcc.services.hub import Hub
 from openrtcc.web import errors
 from openrtcc.web.assets import vendor_dir
+from openrtcc.web.background import OutboxDispatcher
 from openrtcc.web.limits import BodySizeLimit
 from openrtcc.web.security_headers import SecurityHeaders
 from openrtcc.web.routers import admin, agency, auth, footage, owner, pages, programs
@@ -21,7 +23,17 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings, hub: Hub) -> FastAPI:
-    app = FastAPI(title="OpenRTCC hub", version=__version__,
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        dispatcher = None
+        if hub.mailer is not None and settings.outbox_interval_s > 0:
+            dispatcher = OutboxDispatcher(hub, settings.outbox_interval_s)
+            dispatcher.start()
+        yield
+        if dispatcher is not None:
+            dispatcher.stop()
+
+    app = FastAPI(title="OpenRTCC hub", version=__version__, lifespan=lifespan,
                   description="Community camera registry, owner portal and agency map.")
     app.state.settings = settings
     app.state.hub = hub
