@@ -64,6 +64,7 @@ def test_every_call_of_a_day_in_the_life_is_on_the_record(world, anon):
     cid = r.json()["id"]
     assert added[0].target == f"camera:{cid}" and added[0].source == "testclient"
     call([("camera.list_own", "success")], 200, lambda: owner.get("/api/owner/cameras", headers=oh))
+    call([("auth.whoami", "success")], 200, lambda: owner.get("/api/auth/me", headers=oh))
     call([("camera.read_own", "success")], 200, lambda: owner.get(f"/api/owner/cameras/{cid}", headers=oh))
     call([("camera.update", "success")], 200, lambda: owner.put(
         f"/api/owner/cameras/{cid}", headers=oh, json=camera_body(lakeport_id, name="Porch camera, east")))

@@ -166,6 +166,13 @@ def authenticate(hub: Hub, token: str, source: str | None, *, allow_enrolment: b
         return SessionInfo(Actor(user.id, user.role, user.agency_id, source), user, row.mfa_done, th)
 
 
+def record_whoami(hub: Hub, info: SessionInfo) -> None:
+    """Reading one's own account is an access like any other: it is audited."""
+    with hub.uow() as uow:
+        uow.record(info.actor.entry("auth.whoami", f"user:{info.user.id}"))
+        uow.commit()
+
+
 def log_off(hub: Hub, info: SessionInfo) -> None:
     with hub.uow() as uow:
         uow.accounts.end_session(info.token_hash)

@@ -38,7 +38,8 @@ def log_off(info: EnrollingDep, hub: HubDep, response: Response) -> None:
 
 
 @router.get("/me")
-def me(info: EnrollingDep) -> UserOut:
+def me(info: EnrollingDep, hub: HubDep) -> UserOut:
+    accounts.record_whoami(hub, info)
     u = info.user
     return UserOut(id=u.id, email=u.email, display_name=u.display_name, role=u.role.value, agency_id=u.agency_id,
                    totp_enrolled=u.totp_enrolled or info.mfa_done and u.mfa_required, locked=False, disabled=False,
