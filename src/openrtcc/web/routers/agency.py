@@ -22,7 +22,7 @@ def map_points(actor: AgencyActor, hub: HubDep) -> Response:
 
     rows = search.map_points(hub, actor)
     body = json.dumps({"fields": ["id", "lat", "lon", "tier", "sharing_mode"],
-                       "points": [[r[0], round(r[1], 6), round(r[2], 6), r[3], r[4]] for r in rows]},
+                       "points": rows},  # tuples, coordinates already rounded by the repository
                       separators=(",", ":"))
     return Response(body, media_type="application/json")
 
