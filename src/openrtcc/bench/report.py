@@ -121,7 +121,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{os.cpu_count()} cores, {model}; Python {platform.python_version()}, "
+    load = ", load average {:.1f}".format(os.getloadavg()[0]) if hasattr(os, "getloadavg") else ""
+    return (f"{os.cpu_count()} cores, {model}{load} at the end of the run; Python {platform.python_version()}, "
             f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}")
 
 

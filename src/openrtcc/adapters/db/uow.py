@@ -10,6 +10,7 @@ from openrtcc.adapters.db.activity_repo import SqlActivityRepo
 from openrtcc.adapters.db.audit_repo import SqlAuditLog
 from openrtcc.adapters.db.camera_repo import SqlCameraRepo
 from openrtcc.adapters.db.footage_repo import SqlFootageRepo
+from openrtcc.adapters.db.sqlite_writer import acquire, writer_lock
 from openrtcc.domain.audit import AuditEntry, AuditRecord
 from openrtcc.domain.clock import Clock, IdFactory
 from openrtcc.domain.errors import AuditUnavailable
@@ -26,8 +27,14 @@ class SqlUnitOfWork:
         self.ids = ids
 
     def __enter__(self) -> SqlUnitOfWork:
-        self.conn = self.engine.connect()
-        self.tx = self.conn.begin()
+        self._writer = writer_lock(self.engine)
+        acquire(self._writer)
+        try:
+            self.conn = self.engine.connect()
+            self.tx = self.conn.begin()
+        except BaseException:
+            self._release_writer()
+            raise
         self.cameras = SqlCameraRepo(self.conn)
         self.accounts = SqlAccountRepo(self.conn)
         self.footage = SqlFootageRepo(self.conn)
@@ -48,19 +55,28 @@ class SqlUnitOfWork:
             raise UnauditedCommit("every action commits together with its audit record")
         self.tx.commit()
         self._done = True
+        self._release_writer()
 
     def commit_bookkeeping(self) -> None:
         """Commit state that is not an action of anyone's (a session's last-seen time): no audit record."""
         self.tx.commit()
         self._done = True
+        self._release_writer()
 
     def rollback(self) -> None:
         if not self._done:
             self.tx.rollback()
             self._done = True
+        self._release_writer()
+
+    def _release_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
 
     def __exit__(self, *exc) -> None:
         try:
             self.rollback()
         finally:
+            self._release_writer()
             self.conn.close()

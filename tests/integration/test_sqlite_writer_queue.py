@@ -1,0 +1,87 @@
+"""SQLite writers of one process queue on a lock held for exactly a unit of work's transaction."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from openrtcc.adapters.db import sqlite_writer
+from openrtcc.domain.audit import AuditEntry
+
+
+def _entry() -> AuditEntry:
+    return AuditEntry("test.write", "success", None, None, None, "test", {})
+
+
+def _taken_elsewhere(lock) -> bool:
+    """Whether another thread holds the lock (this thread's own hold would not count)."""
+    result = []
+    t = threading.Thread(target=lambda: result.append(lock.acquire(blocking=False) and (lock.release() or True)))
+    t.start()
+    t.join()
+    return not result[0]
+
+
+def test_the_lock_spans_the_transaction_and_is_freed_by_commit_rollback_or_error(hub, backend):
+    lock = sqlite_writer.writer_lock(hub.extras["engine"])
+    if backend == "postgres":
+        assert lock is None  # PostgreSQL queues its own writers (row locks), no polling to avoid
+        return
+    with hub.uow() as uow:
+        assert _taken_elsewhere(lock)
+        uow.record(_entry())
+        uow.commit()
+        assert not _taken_elsewhere(lock)  # free as soon as the commit is done, before the block ends
+    with hub.uow() as uow:
+        uow.rollback()
+        assert not _taken_elsewhere(lock)
+    with pytest.raises(ZeroDivisionError), hub.uow():
+        1 / 0
+    assert not _taken_elsewhere(lock)
+
+
+def test_a_second_writer_waits_for_the_first_and_then_goes_ahead(hub, backend):
+    if backend == "postgres":
+        pytest.skip("SQLite only: PostgreSQL writers do not share one lock")
+    order, first_open = [], threading.Event()
+
+    def first():
+        with hub.uow() as uow:
+            first_open.set()
+            uow.record(_entry())
+            threading.Event().wait(0.2)  # hold the write lock a while
+            order.append("first commits")
+            uow.commit()
+
+    t = threading.Thread(target=first)
+    t.start()
+    first_open.wait(5)
+    with hub.uow() as uow:
+        order.append("second begins")
+        uow.record(_entry())
+        uow.commit()
+    t.join()
+    assert order == ["first commits", "second begins"]
+
+
+def test_a_writer_gives_up_after_the_wait_limit(hub, backend, monkeypatch):
+    if backend == "postgres":
+        pytest.skip("SQLite only")
+    monkeypatch.setattr(sqlite_writer, "WAIT_LIMIT_S", 0.1)
+    release, holding = threading.Event(), threading.Event()
+
+    def hold():
+        with hub.uow():
+            holding.set()
+            release.wait(5)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    holding.wait(5)
+    try:
+        with pytest.raises(sqlite_writer.DatabaseBusy), hub.uow():
+            pass
+    finally:
+        release.set()
+        t.join()
