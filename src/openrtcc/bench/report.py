@@ -129,8 +129,9 @@ def machine() -> str:
 HOW = """How it was measured: `uv run rtcc bench registry` builds a hub on a fresh temporary data dir (the
 embedded default: SQLite in WAL mode) and serves it with uvicorn on 127.0.0.1 from a background thread;
 the measuring clients are httpx clients in a separate (spawned) process, so that their work is not
-charged to the server's interpreter; both share the machine's cores. Two adjacent agencies: a 16 x 16 km city that holds {map_cameras:,} cameras and a county
-beside it with the rest. **Registration**: owners sign up and log on through the API, then
+charged to the server's interpreter; both share the machine's cores. Two adjacent agencies: a 16 x 16 km
+city that holds {map_cameras:,} cameras and a county beside it with the rest. **Registration**: owners
+sign up and log on through the API, then
 {sessions} concurrent owner sessions POST `/api/owner/cameras` (validation, jurisdiction check, duplicate
 check, insert, audit record, one transaction each); the rate is cameras / wall time. **Bulk import** fills
 up to {cameras:,} cameras through the camera repository, 10,000 per audited transaction. **Radius search**:
