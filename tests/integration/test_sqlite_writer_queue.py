@@ -41,9 +41,8 @@ def test_the_lock_spans_the_transaction_and_is_freed_by_commit_rollback_or_error
     assert not _taken_elsewhere(lock)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # PostgreSQL writers do not share one lock
 def test_a_second_writer_waits_for_the_first_and_then_goes_ahead(hub, backend):
-    if backend == "postgres":
-        pytest.skip("SQLite only: PostgreSQL writers do not share one lock")
     order, first_open = [], threading.Event()
 
     def first():
@@ -65,9 +64,8 @@ def test_a_second_writer_waits_for_the_first_and_then_goes_ahead(hub, backend):
     assert order == ["first commits", "second begins"]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_writer_gives_up_after_the_wait_limit(hub, backend, monkeypatch):
-    if backend == "postgres":
-        pytest.skip("SQLite only")
     monkeypatch.setattr(sqlite_writer, "WAIT_LIMIT_S", 0.1)
     release, holding = threading.Event(), threading.Event()
 
