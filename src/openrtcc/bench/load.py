@@ -75,6 +75,37 @@ def register_concurrently(base_url: str, tokens: list[str], bodies: list[list[di
     return sum(r["done"] for r in results), elapsed, [e for r in results for e in r["errors"]]
 
 
+def _register_batches(client: httpx.Client, batches: list[list[dict]], out: dict, start: threading.Barrier) -> None:
+    start.wait()
+    for batch in batches:
+        r = client.post("/api/owner/cameras/batch", json={"cameras": batch})
+        if r.status_code == 201:
+            out["done"] += len(r.json())
+        else:
+            out["errors"].append(f"{r.status_code} {r.text[:200]}")
+
+
+def register_batches_concurrently(base_url: str, tokens: list[str],
+                                  batches: list[list[list[dict]]]) -> tuple[int, float, list[str]]:
+    """As register_concurrently, but each request carries a batch (POST /api/owner/cameras/batch)."""
+    clients = [httpx.Client(base_url=base_url, timeout=60, headers={"Authorization": f"Bearer {t}"})
+               for t in tokens]
+    results = [{"done": 0, "errors": []} for _ in tokens]
+    start = threading.Barrier(len(tokens) + 1)
+    threads = [threading.Thread(target=_register_batches, args=(c, b, out, start))
+               for c, b, out in zip(clients, batches, results, strict=True)]
+    for t in threads:
+        t.start()
+    start.wait()
+    began = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - began
+    for c in clients:
+        c.close()
+    return sum(r["done"] for r in results), elapsed, [e for r in results for e in r["errors"]]
+
+
 def search_sequentially(base_url: str, token: str, bodies: list[dict], warmup: int) -> tuple[list[float], int]:
     """One keep-alive client; returns (latencies in ms after the warm-up, cameras returned after it)."""
     latencies, results = [], 0

@@ -54,27 +54,58 @@ def _checked(uow, draft: CameraDraft) -> tuple[Point, object]:
     return point, view
 
 
+MAX_BATCH = 200
+
+
 def register_camera(hub: Hub, owner: Actor, draft: CameraDraft, *, allow_duplicate: bool = False) -> Camera:
     owner.require(Permission.OWN_CAMERAS)
     with hub.uow() as uow:
-        point, view = _checked(uow, draft)
-        dup = find_likely_duplicate(point, view, uow.cameras.near_owner(owner.user_id, point, 20.0))
-        if dup and not allow_duplicate:
-            raise Conflict(
-                f"this looks like your camera '{dup.name}' registered within 15 m facing the same way; "
-                "edit that one, or confirm this is a different camera",
-                code="likely_duplicate", details={"duplicate_of": dup.id},
-            )
-        now = hub.clock.now()
-        cam = Camera(hub.ids.new_id(), draft.agency_id, owner.user_id, draft.name.strip(), point,
-                     draft.address.strip(), view, draft.tier, draft.policy, True, draft.make, draft.model,
-                     draft.owner_retention_days, CameraStatus.ACTIVE, now, now,
-                     possible_duplicate_of=dup.id if dup else None)
-        uow.cameras.add(cam)
-        uow.record(owner.entry("camera.register", f"camera:{cam.id}", agency=draft.agency_id, tier=cam.tier.value,
-                               flagged_duplicate_of=cam.possible_duplicate_of))
+        cam = _register_one(hub, uow, owner, draft, allow_duplicate, [])
         uow.commit()
         return cam
+
+
+def register_cameras(hub: Hub, owner: Actor, drafts: list[tuple[CameraDraft, bool]]) -> list[Camera]:
+    """Register several cameras at once (a business or HOA with many): all of them, or none.
+
+    Each draft comes with its own allow-duplicate flag. A refusal names the camera at fault in
+    `details.index` (0-based) and the message (1-based).
+    """
+    owner.require(Permission.OWN_CAMERAS)
+    if not 1 <= len(drafts) <= MAX_BATCH:
+        raise InvalidInput(f"send between 1 and {MAX_BATCH} cameras at once", code="bad_batch")
+    with hub.uow() as uow:
+        done: list[Camera] = []
+        for index, (draft, allow_duplicate) in enumerate(drafts):
+            try:
+                done.append(_register_one(hub, uow, owner, draft, allow_duplicate, done))
+            except (InvalidInput, Conflict) as exc:
+                exc.message = f"camera {index + 1}: {exc.message}"
+                exc.details = {**exc.details, "index": index}
+                raise
+        uow.commit()
+        return done
+
+
+def _register_one(hub: Hub, uow, owner: Actor, draft: CameraDraft, allow_duplicate: bool,
+                  same_batch: list[Camera]) -> Camera:
+    point, view = _checked(uow, draft)
+    dup = find_likely_duplicate(point, view, same_batch + uow.cameras.near_owner(owner.user_id, point, 20.0))
+    if dup and not allow_duplicate:
+        raise Conflict(
+            f"this looks like your camera '{dup.name}' registered within 15 m facing the same way; "
+            "edit that one, or confirm this is a different camera",
+            code="likely_duplicate", details={"duplicate_of": dup.id},
+        )
+    now = hub.clock.now()
+    cam = Camera(hub.ids.new_id(), draft.agency_id, owner.user_id, draft.name.strip(), point,
+                 draft.address.strip(), view, draft.tier, draft.policy, True, draft.make, draft.model,
+                 draft.owner_retention_days, CameraStatus.ACTIVE, now, now,
+                 possible_duplicate_of=dup.id if dup else None)
+    uow.cameras.add(cam)
+    uow.record(owner.entry("camera.register", f"camera:{cam.id}", agency=draft.agency_id, tier=cam.tier.value,
+                           flagged_duplicate_of=cam.possible_duplicate_of))
+    return cam
 
 
 def update_camera(hub: Hub, owner: Actor, camera_id: str, draft: CameraDraft) -> Camera:

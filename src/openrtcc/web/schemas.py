@@ -133,6 +133,10 @@ class CameraIn(Strict):
         return v
 
 
+class CameraBatchIn(Strict):
+    cameras: list[CameraIn] = Field(min_length=1, max_length=200, description="Registered together, or not at all.")
+
+
 class SharingOut(BaseModel):
     mode: str
     share_live: bool

@@ -9,7 +9,7 @@ from openrtcc.domain.footage import OwnerAnswer
 from openrtcc.services import footage, registry
 from openrtcc.services.registry import CameraDraft
 from openrtcc.web.deps import HubDep, OwnerActor
-from openrtcc.web.schemas import AccessLogOut, AnswerIn, CameraIn, CameraOwnerOut, ContactIn
+from openrtcc.web.schemas import AccessLogOut, AnswerIn, CameraBatchIn, CameraIn, CameraOwnerOut, ContactIn
 
 router = APIRouter(prefix="/api/owner", tags=["owner"])
 
@@ -28,6 +28,13 @@ def my_cameras(owner: OwnerActor, hub: HubDep) -> list[CameraOwnerOut]:
 @router.post("/cameras", status_code=201)
 def register(body: CameraIn, owner: OwnerActor, hub: HubDep) -> CameraOwnerOut:
     return CameraOwnerOut.of(registry.register_camera(hub, owner, _draft(body), allow_duplicate=body.allow_duplicate))
+
+
+@router.post("/cameras/batch", status_code=201)
+def register_batch(body: CameraBatchIn, owner: OwnerActor, hub: HubDep) -> list[CameraOwnerOut]:
+    """Several cameras in one request (a business district or an HOA): all registered, or none."""
+    cams = registry.register_cameras(hub, owner, [(_draft(c), c.allow_duplicate) for c in body.cameras])
+    return [CameraOwnerOut.of(c) for c in cams]
 
 
 @router.get("/cameras/{camera_id}")
