@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from openrtcc.adapters.crypto import Argon2Passwords, PyOtpTotp
 from openrtcc.adapters.db.engine import make_engine, migrate
+from openrtcc.adapters.db.sqlite_checkpointer import SqliteCheckpointer
 from openrtcc.adapters.db.uow import SqlUnitOfWork
 from openrtcc.adapters.notify.smtp_mailer import SmtpMailer
 from openrtcc.adapters.storage.local_media import LocalMediaStore
@@ -50,4 +51,6 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
         utc_offset_minutes=settings.utc_offset_minutes,
     )
     hub.extras["engine"] = engine
+    # Started and stopped with the web app's lifespan: only a serving hub runs them.
+    hub.extras["background"] = [SqliteCheckpointer(engine)] if engine.dialect.name == "sqlite" else []
     return hub

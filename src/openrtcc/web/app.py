@@ -25,13 +25,14 @@ STATIC_DIR = Path(__file__).parent / "static"
 def create_app(settings: Settings, hub: Hub) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        dispatcher = None
+        tasks = list(hub.extras.get("background", []))
         if hub.mailer is not None and settings.outbox_interval_s > 0:
-            dispatcher = OutboxDispatcher(hub, settings.outbox_interval_s)
-            dispatcher.start()
+            tasks.append(OutboxDispatcher(hub, settings.outbox_interval_s))
+        for task in tasks:
+            task.start()
         yield
-        if dispatcher is not None:
-            dispatcher.stop()
+        for task in reversed(tasks):
+            task.stop()
 
     app = FastAPI(title="OpenRTCC hub", version=__version__, lifespan=lifespan,
                   description="Community camera registry, owner portal and agency map.")
