@@ -52,10 +52,14 @@ function setUpFootageRequests(role) {
 }
 
 async function start() {
+  // The points are the long pole of the first render: ask for them while the session is being checked.
+  // A visitor without a map role gets a refusal here, and the session check sends them on their way.
+  const pointsRequest = api("/api/agency/map/points");
+  pointsRequest.catch(() => {});
   const me = await session;
   const map = createMap(byId("agency-map"), { zoomControl: true, worldCopyJump: false });
   const layer = new ClusterLayer(map);
-  const [data, jurisdiction] = await Promise.all([api("/api/agency/map/points"), myJurisdiction(me.agency_id)]);
+  const [data, jurisdiction] = await Promise.all([pointsRequest, myJurisdiction(me.agency_id)]);
   layer.load(data.fields, data.points);
   frameInitialView(map, layer, jurisdiction);
   const legend = legendControl(layer.counts).addTo(map);
