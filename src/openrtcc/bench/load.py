@@ -37,10 +37,8 @@ class Box:
         return rng.uniform(self.min_lat, self.max_lat), rng.uniform(self.min_lon, self.max_lon)
 
 
-def _register_all(client: httpx.Client, bodies: list[dict], box: Box, seed: int, out: dict,
-                  start: threading.Barrier) -> None:
+def _register_one_by_one(client: httpx.Client, bodies: list[dict], out: dict, box: Box, seed: int) -> None:
     rng = random.Random(seed)
-    start.wait()
     for body in bodies:
         for _ in range(RETRIES_ON_LIKELY_DUPLICATE):
             r = client.post("/api/owner/cameras", json=body)
@@ -54,29 +52,7 @@ def _register_all(client: httpx.Client, bodies: list[dict], box: Box, seed: int,
             out["errors"].append(f"{r.status_code} {r.text[:200]}")
 
 
-def register_concurrently(base_url: str, tokens: list[str], bodies: list[list[dict]],
-                          box: Box) -> tuple[int, float, list[str]]:
-    """One thread and keep-alive client per owner session; returns (registered, seconds, errors)."""
-    clients = [httpx.Client(base_url=base_url, timeout=60, headers={"Authorization": f"Bearer {t}"})
-               for t in tokens]
-    results = [{"done": 0, "errors": []} for _ in tokens]
-    start = threading.Barrier(len(tokens) + 1)
-    threads = [threading.Thread(target=_register_all, args=(c, b, box, i, out, start))
-               for i, (c, b, out) in enumerate(zip(clients, bodies, results, strict=True))]
-    for t in threads:
-        t.start()
-    start.wait()
-    began = time.perf_counter()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - began
-    for c in clients:
-        c.close()
-    return sum(r["done"] for r in results), elapsed, [e for r in results for e in r["errors"]]
-
-
-def _register_batches(client: httpx.Client, batches: list[list[dict]], out: dict, start: threading.Barrier) -> None:
-    start.wait()
+def _register_batches(client: httpx.Client, batches: list[list[dict]], out: dict) -> None:
     for batch in batches:
         r = client.post("/api/owner/cameras/batch", json={"cameras": batch})
         if r.status_code == 201:
@@ -85,15 +61,19 @@ def _register_batches(client: httpx.Client, batches: list[list[dict]], out: dict
             out["errors"].append(f"{r.status_code} {r.text[:200]}")
 
 
-def register_batches_concurrently(base_url: str, tokens: list[str],
-                                  batches: list[list[list[dict]]]) -> tuple[int, float, list[str]]:
-    """As register_concurrently, but each request carries a batch (POST /api/owner/cameras/batch)."""
+def _sessions_at_once(base_url: str, tokens: list[str], work: list, run) -> tuple[int, float, list[str]]:
+    """One thread and keep-alive client per owner session, started together; `run(client, work, out, i)`
+    does one session's share. Returns (registered, seconds, errors)."""
     clients = [httpx.Client(base_url=base_url, timeout=60, headers={"Authorization": f"Bearer {t}"})
                for t in tokens]
     results = [{"done": 0, "errors": []} for _ in tokens]
     start = threading.Barrier(len(tokens) + 1)
-    threads = [threading.Thread(target=_register_batches, args=(c, b, out, start))
-               for c, b, out in zip(clients, batches, results, strict=True)]
+
+    def session(i: int) -> None:
+        start.wait()
+        run(clients[i], work[i], results[i], i)
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(len(tokens))]
     for t in threads:
         t.start()
     start.wait()
@@ -104,6 +84,20 @@ def register_batches_concurrently(base_url: str, tokens: list[str],
     for c in clients:
         c.close()
     return sum(r["done"] for r in results), elapsed, [e for r in results for e in r["errors"]]
+
+
+def register_concurrently(base_url: str, tokens: list[str], bodies: list[list[dict]],
+                          box: Box) -> tuple[int, float, list[str]]:
+    """Each owner session POSTs its cameras one by one to /api/owner/cameras."""
+    return _sessions_at_once(base_url, tokens, bodies,
+                             lambda client, mine, out, i: _register_one_by_one(client, mine, out, box, i))
+
+
+def register_batches_concurrently(base_url: str, tokens: list[str],
+                                  batches: list[list[list[dict]]]) -> tuple[int, float, list[str]]:
+    """Each owner session POSTs its batches to /api/owner/cameras/batch."""
+    return _sessions_at_once(base_url, tokens, batches,
+                             lambda client, mine, out, _i: _register_batches(client, mine, out))
 
 
 def search_sequentially(base_url: str, token: str, bodies: list[dict], warmup: int) -> tuple[list[float], int]:
