@@ -244,3 +244,105 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# --- plate recognition: sources, reads, hot lists, alerts (issue 3) ---
+
+read_source = Table(
+    # Something that sends plate reads: an edge box, a plate camera, an integration. It holds a key;
+    # the hub keeps only the key's sha256.
+    "read_source", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    Column("kind", String(24), nullable=False),  # edge | lpr_camera | integration
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("default_state", String(2), nullable=True),  # where the source's reads are assumed to be from
+    Column("created_by", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+plate_read = Table(
+    "plate_read", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("source_id", String(36), ForeignKey("read_source.id"), nullable=False),
+    Column("read_key", String(128), nullable=False),  # the source's idempotency key
+    Column("camera_id", String(36), nullable=True),  # a registered camera's public id, when known
+    Column("plate", String(10), nullable=False),  # normalize_plate()
+    Column("plate_key", String(10), nullable=False),  # lookalike_key(plate)
+    Column("state", String(2), nullable=True),
+    Column("region", String(8), nullable=True),
+    Column("confidence", Float, nullable=False),
+    Column("candidates", JsonDoc, nullable=False),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("heading_deg", Float, nullable=True),
+    Column("vehicle_make", String(40), nullable=True),
+    Column("vehicle_colour", String(20), nullable=True),
+    Column("vehicle_type", String(20), nullable=True),
+    Column("crop_key", String(200), nullable=True),
+    Column("snapshot_key", String(200), nullable=True),
+    Column("content_hash", String(64), nullable=False),  # tells a retried send from a conflicting one
+    Column("captured_at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Index("uq_plate_read_source_key", "source_id", "read_key", unique=True),
+    Index("ix_plate_read_agency_plate", "agency_id", "plate"),
+    Index("ix_plate_read_agency_key", "agency_id", "plate_key"),
+    Index("ix_plate_read_agency_captured", "agency_id", "captured_at"),
+)
+
+hot_list = Table(
+    "hot_list", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    Column("format", String(16), nullable=False),  # ncic | vendor | custom
+    Column("stale_after_hours", Integer, nullable=True),  # null: a list that is not a feed
+    Column("version", Integer, nullable=False),  # bumped by each successful import
+    Column("entry_count", Integer, nullable=False),
+    Column("refreshed_at", UtcDateTime, nullable=True),  # last successful import
+    Column("stale_alarm_at", UtcDateTime, nullable=True),  # set while the stale alarm is raised
+    Column("created_by", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+hot_list_entry = Table(
+    "hot_list_entry", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("list_id", String(36), ForeignKey("hot_list.id"), nullable=False, index=True),
+    Column("line", Integer, nullable=True),  # where it came from in the imported file
+    Column("plate", String(24), nullable=False),  # normalize_plate_pattern(): may hold * and ?
+    Column("state", String(2), nullable=True),
+    Column("category", String(32), nullable=False),
+    Column("priority", Integer, nullable=True),
+    Column("reason", String(300), nullable=True),
+    Column("owner", String(120), nullable=True),
+    Column("make", String(40), nullable=True),
+    Column("colour", String(40), nullable=True),
+    Column("year", Integer, nullable=True),
+    Column("plate_type", String(8), nullable=True),
+    Column("ncic_number", String(16), nullable=True),
+    Column("ori", String(16), nullable=True),
+    Column("case_number", String(64), nullable=True),
+    Column("effective_at", UtcDateTime, nullable=True),
+    Column("expires_at", UtcDateTime, nullable=True),
+)
+
+alert = Table(
+    "alert", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("read_id", String(36), ForeignKey("plate_read.id"), nullable=False),
+    Column("list_id", String(36), ForeignKey("hot_list.id"), nullable=False),
+    Column("entry", JsonDoc, nullable=False),  # the hot-list record as it stood when the hit was made
+    Column("match_kind", String(16), nullable=False),  # exact | state_blind | lookalike | one_edit | partial
+    Column("status", String(16), nullable=False),  # new | confirmed | misread | wrong_state | resolved
+    Column("disposition_by", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("disposition_at", UtcDateTime, nullable=True),
+    Column("disposition_note", String(500), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("uq_alert_read_list", "read_id", "list_id", unique=True),
+    Index("ix_alert_agency_created", "agency_id", "created_at"),
+)
