@@ -22,6 +22,9 @@ def run(args) -> int:
         "bench": bench,
         "agency": agency,
         "migrate": migrate,
+        "alpr": alpr,
+        "hotlist": hotlist,
+        "source": source,
     }[args.command]
     return handler(args)
 
@@ -131,9 +134,39 @@ def audit(args) -> int:
 
 
 def bench(args) -> int:
+    if args.bench_command == "alpr":
+        from openrtcc.bench.alpr import run_alpr_bench
+
+        return run_alpr_bench(args)
+    if args.bench_command == "hotlist":
+        from openrtcc.bench.hotlist import run_hotlist_bench
+
+        return run_hotlist_bench(args)
+    if args.bench_command == "alerts":
+        from openrtcc.bench.alerts import run_alerts_bench
+
+        return run_alerts_bench(args)
     from openrtcc.bench.registry import run_registry_bench
 
     return run_registry_bench(cameras=args.cameras, output=Path(args.output), browser=not args.no_browser)
+
+
+def alpr(args) -> int:
+    from openrtcc.alpr_command import run_alpr
+
+    return run_alpr(args)
+
+
+def hotlist(args) -> int:
+    from openrtcc.hotlist_command import run_hotlist
+
+    return run_hotlist(args)
+
+
+def source(args) -> int:
+    from openrtcc.source_command import run_source
+
+    return run_source(args)
 
 
 def agency(args) -> int:

@@ -168,14 +168,18 @@ def section(f: RegistryFigures, when: datetime | None = None) -> str:
 
 
 def write_section(path: Path, f: RegistryFigures, when: datetime | None = None) -> None:
-    """Replace this benchmark's section of the results file (creating the file if needed), keeping the rest."""
+    replace_section(path, SECTION_TITLE, section(f, when))
+
+
+def replace_section(path: Path, title: str, new: str) -> None:
+    """Replace one benchmark's section (from its `## ` title to the next) of the results file, creating
+    the file if needed and keeping every other section as it is. Every `rtcc bench` writes through here."""
     text = path.read_text() if path.exists() else INTRO
-    new = section(f, when)
-    start = text.find(SECTION_TITLE)
+    start = text.find(title)
     if start < 0:
         text = text.rstrip("\n") + "\n\n" + new
     else:
-        end = text.find("\n## ", start + len(SECTION_TITLE))
+        end = text.find("\n## ", start + len(title))
         text = text[:start] + new + ("\n" + text[end + 1:] if end >= 0 else "")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text.rstrip("\n") + "\n")
