@@ -39,19 +39,28 @@ class Permission(StrEnum):
     MANAGE_USERS = "user.manage"
     READ_AUDIT = "audit.read"
     OWN_CAMERAS = "owner.cameras"
+    MANAGE_HOTLISTS = "hotlist.manage"
+    MANAGE_READ_SOURCES = "source.manage"
+    VIEW_ALERTS = "alert.view"
+    DISPOSITION_ALERTS = "alert.disposition"
+    SEARCH_PLATES = "plate.search"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS, Permission.MANAGE_USERS,
-                          Permission.READ_AUDIT}),
+                          Permission.READ_AUDIT, Permission.MANAGE_HOTLISTS, Permission.MANAGE_READ_SOURCES,
+                          Permission.VIEW_ALERTS}),
     Role.SUPERVISOR: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                                Permission.VIEW_OWNER_CONTACT, Permission.REQUEST_FOOTAGE,
-                               Permission.VIEW_EVIDENCE}),
+                               Permission.VIEW_EVIDENCE, Permission.MANAGE_HOTLISTS, Permission.VIEW_ALERTS,
+                               Permission.DISPOSITION_ALERTS, Permission.SEARCH_PLATES}),
     Role.ANALYST: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                             Permission.VIEW_OWNER_CONTACT, Permission.REQUEST_FOOTAGE,
-                            Permission.VIEW_EVIDENCE}),
+                            Permission.VIEW_EVIDENCE, Permission.VIEW_ALERTS, Permission.DISPOSITION_ALERTS,
+                            Permission.SEARCH_PLATES}),
     Role.OFFICER: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
-                            Permission.VIEW_OWNER_CONTACT}),
+                            Permission.VIEW_OWNER_CONTACT, Permission.VIEW_ALERTS,
+                            Permission.DISPOSITION_ALERTS}),
     Role.AUDITOR: frozenset({Permission.READ_AUDIT}),
     Role.OWNER: frozenset({Permission.OWN_CAMERAS}),
 }
