@@ -14,6 +14,7 @@ from openrtcc.adapters.notify.smtp_mailer import SmtpMailer
 from openrtcc.adapters.storage.local_media import LocalMediaStore
 from openrtcc.config import Settings
 from openrtcc.domain.clock import Clock, IdFactory, SystemClock, UuidFactory
+from openrtcc.services.hotlist_index import HotListIndex
 from openrtcc.services.hub import Hub
 
 
@@ -51,6 +52,7 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
         utc_offset_minutes=settings.utc_offset_minutes,
     )
     hub.extras["engine"] = engine
+    hub.extras["hotlists"] = HotListIndex(hub)  # loaded per agency on first match, swapped after imports
     # Started and stopped with the web app's lifespan: only a serving hub runs them.
     hub.extras["background"] = [SqliteCheckpointer(engine)] if engine.dialect.name == "sqlite" else []
     return hub

@@ -306,6 +306,7 @@ hot_list = Table(
     Column("stale_alarm_at", UtcDateTime, nullable=True),  # set while the stale alarm is raised
     Column("created_by", String(36), ForeignKey("user_account.id"), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    Index("uq_hot_list_agency_name", "agency_id", "name", unique=True),
 )
 
 hot_list_entry = Table(

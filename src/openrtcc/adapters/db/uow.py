@@ -10,6 +10,7 @@ from openrtcc.adapters.db.activity_repo import SqlActivityRepo
 from openrtcc.adapters.db.audit_repo import SqlAuditLog
 from openrtcc.adapters.db.camera_repo import SqlCameraRepo
 from openrtcc.adapters.db.footage_repo import SqlFootageRepo
+from openrtcc.adapters.db.hotlist_repo import SqlHotListRepo
 from openrtcc.adapters.db.sqlite_writer import acquire, writer_lock
 from openrtcc.domain.audit import AuditEntry, AuditRecord
 from openrtcc.domain.clock import Clock, IdFactory
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
         self.cameras = SqlCameraRepo(self.conn)
         self.accounts = SqlAccountRepo(self.conn)
         self.footage = SqlFootageRepo(self.conn)
+        self.hotlists = SqlHotListRepo(self.conn)
         self.activity = SqlActivityRepo(self.conn)
         self.audit = SqlAuditLog(self.conn, self.clock)
         self._done = False

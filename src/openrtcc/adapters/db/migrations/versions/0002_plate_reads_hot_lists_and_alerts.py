@@ -35,6 +35,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('hot_list', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_hot_list_agency_id'), ['agency_id'], unique=False)
+        batch_op.create_index('uq_hot_list_agency_name', ['agency_id', 'name'], unique=True)
 
     op.create_table('read_source',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -162,6 +163,7 @@ def downgrade() -> None:
 
     op.drop_table('read_source')
     with op.batch_alter_table('hot_list', schema=None) as batch_op:
+        batch_op.drop_index('uq_hot_list_agency_name')
         batch_op.drop_index(batch_op.f('ix_hot_list_agency_id'))
 
     op.drop_table('hot_list')

@@ -1,0 +1,91 @@
+"""The in-memory hot-list index of each agency: built from the database, swapped whole after a change.
+
+Matching never takes a lock: it reads `self._matchers[agency]` once, and that matcher is immutable, so
+a read matched during an import sees the old list or the new one, never half of either. Loads and
+swaps are serialised by one lock so that the last one to finish is always built from the newest data.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+from openrtcc.domain.hotlists import HotListEntry
+from openrtcc.domain.matching import Hit, HotListMatcher
+from openrtcc.services.hub import Hub
+
+log = logging.getLogger(__name__)
+
+
+class HotListIndex:
+    def __init__(self, hub: Hub):
+        self._hub = hub
+        self._matchers: dict[str, HotListMatcher] = {}
+        self._versions: dict[str, dict[str, int]] = {}  # agency -> list id -> version indexed
+        self._lock = threading.Lock()
+
+    def match(self, agency_id: str, plate: str, state: str | None) -> list[Hit]:
+        """Hits of a normalised plate (normalize_plate) against the agency's lists, now, best first."""
+        return self.matcher(agency_id).match(plate, state, self._hub.clock.now())
+
+    def matcher(self, agency_id: str) -> HotListMatcher:
+        matcher = self._matchers.get(agency_id)
+        return matcher if matcher is not None else self.reload(agency_id, only_if_missing=True)
+
+    def reload(self, agency_id: str, *, only_if_missing: bool = False) -> HotListMatcher:
+        """Rebuild the agency's index from the database."""
+        with self._lock:
+            if only_if_missing and agency_id in self._matchers:
+                return self._matchers[agency_id]
+            return self._load(agency_id)
+
+    def replace_list(self, agency_id: str, list_id: str, version: int, entries: Iterable[HotListEntry]) -> None:
+        """After a committed import: the agency's index with one list's entries replaced, built from
+        memory (the file just parsed) rather than read back from the database."""
+        with self._lock:
+            current = self._matchers.get(agency_id)
+            if current is None:
+                self._load(agency_id)
+                return
+            grouped = current.entries_by_list()
+            grouped[list_id] = list(entries)
+            versions = dict(self._versions.get(agency_id, {}))
+            versions[list_id] = version
+            self._swap(agency_id, grouped, versions)
+
+    def sync(self) -> list[str]:
+        """Reload the agencies whose lists changed in the database behind this process's back (an
+        import by `rtcc hotlist import` in another process). Returns the agencies reloaded."""
+        loaded = list(self._matchers)
+        if not loaded:
+            return []
+        with self._hub.uow() as uow:
+            stored = {aid: {row.id: row.version for row in uow.hotlists.lists(aid)} for aid in loaded}
+        changed = [aid for aid in loaded if stored[aid] != self._versions.get(aid)]
+        for aid in changed:
+            self.reload(aid)
+        return changed
+
+    def _load(self, agency_id: str) -> HotListMatcher:
+        grouped: dict[str, list[HotListEntry]] = {}
+        with self._hub.uow() as uow:
+            versions = {row.id: row.version for row in uow.hotlists.lists(agency_id)}
+            for list_id, entry in uow.hotlists.agency_entries(agency_id):
+                grouped.setdefault(list_id, []).append(entry)
+        return self._swap(agency_id, grouped, versions)
+
+    def _swap(self, agency_id: str, grouped: dict[str, list[HotListEntry]], versions: dict[str, int]):
+        matcher = HotListMatcher.build(grouped)
+        self._matchers[agency_id] = matcher  # one assignment: the swap readers see
+        self._versions[agency_id] = versions
+        log.info("hot-list index for agency %s: %s entries in %s lists", agency_id, len(matcher), len(grouped))
+        return matcher
+
+
+def hotlist_index(hub: Hub) -> HotListIndex:
+    """The hub's index (bootstrap puts one in hub.extras; a hub built otherwise gets one on first use)."""
+    index = hub.extras.get("hotlists")
+    if index is None:
+        index = hub.extras.setdefault("hotlists", HotListIndex(hub))
+    return index
