@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     utc_offset_minutes: int = Field(0, ge=-14 * 60, le=14 * 60, description="Local time offset for schedules.")
     max_json_bytes: int = Field(256 * 1024, ge=1024, description="Largest JSON request body accepted.")
     max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1024, description="Largest evidence upload accepted.")
+    max_ingest_bytes: int = Field(32 * 1024 * 1024, ge=1024,
+                                  description="Largest plate-read batch accepted (JSON with base64 crops).")
     smtp_host: str | None = Field(None, description="SMTP relay for owner notifications; unset: email is off.")
     smtp_port: int = Field(25, ge=1, le=65535)
     smtp_from: str = Field("no-reply@openrtcc.invalid", description="Sender address of notification emails.")
@@ -41,6 +43,17 @@ class Settings(BaseSettings):
     smtp_password: str | None = Field(None, repr=False)
     outbox_interval_s: float = Field(5.0, ge=0, description="Seconds between outbox deliveries; 0 turns it off.")
     secure_cookies: bool = Field(False, description="Mark the session cookie Secure (set behind TLS).")
+    alpr_model_dir: Path | None = Field(
+        None, description="Folder holding the plate-reader models; unset: RTCC_MODEL_DIR, then the cache.")
+    model_cache_dir: Path | None = Field(
+        None, description="Where downloaded models are kept; unset: $XDG_CACHE_HOME/openrtcc/models.")
+    alpr_detector: str = Field(
+        "yolo-v9-t-384-license-plate-end2end", description="Official plate detector to download when none is found.")
+    alpr_detector_sha256: str | None = Field(
+        None, pattern=r"^[0-9a-fA-F]{64}$",
+        description="Expected SHA-256 of the detector download, for a detector whose hash is not pinned.")
+    onnx_threads: int = Field(0, ge=0, le=256, description="onnxruntime threads per model session; 0: one per core.")
+    alpr_use_gpu: bool = Field(True, description="Use a GPU execution provider when onnxruntime offers one.")
 
     @field_validator("database_url")
     @classmethod

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from openrtcc.domain.audit import AuditEntry, AuditRecord
 from openrtcc.domain.cameras import Camera
 from openrtcc.domain.geo import Area, Point
+from openrtcc.domain.plates import PlateReading
 
 
 class CameraRepo(Protocol):
@@ -39,6 +40,14 @@ class MediaStore(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+class PlateReader(Protocol):
+    """Finds and reads plates in one image. `image` is a BGR uint8 array (height, width, 3) as OpenCV and
+    PyAV give; readings come most confident first, boxes in the image's pixels. `region_hint` (`US-CA`,
+    `BR`) says where plates are expected from and lets the reader prefer that region's formats."""
+
+    def read(self, image: object, region_hint: str | None = None) -> list[PlateReading]: ...
+
+
 class Mailer(Protocol):
     def send(self, to: str, subject: str, body: str) -> None: ...
 
@@ -57,4 +66,14 @@ class TotpVerifier(Protocol):
     def provisioning_uri(self, secret: str, account: str, issuer: str) -> str: ...
     def matching_step(self, secret: str, code: str, now: datetime) -> int | None:
         """The time step the code belongs to (allowing one step of drift), or None."""
+        ...
+
+
+class EventBus(Protocol):
+    """Typed events, published after the transaction that made them has committed."""
+
+    def publish(self, event: object) -> None: ...
+
+    def subscribe(self, event_type: type, handler: Callable[[object], None]) -> Callable[[], None]:
+        """Call `handler` with each published event of `event_type`; returns the unsubscribe function."""
         ...

@@ -1,0 +1,1 @@
+"""Plate reader on onnxruntime: model files, plate detector, plate OCR and the reader that joins them."""
