@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     alpr_detector_sha256: str | None = Field(
         None, pattern=r"^[0-9a-fA-F]{64}$",
         description="Expected SHA-256 of the detector download, for a detector whose hash is not pinned.")
+    model_mirror_url: str | None = Field(
+        None, pattern=r"^https?://", description="Download models from this URL prefix instead of the publishers'.")
     onnx_threads: int = Field(0, ge=0, le=256, description="onnxruntime threads per model session; 0: one per core.")
     alpr_use_gpu: bool = Field(True, description="Use a GPU execution provider when onnxruntime offers one.")
 

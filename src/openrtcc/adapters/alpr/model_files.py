@@ -97,6 +97,7 @@ def resolve_model_files(
     detector: str = DEFAULT_DETECTOR,
     detector_sha256: str | None = None,
     download: bool = True,
+    mirror: str | None = None,
 ) -> ModelFiles:
     """Explicit folder -> RTCC_MODEL_DIR -> cache -> verified download into the cache.
 
@@ -114,10 +115,13 @@ def resolve_model_files(
         return found
     if not download:
         raise ModelFilesError(f"no plate-reader models in {cache}; set RTCC_MODEL_DIR or allow the download")
-    return download_releases(cache, detector, detector_sha256)
+    return download_releases(cache, detector, detector_sha256, mirror)
 
 
-def download_releases(cache: Path, detector: str, detector_sha256: str | None = None) -> ModelFiles:
+def download_releases(cache: Path, detector: str, detector_sha256: str | None = None,
+                      mirror: str | None = None) -> ModelFiles:
+    """Fetch the OCR, its config and the detector into `cache`, each verified; `mirror` (a URL prefix
+    serving the same file names, for sites without internet access) replaces the publishers' URLs."""
     release = DETECTOR_RELEASES.get(detector)
     if release is None:
         raise ModelFilesError(f"unknown detector {detector!r}; known: {', '.join(DETECTOR_RELEASES)}")
@@ -130,7 +134,8 @@ def download_releases(cache: Path, detector: str, detector_sha256: str | None = 
     for r in (*OCR_RELEASES, Release(release.filename, release.url, expected)):
         target = cache / r.filename
         if not target.is_file():
-            fetch_verified(r.url, target, r.sha256 or "")
+            url = f"{mirror.rstrip('/')}/{r.filename}" if mirror else r.url
+            fetch_verified(url, target, r.sha256 or "")
     return ModelFiles.in_dir(cache)
 
 

@@ -101,6 +101,7 @@ def build_plate_reader(settings, model_dir: Path | None = None, *, refine: bool 
     `model_dir`, e.g. from the command line, first), sessions per the settings' threads and GPU choice."""
     files = resolve_model_files(
         model_dir or settings.alpr_model_dir, cache_dir=settings.model_cache_dir,
-        detector=settings.alpr_detector, detector_sha256=settings.alpr_detector_sha256)
+        detector=settings.alpr_detector, detector_sha256=settings.alpr_detector_sha256,
+        mirror=settings.model_mirror_url)
     return OnnxPlateReader(files, ReaderOptions(threads=settings.onnx_threads, use_gpu=settings.alpr_use_gpu,
                                                 refine=refine))
