@@ -6,6 +6,7 @@ from importlib.resources import files
 
 from sqlalchemy import Engine
 
+from openrtcc.adapters.bus.in_process import InProcessBus
 from openrtcc.adapters.crypto import Argon2Passwords, PyOtpTotp
 from openrtcc.adapters.db.engine import make_engine, migrate
 from openrtcc.adapters.db.sqlite_checkpointer import SqliteCheckpointer
@@ -50,6 +51,7 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
         base_url=settings.base_url.rstrip("/"),
         max_upload_bytes=settings.max_upload_bytes,
         utc_offset_minutes=settings.utc_offset_minutes,
+        bus=InProcessBus(),
     )
     hub.extras["engine"] = engine
     hub.extras["hotlists"] = HotListIndex(hub)  # loaded per agency on first match, swapped after imports

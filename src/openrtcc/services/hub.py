@@ -9,7 +9,7 @@ from openrtcc.domain.accounts import Permission, Role, has_permission
 from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.clock import Clock, IdFactory
 from openrtcc.domain.errors import Forbidden
-from openrtcc.domain.ports import Mailer, MediaStore, PasswordHasher, TotpVerifier
+from openrtcc.domain.ports import EventBus, Mailer, MediaStore, PasswordHasher, TotpVerifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,4 +43,5 @@ class Hub:
     base_url: str = "http://127.0.0.1:8000"
     max_upload_bytes: int = 512 * 1024 * 1024
     utc_offset_minutes: int = 0
+    bus: EventBus | None = None  # typed events after commit (alerts); None: nobody listens
     extras: dict = field(default_factory=dict)

@@ -18,6 +18,8 @@ from openrtcc.web.background import OutboxDispatcher
 from openrtcc.web.limits import BodySizeLimit
 from openrtcc.web.security_headers import SecurityHeaders
 from openrtcc.web.routers import admin, agency, auth, footage, owner, pages, programs
+from openrtcc.web.routers import hotlists as hotlist_routes
+from openrtcc.web.routers import alert_socket, alerts, ingest, plates, read_sources
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -41,6 +43,9 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
     errors.install(app)
     for r in (auth.router, programs.router, owner.router, agency.router, footage.router, admin.router, pages.router):
         app.include_router(r)
+    for r in (ingest.router, read_sources.router, alerts.router, alert_socket.router, plates.router):
+        app.include_router(r)
+    app.include_router(hotlist_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/vendor", StaticFiles(directory=vendor_dir()), name="vendor")
 
@@ -54,7 +59,8 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
     # Level 1, as nginx uses by default: the 40,000-camera map payload (3.4 MB of JSON) compresses in a
     # quarter of level 9's time (66 vs 262 ms on the benchmark machine) for a body 10% larger.
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=1)
-    app.add_middleware(BodySizeLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes)
+    app.add_middleware(BodySizeLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes,
+                       ingest_limit=settings.max_ingest_bytes)
     return app
 
 

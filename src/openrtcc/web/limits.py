@@ -6,12 +6,14 @@ import json
 
 
 class BodySizeLimit:
-    """413 for bodies over the limit: JSON and forms get `json_limit`, multipart uploads `upload_limit`."""
+    """413 for bodies over the limit: JSON and forms get `json_limit`, multipart uploads `upload_limit`,
+    plate-read batches (base64 crops inside JSON) `ingest_limit`."""
 
-    def __init__(self, app, json_limit: int, upload_limit: int):
+    def __init__(self, app, json_limit: int, upload_limit: int, ingest_limit: int | None = None):
         self.app = app
         self.json_limit = json_limit
         self.upload_limit = upload_limit
+        self.ingest_limit = ingest_limit or json_limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -19,6 +21,8 @@ class BodySizeLimit:
         headers = dict(scope["headers"])
         ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
         limit = self.upload_limit + 64 * 1024 if ctype.startswith("multipart/form-data") else self.json_limit
+        if scope["path"].startswith("/api/ingest/"):
+            limit = self.ingest_limit
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             return await _too_large(send, limit)

@@ -47,9 +47,9 @@ class SqlActivityRepo:
             notification.c.id == notification_id, notification.c.user_id == user_id).values(read_at=at)).rowcount
 
     # outbox
-    def enqueue(self, topic: str, payload: dict, at: datetime) -> None:
-        self.conn.execute(insert(outbox).values(topic=topic, payload=payload, created_at=at, attempts=0,
-                                                next_attempt_at=at))
+    def enqueue(self, topic: str, payload: dict, at: datetime) -> int:
+        return self.conn.execute(insert(outbox).values(topic=topic, payload=payload, created_at=at, attempts=0,
+                                                       next_attempt_at=at)).inserted_primary_key[0]
 
     def due(self, now: datetime, limit: int, *, topic: str | None = None, max_attempts: int | None = None) -> list:
         """Undelivered events whose time has come; given up events are left out so they cannot fill `limit`."""

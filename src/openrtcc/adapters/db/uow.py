@@ -7,10 +7,13 @@ from sqlalchemy.exc import DBAPIError
 
 from openrtcc.adapters.db.account_repo import SqlAccountRepo
 from openrtcc.adapters.db.activity_repo import SqlActivityRepo
+from openrtcc.adapters.db.alert_repo import SqlAlertRepo
 from openrtcc.adapters.db.audit_repo import SqlAuditLog
 from openrtcc.adapters.db.camera_repo import SqlCameraRepo
 from openrtcc.adapters.db.footage_repo import SqlFootageRepo
 from openrtcc.adapters.db.hotlist_repo import SqlHotListRepo
+from openrtcc.adapters.db.read_repo import SqlReadRepo
+from openrtcc.adapters.db.read_source_repo import SqlReadSourceRepo
 from openrtcc.adapters.db.sqlite_writer import acquire, writer_lock
 from openrtcc.domain.audit import AuditEntry, AuditRecord
 from openrtcc.domain.clock import Clock, IdFactory
@@ -41,6 +44,9 @@ class SqlUnitOfWork:
         self.footage = SqlFootageRepo(self.conn)
         self.hotlists = SqlHotListRepo(self.conn)
         self.activity = SqlActivityRepo(self.conn)
+        self.read_sources = SqlReadSourceRepo(self.conn)
+        self.reads = SqlReadRepo(self.conn)
+        self.alerts = SqlAlertRepo(self.conn)
         self.audit = SqlAuditLog(self.conn, self.clock)
         self._done = False
         return self

@@ -1,0 +1,84 @@
+"""Alerts to WebSocket clients: each agency's raised alerts fanned out to its connected command-center screens.
+
+Each client has a bounded queue filled from the bus (any thread) and drained by its own task, so a slow
+client only ever delays itself; when its queue overflows it is dropped, and on reconnecting it fetches what
+it missed from the REST API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from openrtcc.domain.alerts import AlertRaised
+from openrtcc.domain.ports import EventBus
+from openrtcc.web.plate_schemas import AlertOut
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 15.0
+QUEUE_LIMIT = 256
+HEARTBEAT = '{"type":"heartbeat"}'
+
+
+@dataclass(eq=False)
+class Subscriber:
+    agency_id: str
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)  # set when the queue overflowed
+
+    def offer(self, message: str) -> None:
+        """From any thread: hand the message to the client's own event loop."""
+        self.loop.call_soon_threadsafe(self._put, message)
+
+    def _put(self, message: str) -> None:
+        if self.dropped.is_set():
+            return
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.dropped.set()
+
+
+class AlertStream:
+    def __init__(self, bus: EventBus, *, queue_limit: int = QUEUE_LIMIT, heartbeat_s: float = HEARTBEAT_S):
+        self.queue_limit = queue_limit
+        self.heartbeat_s = heartbeat_s
+        self._lock = threading.Lock()
+        self._subscribers: dict[str, set[Subscriber]] = {}
+        self.unsubscribe = bus.subscribe(AlertRaised, self._on_alert)
+
+    def join(self, agency_id: str) -> Subscriber:
+        sub = Subscriber(agency_id, asyncio.get_running_loop(), asyncio.Queue(self.queue_limit))
+        with self._lock:
+            self._subscribers.setdefault(agency_id, set()).add(sub)
+        return sub
+
+    def leave(self, sub: Subscriber) -> None:
+        with self._lock:
+            self._subscribers.get(sub.agency_id, set()).discard(sub)
+
+    def _on_alert(self, event: AlertRaised) -> None:
+        with self._lock:
+            targets = list(self._subscribers.get(event.alert.agency_id, ()))
+        if not targets:
+            return
+        # Serialised once for all of the agency's clients.
+        message = '{"type":"alert","alert":' + AlertOut.of(event.alert).model_dump_json() + "}"
+        for sub in targets:
+            try:
+                sub.offer(message)
+            except RuntimeError:  # its event loop has closed: the connection is gone
+                self.leave(sub)
+
+    async def pump(self, sub: Subscriber, send) -> None:
+        """Send the client's messages, and a heartbeat when there has been nothing to send for a while."""
+        while True:
+            try:
+                message = await asyncio.wait_for(sub.queue.get(), self.heartbeat_s)
+            except TimeoutError:
+                message = HEARTBEAT
+            await send(message)
