@@ -9,14 +9,19 @@ from sqlalchemy import Engine
 from openrtcc.adapters.bus.in_process import InProcessBus
 from openrtcc.adapters.crypto import Argon2Passwords, PyOtpTotp
 from openrtcc.adapters.db.engine import make_engine, migrate
+from openrtcc.adapters.db.hotlist_repo import hotlist_snapshot
 from openrtcc.adapters.db.sqlite_checkpointer import SqliteCheckpointer
 from openrtcc.adapters.db.uow import SqlUnitOfWork
 from openrtcc.adapters.notify.smtp_mailer import SmtpMailer
 from openrtcc.adapters.storage.local_media import LocalMediaStore
 from openrtcc.config import Settings
 from openrtcc.domain.clock import Clock, IdFactory, SystemClock, UuidFactory
+from openrtcc.periodic import PeriodicTask
 from openrtcc.services.hotlist_index import HotListIndex
+from openrtcc.services.hotlists import keep_hot_lists
 from openrtcc.services.hub import Hub
+
+HOTLIST_UPKEEP_S = 30.0  # stale-feed alarms and catching up with imports made by other processes
 
 
 def load_password_blocklist() -> frozenset[str]:
@@ -54,7 +59,9 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
         bus=InProcessBus(),
     )
     hub.extras["engine"] = engine
-    hub.extras["hotlists"] = HotListIndex(hub)  # loaded per agency on first match, swapped after imports
+    # Loaded per agency on first match, swapped whole after each import.
+    hub.extras["hotlists"] = HotListIndex(hub, reader=lambda: hotlist_snapshot(engine))
     # Started and stopped with the web app's lifespan: only a serving hub runs them.
     hub.extras["background"] = [SqliteCheckpointer(engine)] if engine.dialect.name == "sqlite" else []
+    hub.extras["background"].append(PeriodicTask("hotlist-upkeep", HOTLIST_UPKEEP_S, lambda: keep_hot_lists(hub)))
     return hub

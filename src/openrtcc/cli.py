@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     h.add_argument("--format", required=True, choices=["ncic", "vendor", "custom"])
     h.add_argument("--stale-after-hours", type=int, default=None, help="raise a stale-list alarm after this")
     h.add_argument("file")
-    hsub.add_parser("list", help="hot lists with their entry counts and freshness")
+    h = hsub.add_parser("list", help="hot lists with their entry counts and freshness")
+    h.add_argument("--agency", default=None, help="agency slug (default: every agency)")
 
     p = sub.add_parser("source", help="plate read sources (edge boxes, plate cameras, integrations)")
     ssub = p.add_subparsers(dest="source_command", required=True)

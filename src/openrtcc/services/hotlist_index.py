@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from openrtcc.domain.hotlists import HotListEntry
 from openrtcc.domain.matching import Hit, HotListMatcher
@@ -19,8 +20,11 @@ log = logging.getLogger(__name__)
 
 
 class HotListIndex:
-    def __init__(self, hub: Hub):
+    def __init__(self, hub: Hub, reader: Callable[[], AbstractContextManager] | None = None):
+        """`reader()` opens read access to the hot-list repository (bootstrap passes a snapshot that takes
+        no write lock, so that a first match inside an open unit of work can load the index)."""
         self._hub = hub
+        self._reader = reader or (lambda: _through_uow(hub))
         self._matchers: dict[str, HotListMatcher] = {}
         self._versions: dict[str, dict[str, int]] = {}  # agency -> list id -> version indexed
         self._lock = threading.Lock()
@@ -54,14 +58,25 @@ class HotListIndex:
             versions[list_id] = version
             self._swap(agency_id, grouped, versions)
 
+    def snapshot(self) -> AbstractContextManager:
+        """Read access to the hot-list repository that takes no write lock."""
+        return self._reader()
+
+    def list_entries(self, agency_id: str, list_id: str, version: int) -> list[HotListEntry] | None:
+        """The entries of a list as indexed, if the index holds exactly that version (else None)."""
+        matcher = self._matchers.get(agency_id)
+        if matcher is None or self._versions.get(agency_id, {}).get(list_id) != version:
+            return None
+        return matcher.entries_by_list().get(list_id, [])
+
     def sync(self) -> list[str]:
         """Reload the agencies whose lists changed in the database behind this process's back (an
         import by `rtcc hotlist import` in another process). Returns the agencies reloaded."""
         loaded = list(self._matchers)
         if not loaded:
             return []
-        with self._hub.uow() as uow:
-            stored = {aid: {row.id: row.version for row in uow.hotlists.lists(aid)} for aid in loaded}
+        with self._reader() as repo:
+            stored = {aid: {row.id: row.version for row in repo.lists(aid)} for aid in loaded}
         changed = [aid for aid in loaded if stored[aid] != self._versions.get(aid)]
         for aid in changed:
             self.reload(aid)
@@ -69,9 +84,9 @@ class HotListIndex:
 
     def _load(self, agency_id: str) -> HotListMatcher:
         grouped: dict[str, list[HotListEntry]] = {}
-        with self._hub.uow() as uow:
-            versions = {row.id: row.version for row in uow.hotlists.lists(agency_id)}
-            for list_id, entry in uow.hotlists.agency_entries(agency_id):
+        with self._reader() as repo:
+            versions = {row.id: row.version for row in repo.lists(agency_id)}
+            for list_id, entry in repo.agency_entries(agency_id):
                 grouped.setdefault(list_id, []).append(entry)
         return self._swap(agency_id, grouped, versions)
 
@@ -81,6 +96,12 @@ class HotListIndex:
         self._versions[agency_id] = versions
         log.info("hot-list index for agency %s: %s entries in %s lists", agency_id, len(matcher), len(grouped))
         return matcher
+
+
+@contextmanager
+def _through_uow(hub: Hub) -> Iterator:
+    with hub.uow() as uow:
+        yield uow.hotlists
 
 
 def hotlist_index(hub: Hub) -> HotListIndex:

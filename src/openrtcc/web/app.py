@@ -18,6 +18,7 @@ from openrtcc.web.background import OutboxDispatcher
 from openrtcc.web.limits import BodySizeLimit
 from openrtcc.web.security_headers import SecurityHeaders
 from openrtcc.web.routers import admin, agency, auth, footage, owner, pages, programs
+from openrtcc.web.routers import hotlists as hotlist_routes
 from openrtcc.web.routers import alert_socket, alerts, ingest, plates, read_sources
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -44,6 +45,7 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
         app.include_router(r)
     for r in (ingest.router, read_sources.router, alerts.router, alert_socket.router, plates.router):
         app.include_router(r)
+    app.include_router(hotlist_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/vendor", StaticFiles(directory=vendor_dir()), name="vendor")
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from openrtcc.adapters.db.tables import hot_list, hot_list_entry, plate_read
 from openrtcc.domain.hotlists import HotListEntry
@@ -100,3 +101,15 @@ class SqlHotListRepo:
              .where(plate_read.c.agency_id == agency_id, plate_read.c.captured_at >= since)
              .order_by(plate_read.c.captured_at))
         yield from self.conn.execute(q)
+
+
+@contextmanager
+def hotlist_snapshot(engine: Engine) -> Iterator[SqlHotListRepo]:
+    """Read-only access outside any unit of work: it takes no write lock, so the index can load while
+    the calling thread holds a unit of work open (ingest matches inside its transaction)."""
+    with engine.connect() as conn:
+        conn.execution_options(read_only=True)
+        try:
+            yield SqlHotListRepo(conn)
+        finally:
+            conn.rollback()

@@ -33,6 +33,7 @@ PAGES = (
     PageSpec("/portal", "portal.html", "My cameras", roles=("owner",)),
     PageSpec("/map", "map.html", "Camera map", roles=MAP_ROLES),
     PageSpec("/requests", "requests.html", "Footage requests", roles=("analyst", "supervisor")),
+    PageSpec("/hotlists", "hotlists.html", "Hot lists", roles=("admin", "supervisor", "analyst", "officer")),
     PageSpec("/admin", "admin.html", "Users", roles=("admin",)),
     PageSpec("/audit", "audit.html", "Audit trail", roles=("auditor", "admin")),
 )
