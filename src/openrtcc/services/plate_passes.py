@@ -76,7 +76,7 @@ class _Run:
     kept: dict[int, object] = field(default_factory=dict)  # frame index -> image, for open passes' best
     last_read: int | None = None
     started: float = 0.0
-    first_time_s: float | None = None
+    promptest: float | None = None  # live: the smallest (arrival - stream time) seen
 
 
 def find_passes(frames: Iterable[Frame], reader: PlateReader, gate: MotionGate, options: PassOptions,
@@ -89,8 +89,6 @@ def find_passes(frames: Iterable[Frame], reader: PlateReader, gate: MotionGate, 
     try:
         for frame in frames:
             run.stats.frames += 1
-            if run.first_time_s is None:
-                run.first_time_s = frame.time_s
             yield from _found(run, _step(run, frame, reader, gate, monotonic))
             if should_stop():
                 log.info("stopping: finishing the passes in progress")
@@ -102,12 +100,13 @@ def find_passes(frames: Iterable[Frame], reader: PlateReader, gate: MotionGate, 
 
 def _step(run: _Run, frame: Frame, reader: PlateReader, gate: MotionGate,
           monotonic: Callable[[], float]) -> list[VehiclePass]:
+    behind = run.options.live and _behind(run, frame, monotonic)
     if not gate.has_motion(frame.grey_small()):
         return run.tracker.advance(frame.index)
     run.stats.motion_frames += 1
     if run.last_read is not None and frame.index - run.last_read < run.options.stride:
         return run.tracker.advance(frame.index)
-    if run.options.live and _behind(run, frame, monotonic):
+    if behind:
         run.stats.lag_skipped += 1
         return run.tracker.advance(frame.index)
     image = frame.bgr()
@@ -123,10 +122,12 @@ def _step(run: _Run, frame: Frame, reader: PlateReader, gate: MotionGate,
 
 
 def _behind(run: _Run, frame: Frame, monotonic: Callable[[], float]) -> bool:
-    """Live streams arrive in real time: when the wall clock has run ahead of the stream's own clock by
-    more than max_lag_s, reading this frame would only grow the backlog."""
-    lag = (monotonic() - run.started) - (frame.time_s - run.first_time_s)
-    return lag > run.options.max_lag_s
+    """Live streams arrive in real time: when this frame is handled later after its capture than the
+    promptest frame so far was, by more than max_lag_s, reading it would only grow the backlog. (Relative
+    to the promptest frame, because a stream's clock starts anywhere and may jump.)"""
+    offset = monotonic() - frame.time_s
+    run.promptest = offset if run.promptest is None else min(run.promptest, offset)
+    return offset - run.promptest > run.options.max_lag_s
 
 
 def _found(run: _Run, done: list[VehiclePass]) -> Iterator[PassFound]:

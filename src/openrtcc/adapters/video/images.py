@@ -15,6 +15,9 @@ os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+# The one stderr line per unreadable file says what is wrong; OpenCV's own warnings would only repeat it.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
 MAX_IMAGE_BYTES = 256 * 1024 * 1024  # a 50-megapixel PNG without compression is 150 MB
 # JPEG start-of-frame markers (the ones carrying the size): C0-CF except DHT (C4), JPG (C8), DAC (CC).
 _SOF = {m for m in range(0xC0, 0xD0)} - {0xC4, 0xC8, 0xCC}
