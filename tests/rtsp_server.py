@@ -43,7 +43,7 @@ def main() -> int:
         GstRtspServer, f'( filesrc location="{location}" ! qtdemux ! h264parse ! '
                        "rtph264pay name=pay0 pt=96 config-interval=1 )"))
     mounts.add_factory("/static", factory(
-        GstRtspServer, "( videotestsrc pattern=smpte is-live=true ! "
+        GstRtspServer, "( videotestsrc pattern=smpte75 is-live=true ! "
                        "video/x-raw,width=640,height=360,framerate=15/1 ! "
                        "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! "
                        "video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=1 )"))
