@@ -58,3 +58,124 @@ def brute_force_match(entries_by_list: Mapping[str, Iterable[HotListEntry]], pla
         if chosen is not None:
             best.append(chosen)
     return [(list_id, position, kind) for _key, list_id, position, kind in sorted(best, key=lambda c: c[0])]
+
+
+class VectorBruteForce:
+    """The same definitions over numpy arrays: every entry of a compatible state is compared, position by
+    position, with each read (10^11 comparisons for the full benchmark, spread over processes).
+
+    Only what the definitions themselves rule out is skipped: entries of another state, and plain entries
+    whose length differs from the read's by more than one (no single edit bridges that). Partial entries
+    hold at most one `*` (the benchmark generates no others); `?` is checked position by position."""
+
+    def __init__(self, entries_by_list: Mapping[str, list[HotListEntry]], now: datetime):
+        import numpy as np
+
+        self.np, self.now, self.lists = np, now, list(entries_by_list)
+        flat = [(li, pos, e) for li, entries in enumerate(entries_by_list.values()) for pos, e in enumerate(entries)]
+        self.flat = flat
+        self.groups: dict[tuple, dict] = {}
+        buckets: dict[tuple, list[int]] = {}
+        for i, (_li, _pos, e) in enumerate(flat):
+            if now is not None and ((e.effective_at is not None and now < e.effective_at)
+                                    or (e.expires_at is not None and now >= e.expires_at)):
+                continue
+            shape = ("pattern",) if ("*" in e.plate or "?" in e.plate) else ("plain", len(e.plate))
+            buckets.setdefault((e.state, *shape), []).append(i)
+        for key, idx in buckets.items():
+            self.groups[key] = self._arrays(idx, pattern=key[1] == "pattern")
+
+    def _arrays(self, idx: list[int], pattern: bool) -> dict:
+        np = self.np
+        keys = [lookalike_key(self.flat[i][2].plate) for i in idx]
+        if not pattern:
+            return {"idx": np.array(idx), "codes": np.array([[ord(c) for c in k] for k in keys], dtype=np.uint8)}
+        pre, suf, star = [], [], []
+        for k in keys:
+            assert k.count("*") <= 1, "the vector reference takes at most one * per pattern"
+            head, _, tail = k.partition("*")
+            pre.append(head)
+            suf.append(tail)
+            star.append("*" in k)
+        return {"idx": idx, "pre": pre, "suf": suf, "star": star,
+                "pre_codes": _padded(np, pre), "suf_codes": _padded(np, suf, right=True),
+                "pre_len": np.array([len(p) for p in pre]), "suf_len": np.array([len(s) for s in suf]),
+                "star_arr": np.array(star)}
+
+    def match(self, plate: str, state: str | None) -> list[tuple[str, int, MatchKind]]:
+        np = self.np
+        key = lookalike_key(plate)
+        r = np.frombuffer(key.encode(), dtype=np.uint8)
+        n = len(key)
+        found: list[tuple[int, MatchKind]] = []
+        for (st, *shape), g in self.groups.items():
+            if state is not None and st is not None and st != state:
+                continue
+            if shape[0] == "pattern":
+                found += [(i, MatchKind.PARTIAL) for i in _glob_hits(np, g, r, n)]
+                continue
+            length = shape[1]
+            if length == n:
+                diff = (g["codes"] != r).sum(axis=1)
+                for i in g["idx"][diff == 0]:
+                    found.append((i, MatchKind.EXACT if self.flat[i][2].plate == plate else MatchKind.LOOKALIKE))
+                if length >= MIN_FUZZY_LENGTH:
+                    found += [(i, MatchKind.ONE_EDIT) for i in g["idx"][diff == 1]]
+            elif length >= MIN_FUZZY_LENGTH and abs(length - n) == 1:
+                found += [(i, MatchKind.ONE_EDIT) for i in g["idx"][_one_deletion(np, g["codes"], r, length > n)]]
+        return self._best(found)
+
+    def _best(self, found: list[tuple[int, MatchKind]]) -> list[tuple[str, int, MatchKind]]:
+        best: dict[int, tuple] = {}
+        for i, kind in found:
+            li, pos, e = self.flat[i]
+            key = (RANK.index(kind), 1 << 30 if e.priority is None else e.priority, li, pos)
+            if li not in best or key < best[li][0]:
+                best[li] = (key, kind)
+        return [(self.lists[key[2]], key[3], kind) for key, kind in sorted(best.values(), key=lambda b: b[0])]
+
+
+def _padded(np, texts: list[str], right: bool = False):
+    out = np.zeros((len(texts), 10), dtype=np.uint8)
+    for row, t in enumerate(texts):
+        codes = [ord(c) for c in t]
+        if codes:
+            if right:
+                out[row, 10 - len(codes):] = codes
+            else:
+                out[row, :len(codes)] = codes
+    return out
+
+
+def _side_ok(np, codes, lengths, r_part, wildcard: int):
+    """Each pattern side against the same-width slice of the read; `?` matches anything."""
+    return ((codes == r_part) | (codes == wildcard) | (codes == 0)).all(axis=1)
+
+
+def _glob_hits(np, g: dict, r, n: int) -> list[int]:
+    fits = np.where(g["star_arr"], g["pre_len"] + g["suf_len"] <= n, g["pre_len"] == n)
+    head = np.zeros(10, dtype=np.uint8)
+    head[:n] = r
+    tail = np.zeros(10, dtype=np.uint8)
+    tail[10 - n:] = r
+    q = ord("?")
+    pre_ok = _side_ok(np, g["pre_codes"], g["pre_len"], head, q)
+    suf_ok = _side_ok(np, g["suf_codes"], g["suf_len"], tail, q)
+    return [g["idx"][j] for j in np.nonzero(fits & pre_ok & suf_ok)[0]]
+
+
+def _one_deletion(np, codes, r, entry_longer: bool):
+    """Rows where deleting one character of the longer string leaves the shorter one."""
+    if entry_longer:
+        long_, short = codes, np.broadcast_to(r, (codes.shape[0], r.shape[0]))
+    else:
+        long_, short = np.broadcast_to(r, (codes.shape[0], r.shape[0])), codes
+    m = short.shape[1]
+    prefix = np.cumprod(long_[:, :m] == short, axis=1).astype(bool)  # prefix[:, j]: first j+1 equal
+    suffix = np.cumprod((long_[:, 1:] == short)[:, ::-1], axis=1)[:, ::-1].astype(bool)  # from j on, shifted
+    ok = suffix[:, 0].copy()  # delete the first character
+    for j in range(1, m + 1):
+        left = prefix[:, j - 1]
+        right = suffix[:, j] if j < m else np.ones(codes.shape[0], dtype=bool)
+        ok |= left & right
+    return ok

@@ -76,11 +76,6 @@ def pattern_regex(folded_pattern: str) -> re.Pattern:
     return re.compile("".join(parts))
 
 
-def _longest_literal(folded_pattern: str) -> str:
-    runs = re.split(r"[*?]+", folded_pattern)
-    return max(runs, key=len)
-
-
 def _add(index: dict, key: str, i: int) -> None:
     # One int for the common single entry, a list only on a collision: the index holds millions of keys.
     cur = index.get(key)
@@ -92,12 +87,31 @@ def _add(index: dict, key: str, i: int) -> None:
         cur.append(i)
 
 
+FOLDED_ALPHABET = "".join(sorted({ch.translate(FOLD_TABLE) for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"}))
+
+
+def _expand_from(key: str, start: int) -> list[str]:
+    """A `?` pattern as keys with exactly one `?` left: any second `?` (after `start`) spelled out."""
+    j = key.find(WILDCARD_ONE, start)
+    if j < 0:
+        return [key]
+    return [key[:j] + ch + key[j + 1:] for ch in FOLDED_ALPHABET]
+
+
 def _each(value) -> Iterable[int]:
     return (value,) if type(value) is int else value
 
 
 class HotListMatcher:
-    """An immutable index over the entries of several lists (one agency's)."""
+    """An immutable index over the entries of several lists (one agency's).
+
+    One edit without verification: each entry of MIN_FUZZY_LENGTH or more is filed under its folded plate
+    with one position blanked (`AB?123`). A read one substitution away blanks the same position; a read
+    that lost a character gives the same key when the blank is put back where the character was; a read
+    that gained one is, less that character, an entry's plate. Partial patterns: those of fixed length
+    with one or two `?` are filed as blanked keys too (the second `?` expanded over the folded alphabet);
+    the others under the literal run they start or end with (`^ABC`, `$123`) or, failing both, their
+    longest literal run, and are confirmed by their regular expression."""
 
     def __init__(self) -> None:
         self._entries: list[HotListEntry] = []
@@ -105,15 +119,17 @@ class HotListMatcher:
         self._list_ids: list[str] = []
         self._list_spans: list[tuple[int, int]] = []  # each list's entries are one contiguous run
         self._by_key: dict[str, int | list[int]] = {}  # folded plate -> entries
-        self._deletions: dict[str, int | list[int]] = {}  # each one-character deletion of a folded plate
-        self._segments: dict[str, int | list[int]] = {}  # a pattern's longest literal run -> patterns
+        self._blanked: dict[str, int | list[int]] = {}  # folded plate with one position blanked -> entries
+        self._patterns: set[int] = set()  # which entries are partial patterns
+        self._anchored: dict[str, int | list[int]] = {}  # "^run" / "$run" of the other patterns
+        self._anchor_lengths: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
+        self._segments: dict[str, int | list[int]] = {}  # longest literal run of the rest
         self._segment_lengths: tuple[int, ...] = ()
         self._regex: dict[int, re.Pattern] = {}
 
     @classmethod
     def build(cls, entries_by_list: Mapping[str, Iterable[HotListEntry]]) -> HotListMatcher:
         m = cls()
-        lengths = set()
         for list_id, entries in entries_by_list.items():
             li = len(m._list_ids)
             m._list_ids.append(list_id)
@@ -124,18 +140,35 @@ class HotListMatcher:
                 m._list_of.append(li)
                 key = fold(entry.plate)
                 if is_pattern(entry.plate):
-                    segment = _longest_literal(key)
-                    lengths.add(len(segment))
-                    _add(m._segments, segment, i)
-                    m._regex[i] = pattern_regex(key)
+                    m._file_pattern(key, i)
                     continue
                 _add(m._by_key, key, i)
                 if len(key) >= MIN_FUZZY_LENGTH:
-                    for d in {key[:j] + key[j + 1:] for j in range(len(key))}:
-                        _add(m._deletions, d, i)
+                    for d in {key[:j] + WILDCARD_ONE + key[j + 1:] for j in range(len(key))}:
+                        _add(m._blanked, d, i)
             m._list_spans.append((start, len(m._entries)))
-        m._segment_lengths = tuple(sorted(lengths))
+        heads = {len(k) - 1 for k in m._anchored if k[0] == "^"}
+        tails = {len(k) - 1 for k in m._anchored if k[0] == "$"}
+        m._anchor_lengths = (tuple(sorted(heads)), tuple(sorted(tails)))
+        m._segment_lengths = tuple(sorted({len(k) for k in m._segments}))
         return m
+
+    def _file_pattern(self, key: str, i: int) -> None:
+        self._patterns.add(i)
+        blanks = key.count(WILDCARD_ONE)
+        if WILDCARD_ANY not in key and blanks <= 2:
+            first = key.index(WILDCARD_ONE)
+            for k in _expand_from(key, first + 1):
+                _add(self._blanked, k, i)
+            return
+        self._regex[i] = pattern_regex(key)
+        runs = re.split(r"[*?]+", key)
+        if len(runs[0]) >= 3:
+            _add(self._anchored, "^" + runs[0], i)
+        elif len(runs[-1]) >= 3:
+            _add(self._anchored, "$" + runs[-1], i)
+        else:
+            _add(self._segments, max(runs, key=len), i)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -154,46 +187,41 @@ class HotListMatcher:
             for i in _each(found):
                 kind = MatchKind.EXACT if self._entries[i].plate == plate else MatchKind.LOOKALIKE
                 self._consider(best, i, kind, state, now)
-        self._match_one_edit(key, best, state, now)
-        if self._segment_lengths:
+        n = len(key)
+        heads = [key[:j] for j in range(n + 1)]
+        blanked = self._blanked.get
+        # A substitution blanks the differing position in both. An exact entry is met here too, as a
+        # one-edit hit that ranks below the exact hit already held; a `?` pattern filed under the same
+        # blanked key is a partial hit.
+        for found in [f for f in map(blanked, [heads[j] + "?" + key[j + 1:] for j in range(n)]) if f is not None]:
+            for i in _each(found):
+                self._consider(best, i, MatchKind.PARTIAL if i in self._patterns else MatchKind.ONE_EDIT, state, now)
+        # The read lost a character: put a blank back where it was (patterns do not match a shorter read).
+        for found in [f for f in map(blanked, [heads[j] + "?" + key[j:] for j in range(n + 1)]) if f is not None]:
+            for i in _each(found):
+                if i not in self._patterns:
+                    self._consider(best, i, MatchKind.ONE_EDIT, state, now)
+        if n - 1 >= MIN_FUZZY_LENGTH:  # the read gained a character: without it, it is an entry's plate
+            by_key = self._by_key.get
+            for found in [f for f in map(by_key, [heads[j] + key[j + 1:] for j in range(n)]) if f is not None]:
+                for i in _each(found):
+                    self._consider(best, i, MatchKind.ONE_EDIT, state, now)
+        if self._regex:
             self._match_patterns(key, best, state, now)
         if not best:
             return []
         ranked = sorted(best.values())
         return [Hit(self._list_ids[self._list_of[i]], self._entries[i], kind) for _rank, i, kind in ranked]
 
-    def _match_one_edit(self, key: str, best: dict, state: str | None, now: datetime | None) -> None:
-        by_key, deletions = self._by_key, self._deletions
-        # The read lost a character: it is one of the entry's deletions.
-        found = deletions.get(key)
-        if found is not None:
-            for i in _each(found):
-                self._consider(best, i, MatchKind.ONE_EDIT, state, now)
-        fuzzy_shorter = len(key) - 1 >= MIN_FUZZY_LENGTH
-        for j in range(len(key)):
-            d = key[:j] + key[j + 1:]
-            if fuzzy_shorter:
-                # The read gained a character: deleting it gives the entry.
-                found = by_key.get(d)
-                if found is not None:
-                    for i in _each(found):
-                        self._consider(best, i, MatchKind.ONE_EDIT, state, now)
-            # A substitution: both lose the differing character (a swap of two also lands here: verify).
-            found = deletions.get(d)
-            if found is not None:
-                for i in _each(found):
-                    if one_edit_apart(fold(self._entries[i].plate), key):
-                        self._consider(best, i, MatchKind.ONE_EDIT, state, now)
-
     def _match_patterns(self, key: str, best: dict, state: str | None, now: datetime | None) -> None:
-        segments, n = self._segments, len(key)
+        n, (heads, tails) = len(key), self._anchor_lengths
+        candidates = [self._anchored.get("^" + key[:ln]) for ln in heads if ln <= n]
+        candidates += [self._anchored.get("$" + key[n - ln:]) for ln in tails if ln <= n]
         for length in self._segment_lengths:
-            if length > n:
-                break
-            for j in range(n - length + 1):
-                found = segments.get(key[j:j + length])
-                if found is None:
-                    continue
+            if length <= n:
+                candidates += [self._segments.get(key[j:j + length]) for j in range(n - length + 1)]
+        for found in candidates:
+            if found is not None:
                 for i in _each(found):
                     if self._regex[i].fullmatch(key):
                         self._consider(best, i, MatchKind.PARTIAL, state, now)
