@@ -39,3 +39,16 @@ def post_reads(client: TestClient, key: str | None, reads: list[dict], version: 
 
 def earlier(clock, **kw) -> datetime:
     return clock.now() - timedelta(**kw)
+
+
+def import_list(world, name: str, fmt: str, text: str, slug: str = "lakeport") -> dict:
+    """A hot list imported through the API by the agency's administrator."""
+    r = world.admin(slug).post("/api/agency/hotlists/import", data={"name": name, "format": fmt},
+                               files={"file": (f"{name}.csv", text.encode(), "text/csv")})
+    assert r.status_code == 201, r.text
+    return r.json()["list"]
+
+
+NCIC_LIST = ("LIC,LIS,LIY,LIT,VMA,VCO,NIC,ORI,OCA\n"
+             "ABC123,CA,2027,PC,TOYT,BLK,V123456789,CA0010000,24-0815\n"
+             "8OS5521,WI,2027,PC,FORD,WHI,V987654321,WI0410000,24-0999\n")
