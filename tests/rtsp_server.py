@@ -4,6 +4,8 @@
 Mounts, on 127.0.0.1 and a port the kernel picks (printed as `READY <port>` on stdout):
   /cars    the given H.264 mp4 file, from its start for each client, in real time; the stream ends with it
   /static  a still test pattern encoded to H.264 (an empty scene: nothing ever moves), never ending
+  /noisy   the SMPTE pattern, whose corner patch of random noise changes in every frame (as leaves or rain
+           do), otherwise still, never ending
 Exit status 3 with a line on stderr when GStreamer or one of its plugins is missing.
 """
 
@@ -42,11 +44,12 @@ def main() -> int:
     mounts.add_factory("/cars", factory(
         GstRtspServer, f'( filesrc location="{location}" ! qtdemux ! h264parse ! '
                        "rtph264pay name=pay0 pt=96 config-interval=1 )"))
-    mounts.add_factory("/static", factory(
-        GstRtspServer, "( videotestsrc pattern=smpte75 is-live=true ! "
-                       "video/x-raw,width=640,height=360,framerate=15/1 ! "
-                       "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! "
-                       "video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=1 )"))
+    for mount, pattern in (("/static", "smpte75"), ("/noisy", "smpte")):
+        mounts.add_factory(mount, factory(
+            GstRtspServer, f"( videotestsrc pattern={pattern} is-live=true ! "
+                           "video/x-raw,width=640,height=360,framerate=15/1 ! "
+                           "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 ! "
+                           "video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=1 )"))
     if server.attach(None) == 0:
         print("could not bind the RTSP server", file=sys.stderr)
         return 1
