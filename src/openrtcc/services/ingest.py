@@ -59,7 +59,7 @@ def ingest_reads(hub: Hub, source: ReadSource, batch: ReadBatch, client: str | N
         uow.commit()
     publish_alerts(hub, raised)
     if raised:
-        log.info("source %s: %s reads stored, %s alerts", source.id, len(reads), len(raised))
+        log.debug("source %s: %s reads stored, %s alerts", source.id, len(reads), len(raised))
     return acks
 
 
