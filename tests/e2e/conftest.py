@@ -66,6 +66,7 @@ def live_hub(tmp_path_factory) -> LiveHub:
     agency_id = create_agency(hub, slug="lakeport", name="Lakeport Police", jurisdiction=LAKEPORT,
                               admin_email=admin_email, admin_password=PASSWORD)
     server, thread, base_url = _serve(create_app(settings, hub))
+    hub.base_url = base_url  # the deployment's own address: the alert WebSocket checks Origin against it
     yield LiveHub(base_url, hub, agency_id, admin_email)
     server.should_exit = True
     thread.join(timeout=10)

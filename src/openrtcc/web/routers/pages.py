@@ -34,6 +34,8 @@ PAGES = (
     PageSpec("/map", "map.html", "Camera map", roles=MAP_ROLES),
     PageSpec("/requests", "requests.html", "Footage requests", roles=("analyst", "supervisor")),
     PageSpec("/hotlists", "hotlists.html", "Hot lists", roles=("admin", "supervisor", "analyst", "officer")),
+    PageSpec("/alerts", "alerts.html", "Alerts", roles=("admin", "supervisor", "analyst", "officer")),
+    PageSpec("/plates", "plates.html", "Plate search", roles=("supervisor", "analyst")),
     PageSpec("/admin", "admin.html", "Users", roles=("admin",)),
     PageSpec("/audit", "audit.html", "Audit trail", roles=("auditor", "admin")),
 )

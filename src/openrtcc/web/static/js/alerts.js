@@ -1,0 +1,126 @@
+// Alerts of the agency, live: the list fills from the API, then from the WebSocket; after a reconnect the
+// page asks the API for what it missed. Selecting an alert shows the crop beside the hot-list record.
+import { api } from "./api.js";
+import { byId, el, notice, replaceChildren, table } from "./dom.js";
+import { timeElement, words } from "./format.js";
+import { session } from "./session.js";
+
+const alerts = new Map(); // id -> alert, newest first by insertion order of `order`
+let order = [];
+let selected = null;
+let me = null;
+const RECONNECT_MS = [1000, 2000, 5000, 10000];
+
+function kindBadge(kind) {
+  return el("span", { class: `badge match-${kind}${kind === "exact" ? "" : " match-fuzzy"}` },
+    kind === "exact" ? "exact match" : `${words(kind)} match: check the characters`);
+}
+
+function remember(list, atTop) {
+  const fresh = list.filter((a) => !alerts.has(a.id));
+  for (const a of list) alerts.set(a.id, a);
+  const ids = fresh.map((a) => a.id);
+  order = atTop ? [...ids, ...order] : [...order, ...ids];
+}
+
+function render() {
+  const box = byId("alert-list");
+  if (!order.length) return replaceChildren(box, notice("No alerts yet."));
+  const rows = order.map((id) => alerts.get(id)).map((a) => el("tr", { class: a.id === selected ? "selected" : null, dataset: { alertId: a.id } },
+    el("td", {}, el("strong", { class: "plate" }, a.plate), " ", a.state || ""),
+    el("td", {}, kindBadge(a.match_kind)),
+    el("td", {}, a.list_name || "—", el("br"), el("span", { class: "muted" }, a.record.category || "")),
+    el("td", {}, timeElement(a.captured_at)),
+    el("td", {}, el("span", { class: `badge status-${a.status}` }, words(a.status))),
+    el("td", {}, el("button", { type: "button", class: "small", onclick: () => show(a.id) }, "Verify"))));
+  replaceChildren(box, el("div", { class: "table-wrap" },
+    table(["Plate", "Match", "List", "Read at", "Status", ""], rows, "Alerts")));
+}
+
+function recordFacts(a) {
+  const r = a.record;
+  const fact = (label, value) => [el("dt", {}, label), el("dd", {}, value === null || value === undefined || value === "" ? "—" : String(value))];
+  return el("dl", { class: "facts" },
+    el("dt", {}, "Match"), el("dd", {}, kindBadge(a.match_kind)),
+    fact("Listed plate", r.plate), fact("Listed state", r.state || "any"), fact("Read state", a.state || "unknown"),
+    fact("Make", r.make), fact("Colour", r.colour), fact("Year", r.year), fact("Reason", r.reason || words(r.category)),
+    fact("Category", words(r.category)), fact("List", a.list_name), fact("NCIC number", r.ncic_number),
+    fact("Case", r.case_number), fact("Entry owner", r.owner),
+    el("dt", {}, "Read at"), el("dd", {}, timeElement(a.captured_at)),
+    fact("Where", a.lat !== null ? `${a.lat.toFixed(5)}, ${a.lon.toFixed(5)}` : null),
+    fact("Camera", a.camera_id), fact("Confidence", `${Math.round(a.confidence * 100)}%`),
+    fact("Status", words(a.status)), fact("Note", a.disposition_note));
+}
+
+function show(id) {
+  selected = id;
+  const a = alerts.get(id);
+  const detail = byId("alert-detail");
+  detail.hidden = false;
+  byId("alert-read-plate").textContent = `${a.plate} ${a.state || ""}`;
+  replaceChildren(byId("alert-crop"), a.crop_url
+    ? el("img", { src: a.crop_url, alt: `Plate crop of read ${a.plate}`, class: "plate-crop" })
+    : notice("No crop was sent with this read."));
+  replaceChildren(byId("alert-record"), recordFacts(a));
+  const form = byId("disposition-form");
+  form.reset();
+  form.hidden = !me.may_disposition || !["new", "confirmed"].includes(a.status);
+  replaceChildren(byId("disposition-result"));
+  render();
+  detail.focus();
+}
+
+async function dispose(event) {
+  event.preventDefault();
+  const form = event.target;
+  const data = new FormData(form);
+  try {
+    const a = await api(`/api/agency/alerts/${encodeURIComponent(selected)}/disposition`, {
+      method: "POST", body: { disposition: data.get("disposition"), note: data.get("note") || null } });
+    alerts.set(a.id, a);
+    show(a.id);
+    replaceChildren(byId("disposition-result"), notice(`Recorded: ${words(a.status)}.`, "ok"));
+  } catch (error) {
+    replaceChildren(byId("disposition-result"), notice(error.message, "error"));
+  }
+}
+
+async function catchUp() {
+  const newest = order[0];
+  const url = newest ? `/api/agency/alerts?after=${encodeURIComponent(newest)}` : "/api/agency/alerts";
+  remember(await api(url), true);
+  render();
+}
+
+function connect(attempt = 0) {
+  const status = byId("alert-connection");
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/alerts`);
+  ws.addEventListener("open", () => {
+    attempt = 0;
+    status.textContent = "live";
+    status.className = "badge status-live";
+    catchUp().catch((error) => console.warn("catch-up failed", error));
+  });
+  ws.addEventListener("message", (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type !== "alert") return;
+    remember([message.alert], true);
+    render();
+  });
+  ws.addEventListener("close", () => {
+    status.textContent = "reconnecting…";
+    status.className = "badge status-offline";
+    setTimeout(() => connect(attempt + 1), RECONNECT_MS[Math.min(attempt, RECONNECT_MS.length - 1)]);
+  });
+}
+
+me = await session;
+me.may_disposition = ["supervisor", "analyst", "officer"].includes(me.role);
+byId("disposition-form").addEventListener("submit", dispose);
+try {
+  remember(await api("/api/agency/alerts"), false);
+  render();
+} catch (error) {
+  replaceChildren(byId("alert-list"), notice(`Alerts could not be loaded: ${error.message}`, "error"));
+}
+connect();
