@@ -41,6 +41,22 @@ def test_characters_are_weighted_by_their_own_confidence(readings, expected):
     assert vote_plate(readings).text == expected
 
 
+@pytest.mark.parametrize("texts, expected_text, expected_conf", [
+    # a reading that lost its first character lines up at position 1 and supports positions 1-6
+    (["7ABC123", "7ABC123", "ABC123"], "7ABC123", 0.6),
+    # one that gained a character (a bolt read as 1) lines up with the window that matches
+    (["7ABC123", "7ABC123", "7ABC1231"], "7ABC123", 0.9),
+    # another plate altogether lines up nowhere, and counts against every position
+    (["7ABC123", "7ABC123", "XY9"], "7ABC123", 0.6),
+    # a truck far away: four lengths, one plate; the answer keeps the majority length
+    (["29C20339", "89C20333", "29C20339", "DC20339", "19C2033", "C20339"], "29C20339", 0.3),
+])
+def test_readings_of_other_lengths_vote_where_they_line_up(texts, expected_text, expected_conf):
+    consensus = vote_plate([reading(t, 0.9) for t in texts])
+    assert consensus.text == expected_text
+    assert consensus.confidence == pytest.approx(expected_conf, abs=1e-3)
+
+
 @pytest.mark.parametrize("texts, char_conf, expected_conf", [
     (["7ABC123"] * 4, 0.9, 0.9),  # agreement keeps the readings' confidence
     (["7ABC123", "7ABC123", "7ABC128", "7ABC128"], 0.9, 0.45),  # a split position halves it

@@ -47,6 +47,10 @@ CASES = {
         merge(moving("7ABC123", 100, range(0, 6)), moving("7ABC123", 900, range(25, 30))), ["7ABC123"]),
     "a lone unsure detection is noise": ([(3, [reading("X1", 500, conf=0.3)])], []),
     "a lone confident read is kept": ([(3, [reading("7ABC123", 500, conf=0.95)])], ["7ABC123"]),
+    "two garbled reads far away are not a pass": (
+        [(0, [reading("92K911", 800, w=35, conf=0.08)]), (5, [reading("BEC2013", 795, w=36, conf=0.32)])], []),
+    "many unsure reads that agree are a pass": (moving("29C20339", 800, range(0, 12, 2), step=-5, conf=0.2),
+                                                ["29C20339"]),
     "a plate that jumps across the frame with another text is another vehicle": (
         [(0, [reading("7ABC123", 100)]), (1, [reading("7ABC123", 120)]),
          (2, [reading("4XYZ987", 900)]), (3, [reading("4XYZ987", 920)])], ["7ABC123", "4XYZ987"]),

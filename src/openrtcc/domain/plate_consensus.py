@@ -26,33 +26,77 @@ class Consensus:
 def vote_plate(readings: Sequence[PlateReading], max_candidates: int = MAX_CANDIDATES) -> Consensus:
     """Character-wise vote over the readings, each character weighted by its own confidence.
 
-    A position's confidence is the mean, over ALL readings, of the probability mass each gave the winning
-    character there: a reading of another length, or another character, counts as a vote against. The
-    text's confidence is its weakest character's, as for a single reading (one unsure character makes
-    a wrong plate). Other texts the readings offered, and the consensus with its runner-up character at
-    one position, become the candidates; the best-scored of all is the answer."""
+    The length most of the confidence agrees on wins. Readings of that length vote position by position;
+    a shorter or longer reading (a character lost at the crop's edge, a bolt read as `1`) votes where it
+    lines up best with them, if it lines up at all. A position's confidence is the mean, over ALL
+    readings, of the probability mass each gave the winning character there, so a reading that disagrees
+    or cannot be lined up counts against it. The text's confidence is its weakest character's, as for a
+    single reading (one unsure character makes a wrong plate). Candidates: the answer first, then the
+    other texts the readings offered and the answer with a runner-up character at one position, best
+    first; a text of the winning length that scores above the vote's own becomes the answer."""
     voters = [r for r in readings if r.text]
     if not voters:
         raise ValueError("no readings to vote on")
     n = len(voters)
     length = _winning_length(voters)
-    same = [r for r in voters if len(r.text) == length]
-    columns = [_column_scores(same, i, n) for i in range(length)]
-    winners = [max(col.items(), key=lambda kv: (kv[1], kv[0])) for col in columns]
-    text = "".join(ch for ch, _ in winners)
-    chars = tuple(round(score, 4) for _, score in winners)
+    same = [_Vote(r.text, _char_confidences(r), 0) for r in voters if len(r.text) == length]
+    draft, _ = _winners(_columns(same, length, n))
+    others = [v for r in voters if len(r.text) != length and (v := _line_up(r, draft)) is not None]
+    columns = _columns(same + others, length, n)
+    text, chars = _winners(columns)
     scored = _offered_texts(voters, n)
     scored[text] = max(scored.get(text, 0.0), min(chars))
     for alt, score in _runner_up_texts(text, chars, columns):
         scored[alt] = max(scored.get(alt, 0.0), score)
-    ranked = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0] != text, kv[0]))[:max_candidates]
-    best_text, best_score = ranked[0]
-    if best_text != text:
-        chars = _chars_of(best_text, voters, n)
+    answer = max((t for t in scored if len(t) == length), key=lambda t: (scored[t], t == text))
+    if answer != text:
+        chars = tuple(round(columns[i].get(ch, 0.0), 4) for i, ch in enumerate(answer))
+    rest = sorted((t for t in scored if t != answer), key=lambda t: (-scored[t], t))
+    ranked = [answer, *rest][:max_candidates]
     return Consensus(
-        text=best_text, confidence=round(best_score, 4), char_confidences=chars,
-        candidates=tuple(PlateCandidate(t, round(s, 4)) for t, s in ranked),
-        region=_winning_region(voters), support=len(same))
+        text=answer, confidence=round(scored[answer], 4), char_confidences=chars,
+        candidates=tuple(PlateCandidate(t, round(scored[t], 4)) for t in ranked),
+        region=_winning_region(voters), support=len(same) + len(others))
+
+
+@dataclass(frozen=True)
+class _Vote:
+    """A reading's characters (or a window of them) voting from position `start` of the answer on."""
+
+    text: str
+    confidences: tuple[float, ...]
+    start: int
+
+
+def _line_up(r: PlateReading, draft: str) -> _Vote | None:
+    """Where a reading of another length agrees best with the draft answer; None if it hardly does."""
+    text, confs, length = r.text, _char_confidences(r), len(draft)
+    if len(text) < length:
+        options = [(_agreement(text, draft[k:k + len(text)]), _Vote(text, confs, k))
+                   for k in range(length - len(text) + 1)]
+    else:
+        options = [(_agreement(text[k:k + length], draft), _Vote(text[k:k + length], confs[k:k + length], 0))
+                   for k in range(len(text) - length + 1)]
+    agreed, vote = max(options, key=lambda o: o[0])
+    # Most of its characters must match, or it is another plate (or noise) and votes nowhere.
+    return vote if agreed >= max(2, 0.6 * len(vote.text)) else None
+
+
+def _agreement(a: str, b: str) -> int:
+    return sum(x == y for x, y in zip(a, b))
+
+
+def _columns(votes: Sequence[_Vote], length: int, n: int) -> list[dict[str, float]]:
+    columns: list[dict[str, float]] = [defaultdict(float) for _ in range(length)]
+    for v in votes:
+        for i, (ch, conf) in enumerate(zip(v.text, v.confidences)):
+            columns[v.start + i][ch] += conf / n
+    return [dict(c) for c in columns]
+
+
+def _winners(columns: list[dict[str, float]]) -> tuple[str, tuple[float, ...]]:
+    best = [max(col.items(), key=lambda kv: (kv[1], kv[0])) for col in columns]
+    return "".join(ch for ch, _ in best), tuple(round(score, 4) for _, score in best)
 
 
 def _weight(r: PlateReading) -> float:
@@ -74,13 +118,6 @@ def _winning_length(voters: Sequence[PlateReading]) -> int:
     return max(weight.items(), key=lambda kv: (round(kv[1], 9), kv[0]))[0]
 
 
-def _column_scores(same: Sequence[PlateReading], i: int, n: int) -> dict[str, float]:
-    column: dict[str, float] = defaultdict(float)
-    for r in same:
-        column[r.text[i]] += _char_confidences(r)[i] / n
-    return dict(column)
-
-
 def _offered_texts(voters: Sequence[PlateReading], n: int) -> dict[str, float]:
     """Each text any reading offered (its own or a candidate), scored by its mean confidence over all."""
     scored: dict[str, float] = defaultdict(float)
@@ -99,12 +136,6 @@ def _runner_up_texts(text: str, chars: tuple[float, ...], columns: list[dict[str
             score, ch = others[0]
             rest = [c for j, c in enumerate(chars) if j != i]
             yield text[:i] + ch + text[i + 1:], min([score, *rest])
-
-
-def _chars_of(text: str, voters: Sequence[PlateReading], n: int) -> tuple[float, ...]:
-    """Per-character support for a text that won on the candidate scores rather than the vote."""
-    same = [r for r in voters if len(r.text) == len(text)]
-    return tuple(round(_column_scores(same, i, n).get(ch, 0.0), 4) for i, ch in enumerate(text))
 
 
 def _winning_region(voters: Sequence[PlateReading]) -> str | None:

@@ -21,8 +21,9 @@ class TrackerConfig:
     min_text_for_overlap: float = 0.3  # ...unless their texts have almost nothing in common
     same_text: float = 0.75  # texts this similar are one plate wherever the box jumped (missed frames)
     max_jump_widths: float = 3.0  # ...as long as it jumped at most this many plate widths per missed frame
-    min_sightings: int = 2  # a pass seen once is kept only when read with lone_min_confidence
-    lone_min_confidence: float = 0.7
+    # A pass needs this much evidence, the sum of its readings' confidences: one read at 0.7, or a few
+    # unsure ones that agree enough to be tracked. Two garbled reads of a plate far away are not a pass.
+    min_evidence: float = 0.7
     repeat_window_frames: int = 170  # the same plate closing again this soon is the same vehicle (10 s)
 
 
@@ -147,7 +148,7 @@ class PlateTracker:
     def _pass_of(self, t: _Track) -> VehiclePass | None:
         c = self.config
         consensus = vote_plate([s.reading for s in t.sightings])
-        if len(t.sightings) < c.min_sightings and consensus.confidence < c.lone_min_confidence:
+        if sum(s.reading.confidence for s in t.sightings) < c.min_evidence:
             return None
         key, first, last = lookalike_key(consensus.text), t.sightings[0].frame, t.last.frame
         seen = self._recent.get(key)
