@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from openrtcc.demo.history import Incident, seed_history
+from openrtcc.demo.plate_reads import seed_plate_reads
 from openrtcc.demo.population import DemoOwnerPlan, Population, build_population
 from openrtcc.demo.territory import AGENCIES, CITY, COUNTY, AgencyPlan, lakeport_territory
 from openrtcc.domain.accounts import Role, User
@@ -63,6 +64,7 @@ def seed_demo_city(hub: Hub, cameras: int = 6000, seed: int = DEMO_SEED) -> dict
     _seed_population(hub, population, agency_ids)
     owner_ids = {o.user.email: o.user.id for o in population.owners}
     requests = seed_history(hub, _incidents(staff, population), owner_ids, _actor(staff, CITY, Role.OFFICER))
+    alerts = seed_plate_reads(hub, _actor(staff, CITY, Role.ADMIN), population.cameras, seed)
     integrated = sum(c.tier is Tier.INTEGRATED for c in population.cameras)
     log.info("demo city seeded: %s cameras (%s integrated), %s owners, %s footage requests in %.1f s",
              len(population.cameras), integrated, len(population.owners), requests, time.perf_counter() - started)
@@ -71,7 +73,8 @@ def seed_demo_city(hub: Hub, cameras: int = 6000, seed: int = DEMO_SEED) -> dict
         "totp_secret": totp_secret,
         "accounts": _accounts(staff),
         "summary": f"Lakeport: {len(population.cameras)} cameras ({integrated} integrated), "
-                   f"{len(population.owners)} owners, 2 agencies, {requests} footage requests",
+                   f"{len(population.owners)} owners, 2 agencies, {requests} footage requests, "
+                   f"{alerts} plate alerts to verify at /alerts (Lakeport officer or analyst)",
     }
 
 
