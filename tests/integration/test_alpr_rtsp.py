@@ -26,7 +26,8 @@ def _files():
 
 
 @pytest.mark.slow
-def test_a_live_stream_emits_each_pass_as_it_completes_and_stops_cleanly_on_sigint(rtsp_server):  # noqa: F811
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_live_stream_emits_passes_as_they_complete_and_stops_on_a_signal(rtsp_server, stop):  # noqa: F811
     url = rtsp_server.url("cars")
     proc = subprocess.Popen(cli_command(url), env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -44,14 +45,14 @@ def test_a_live_stream_emits_each_pass_as_it_completes_and_stops_cleanly_on_sigi
         # The first car leaves the booth about 5 s into the stream: its line comes while the stream runs.
         assert first.wait(60), f"no pass within 60 s: {proc.stderr.read() if proc.poll() is not None else ''}"
         assert proc.poll() is None, "the stream was still live: the line came as the pass completed"
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         assert proc.wait(timeout=20) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
     reader_thread.join(5)
     stderr = proc.stderr.read()
-    assert "signal SIGINT: finishing" in stderr
+    assert f"signal {stop.name}: finishing" in stderr
     parsed = [json.loads(line) for line in lines]
     assert parsed
     for line in parsed:
