@@ -17,11 +17,13 @@ from openrtcc.adapters.storage.local_media import LocalMediaStore
 from openrtcc.config import Settings
 from openrtcc.domain.clock import Clock, IdFactory, SystemClock, UuidFactory
 from openrtcc.periodic import PeriodicTask
+from openrtcc.services.alerts import relay_unpublished
 from openrtcc.services.hotlist_index import HotListIndex
 from openrtcc.services.hotlists import keep_hot_lists
 from openrtcc.services.hub import Hub
 
 HOTLIST_UPKEEP_S = 30.0  # stale-feed alarms and catching up with imports made by other processes
+ALERT_RELAY_S = 10.0  # alerts committed but never announced (a stop between commit and publish)
 
 
 def load_password_blocklist() -> frozenset[str]:
@@ -64,4 +66,5 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
     # Started and stopped with the web app's lifespan: only a serving hub runs them.
     hub.extras["background"] = [SqliteCheckpointer(engine)] if engine.dialect.name == "sqlite" else []
     hub.extras["background"].append(PeriodicTask("hotlist-upkeep", HOTLIST_UPKEEP_S, lambda: keep_hot_lists(hub)))
+    hub.extras["background"].append(PeriodicTask("alert-relay", ALERT_RELAY_S, lambda: relay_unpublished(hub)))
     return hub

@@ -135,3 +135,22 @@ def test_crops_are_served_as_images_only_and_each_view_is_audited(world, alerted
         views = [a for a in uow.audit.iter_records() if a.action == "alert.crop"]
         uow.rollback()
     assert [a.target for a in views] == [f"alert:{alerts['ABC123']['id']}"]
+
+
+def test_an_announcement_lost_between_commit_and_publish_is_relayed_once(world, anon, hub, clock):
+    from openrtcc.adapters.bus.in_process import InProcessBus
+    from openrtcc.domain.alerts import AlertRaised
+    from openrtcc.services.alerts import relay_unpublished
+
+    import_list(world, "NCIC stolen", "ncic", NCIC_LIST)
+    key, _ = new_source(world)
+    bus, hub.bus = hub.bus, None  # nobody listening when the alert commits: its announcement is not made
+    assert post_reads(anon, key, [read_body("r-1", "ABC123", earlier(clock, seconds=2), state="CA")]).status_code == 200
+    hub.bus = bus
+    heard: list[AlertRaised] = []
+    bus.subscribe(AlertRaised, heard.append)
+    assert relay_unpublished(hub) == 0  # within the grace period the publisher may still be at work
+    clock.advance(seconds=31)
+    assert relay_unpublished(hub) == 1 and [e.alert.plate for e in heard] == ["ABC123"]
+    clock.advance(seconds=31)
+    assert relay_unpublished(hub) == 0 and len(heard) == 1

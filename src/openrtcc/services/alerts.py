@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from openrtcc.domain.accounts import Permission
@@ -24,6 +24,8 @@ from openrtcc.services.hub import Actor, Hub
 log = logging.getLogger(__name__)
 ALERT_TOPIC = "alert.raised"
 MAX_LIST = 500
+RELAY_GRACE = timedelta(seconds=30)  # the publish after commit normally takes milliseconds
+CLAIM_LEASE = timedelta(minutes=5)
 
 
 def _best_per_list(hits: Sequence) -> list:
@@ -84,6 +86,35 @@ def publish_alerts(hub: Hub, raised: Sequence[AlertRaised]) -> None:
         for outbox_id in ids:
             uow.activity.mark_dispatched(outbox_id, now)
         uow.commit_bookkeeping()
+
+
+def relay_unpublished(hub: Hub, grace: timedelta = RELAY_GRACE, limit: int = 200) -> int:
+    """Announce alerts whose announcement was lost (the process stopped between commit and publish).
+
+    Each event is claimed first, so two hubs on one database do not both announce it; a client may still see
+    an alert twice across such a restart and keeps one per id."""
+    if hub.bus is None:
+        return 0
+    now = hub.clock.now()
+    with hub.uow() as uow:
+        due = uow.activity.due(now - grace, limit, topic=ALERT_TOPIC)
+        uow.rollback()
+    relayed = 0
+    for ev in due:
+        with hub.uow() as uow:
+            if not uow.activity.claim(ev.id, now - grace, now + CLAIM_LEASE):
+                continue
+            view = uow.alerts.get(ev.payload["agency_id"], ev.payload["alert_id"])
+            uow.commit_bookkeeping()
+        if view is not None:
+            hub.bus.publish(AlertRaised(view, ev.id))
+        with hub.uow() as uow:
+            uow.activity.mark_dispatched(ev.id, hub.clock.now())
+            uow.commit_bookkeeping()
+        relayed += 1
+    if relayed:
+        log.warning("relayed %s alert announcements lost before publishing", relayed)
+    return relayed
 
 
 def list_alerts(hub: Hub, actor: Actor, *, after: str | None = None, status: str | None = None,
