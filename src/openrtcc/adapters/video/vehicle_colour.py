@@ -22,7 +22,7 @@ import numpy as np
 PALETTE = ("black", "grey", "white", "red", "orange", "yellow", "green", "blue", "purple", "brown")
 MIN_CHROMATIC_SHARE = 0.35
 MIN_ACHROMATIC_SHARE = 0.55
-MIN_PIXELS = 400  # fewer body pixels than this (a plate at the frame's edge): no opinion
+MIN_PIXELS = 400  # fewer body pixels than this, or than twice the plate's area: no opinion
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,8 @@ def vehicle_look(image: np.ndarray, plate_box: tuple[int, int, int, int]) -> Veh
     px1, py1, px2, py2 = plate_box
     mask = np.ones(region.shape[:2], bool)
     mask[max(0, py1 - y1):max(0, py2 - y1), max(0, px1 - x1):max(0, px2 - x1)] = False
-    if int(mask.sum()) < MIN_PIXELS:
+    plate_area = max(px2 - px1, 1) * max(py2 - py1, 1)
+    if int(mask.sum()) < max(MIN_PIXELS, 2 * plate_area):  # the plate at the frame's edge: little body
         return VehicleLook(None, 0.0)
     names = name_pixels(cv2.cvtColor(region, cv2.COLOR_BGR2HSV))[mask]
     counts = np.bincount(names, minlength=len(PALETTE)) / names.size
@@ -72,10 +73,12 @@ def vehicle_look(image: np.ndarray, plate_box: tuple[int, int, int, int]) -> Veh
     name, share = PALETTE[best], float(counts[best])
     needed = MIN_ACHROMATIC_SHARE if name in ("black", "grey", "white") else MIN_CHROMATIC_SHARE
     # A chromatic colour that holds its own share is the paint even when grey trim and road outnumber it.
-    chromatic = [(float(counts[i]), PALETTE[i]) for i in range(3, len(PALETTE))]
-    top_share, top_name = max(chromatic)
+    chromatic = sorted(((float(counts[i]), PALETTE[i]) for i in range(3, len(PALETTE))), reverse=True)
+    (top_share, top_name), (second_share, _) = chromatic[0], chromatic[1]
     if share < needed and top_share >= MIN_CHROMATIC_SHARE:
         name, share, needed = top_name, top_share, MIN_CHROMATIC_SHARE
-    if share < needed:
+    # Two strong hues (a two-tone body, or another vehicle behind): no single answer to give.
+    ambiguous = name == top_name and second_share >= 0.5 * top_share
+    if share < needed or ambiguous:
         return VehicleLook(None, round(share, 3))
     return VehicleLook(name, round(share, 3))
