@@ -84,3 +84,32 @@ def test_refused_handshakes_are_audited(world, stream, hub):
     records = stream_audit(hub)
     assert [r[1] for r in records[:-1]] == [r[2] for r in refusals]
     assert all(r[0] == "denied" for r in records[:-1]) and records[-1][0] == "success"
+
+
+def test_an_open_socket_ends_with_its_session(world, app, hub, clock):
+    """The idle lock applies to a live screen too: the socket's own checks do not count as activity, and
+    the socket closes once the session has ended, however the session ended."""
+    app.state.alert_stream = AlertStream(hub.bus, heartbeat_s=0.05, session_recheck_s=0.05)
+    try:
+        officer, analyst = world.staff("officer"), world.staff("analyst")
+        with officer.client.websocket_connect("/ws/alerts", headers=officer.headers) as ws:
+            for _ in range(5):  # several re-checks pass while the session is good
+                assert ws.receive_json() == {"type": "heartbeat"}
+            clock.advance(minutes=31)
+            with pytest.raises(WebSocketDisconnect) as closed:
+                for _ in range(100):
+                    ws.receive_json()
+            assert closed.value.code == 1008
+        # It was the idle lock that ended it, and the socket's re-checks did not keep the session alive.
+        assert officer.get("/api/auth/me").status_code == 401
+
+        clock.advance(minutes=-31)  # back to when the analyst's session was fresh
+        with analyst.client.websocket_connect("/ws/alerts", headers=analyst.headers) as ws:
+            assert ws.receive_json() == {"type": "heartbeat"}
+            assert analyst.post("/api/auth/logoff").status_code == 204
+            with pytest.raises(WebSocketDisconnect) as closed:
+                for _ in range(100):
+                    ws.receive_json()
+            assert closed.value.code == 1008
+    finally:
+        app.state.alert_stream.unsubscribe()

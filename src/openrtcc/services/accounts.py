@@ -139,8 +139,12 @@ class SessionInfo:
     token_hash: str
 
 
-def authenticate(hub: Hub, token: str, source: str | None, *, allow_enrolment: bool = False) -> SessionInfo:
-    """Resolve a bearer token to an actor; idle and 12-hour limits end the session."""
+def authenticate(hub: Hub, token: str, source: str | None, *, allow_enrolment: bool = False,
+                 activity: bool = True) -> SessionInfo:
+    """Resolve a bearer token to an actor; idle and 12-hour limits end the session.
+
+    `activity=False` checks without counting as the user's activity: an open live screen re-checks its
+    session so that the idle lock and the 12-hour limit still end it, and must not keep it alive itself."""
     th = hash_token(token)
     with hub.uow() as uow:
         now = hub.clock.now()
@@ -159,7 +163,7 @@ def authenticate(hub: Hub, token: str, source: str | None, *, allow_enrolment: b
             raise Unauthenticated(problem, code="session_expired")
         if not row.mfa_done and not allow_enrolment:
             raise Unauthenticated("finish setting up your authenticator app first", code="mfa_enrolment_required")
-        if (now - row.last_seen_at).total_seconds() >= 30:
+        if activity and (now - row.last_seen_at).total_seconds() >= 30:
             # Idle tracking needs only coarse resolution; this keeps most requests from writing here.
             uow.accounts.touch_session(th, now)
             uow.commit_bookkeeping()

@@ -19,6 +19,7 @@ from openrtcc.web.plate_schemas import AlertOut
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 15.0
+SESSION_RECHECK_S = 30.0
 QUEUE_LIMIT = 256
 HEARTBEAT = '{"type":"heartbeat"}'
 
@@ -44,9 +45,11 @@ class Subscriber:
 
 
 class AlertStream:
-    def __init__(self, bus: EventBus, *, queue_limit: int = QUEUE_LIMIT, heartbeat_s: float = HEARTBEAT_S):
+    def __init__(self, bus: EventBus, *, queue_limit: int = QUEUE_LIMIT, heartbeat_s: float = HEARTBEAT_S,
+                 session_recheck_s: float = SESSION_RECHECK_S):
         self.queue_limit = queue_limit
         self.heartbeat_s = heartbeat_s
+        self.session_recheck_s = session_recheck_s
         self._lock = threading.Lock()
         self._subscribers: dict[str, set[Subscriber]] = {}
         self.unsubscribe = bus.subscribe(AlertRaised, self._on_alert)

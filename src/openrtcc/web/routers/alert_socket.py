@@ -98,12 +98,18 @@ async def alerts_socket(ws: WebSocket) -> None:
     pump = asyncio.create_task(stream.pump(sub, ws.send_text))
     listen = asyncio.create_task(_drain(ws))
     dropped = asyncio.create_task(sub.dropped.wait())
+    expired = asyncio.create_task(_session_ends(hub, _token(ws), client, stream.session_recheck_s))
     try:
-        done, _ = await asyncio.wait({pump, listen, dropped}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({pump, listen, dropped, expired}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         stream.leave(sub)
-        for task in (pump, listen, dropped):
+        for task in (pump, listen, dropped, expired):
             task.cancel()
+    if expired in done and not expired.cancelled():
+        log.info("alert stream: closed for user %s, session ended (%s)", actor.user_id, expired.result())
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(code=POLICY_VIOLATION, reason="session ended: log on again"), 2)
+        return
     for task in done:
         if not task.cancelled() and task.exception() is not None:  # a send to a vanished client
             log.debug("alert stream ended: %s", type(task.exception()).__name__)
@@ -112,6 +118,17 @@ async def alerts_socket(ws: WebSocket) -> None:
                     stream.queue_limit)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ws.close(code=TRY_AGAIN_LATER, reason="too slow: reconnect"), 2)
+
+
+async def _session_ends(hub, token: str, client: str | None, every_s: float) -> str:
+    """Return (with the reason) once the session behind the socket has ended: logged off, idle-locked,
+    past its 12 hours, or the account locked. The check does not count as the user's activity."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await run_in_threadpool(authenticate, hub, token, client, activity=False)
+        except DomainError as exc:
+            return exc.code
 
 
 async def _drain(ws: WebSocket) -> None:
