@@ -28,6 +28,7 @@ from openrtcc.domain.hotlists import HotListEntry
 from openrtcc.domain.plates import LOOKALIKE_GROUPS, WILDCARD_ANY, WILDCARD_ONE, is_pattern
 
 MIN_FUZZY_LENGTH = 4
+ANCHOR = 3  # a `*` pattern is found through its first (or last) 3 literal characters, then its regex
 _NO_PRIORITY = 1 << 30
 FOLD_TABLE = str.maketrans({ch: group[0] for group in LOOKALIKE_GROUPS for ch in group[1:]})
 
@@ -105,27 +106,32 @@ def _each(value) -> Iterable[int]:
 class HotListMatcher:
     """An immutable index over the entries of several lists (one agency's).
 
-    One edit without verification: each entry of MIN_FUZZY_LENGTH or more is filed under its folded plate
-    with one position blanked (`AB?123`). A read one substitution away blanks the same position; a read
-    that lost a character gives the same key when the blank is put back where the character was; a read
-    that gained one is, less that character, an entry's plate. Partial patterns: those of fixed length
-    with one or two `?` are filed as blanked keys too (the second `?` expanded over the folded alphabet);
-    the others under the literal run they start or end with (`^ABC`, `$123`) or, failing both, their
-    longest literal run, and are confirmed by their regular expression."""
+    One edit through deletion neighbourhoods: each entry of MIN_FUZZY_LENGTH or more is filed under every
+    folded plate it gives with one character deleted. A read then needs only its own deletions: a read
+    that gained a character is, less that character, an entry's plate; a read that lost one is one of an
+    entry's deletions; a read one substitution away shares a deletion with the entry (confirmed by
+    comparing the two, since a shared deletion can also be two edits). So a read costs its length in
+    string slices and about twice that in dictionary lookups, whatever the size of the lists.
+    Partial patterns: those of fixed length with one or two `?` are filed as deletions of their first
+    `?` (the second spelled out over the folded alphabet); the others under the literal run they start or
+    end with (its first or last ANCHOR characters) or, failing both, their longest literal run; every pattern candidate is confirmed by its
+    regular expression."""
 
     def __init__(self) -> None:
         self._entries: list[HotListEntry] = []
+        self._keys: list[str] = []  # each entry's folded plate
         self._list_of: list[int] = []
         self._list_ids: list[str] = []
         self._list_spans: list[tuple[int, int]] = []  # each list's entries are one contiguous run
         self._by_key: dict[str, int | list[int]] = {}  # folded plate -> entries
-        self._blanked: dict[str, int | list[int]] = {}  # folded plate with one position blanked -> entries
+        self._deletions: dict[str, int | list[int]] = {}  # folded plate less one character -> entries
         self._patterns: set[int] = set()  # which entries are partial patterns
-        self._anchored: dict[str, int | list[int]] = {}  # "^run" / "$run" of the other patterns
-        self._anchor_lengths: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
+        self._heads: dict[str, int | list[int]] = {}  # the first ANCHOR characters of a `*` pattern
+        self._tails: dict[str, int | list[int]] = {}  # ... or, failing that, its last ANCHOR
         self._segments: dict[str, int | list[int]] = {}  # longest literal run of the rest
         self._segment_lengths: tuple[int, ...] = ()
         self._regex: dict[int, re.Pattern] = {}
+        self._star_patterns = False  # any pattern found through its literal runs rather than deletions
 
     @classmethod
     def build(cls, entries_by_list: Mapping[str, Iterable[HotListEntry]]) -> HotListMatcher:
@@ -136,37 +142,35 @@ class HotListMatcher:
             start = len(m._entries)
             for entry in entries:
                 i = len(m._entries)
-                m._entries.append(entry)
-                m._list_of.append(li)
                 key = fold(entry.plate)
+                m._entries.append(entry)
+                m._keys.append(key)
+                m._list_of.append(li)
                 if is_pattern(entry.plate):
                     m._file_pattern(key, i)
                     continue
                 _add(m._by_key, key, i)
                 if len(key) >= MIN_FUZZY_LENGTH:
-                    for d in {key[:j] + WILDCARD_ONE + key[j + 1:] for j in range(len(key))}:
-                        _add(m._blanked, d, i)
+                    for d in {key[:j] + key[j + 1:] for j in range(len(key))}:
+                        _add(m._deletions, d, i)
             m._list_spans.append((start, len(m._entries)))
-        heads = {len(k) - 1 for k in m._anchored if k[0] == "^"}
-        tails = {len(k) - 1 for k in m._anchored if k[0] == "$"}
-        m._anchor_lengths = (tuple(sorted(heads)), tuple(sorted(tails)))
         m._segment_lengths = tuple(sorted({len(k) for k in m._segments}))
+        m._star_patterns = bool(m._heads or m._tails or m._segments)
         return m
 
     def _file_pattern(self, key: str, i: int) -> None:
         self._patterns.add(i)
-        blanks = key.count(WILDCARD_ONE)
-        if WILDCARD_ANY not in key and blanks <= 2:
+        self._regex[i] = pattern_regex(key)
+        if WILDCARD_ANY not in key and key.count(WILDCARD_ONE) <= 2:
             first = key.index(WILDCARD_ONE)
             for k in _expand_from(key, first + 1):
-                _add(self._blanked, k, i)
+                _add(self._deletions, k[:first] + k[first + 1:], i)
             return
-        self._regex[i] = pattern_regex(key)
         runs = re.split(r"[*?]+", key)
-        if len(runs[0]) >= 3:
-            _add(self._anchored, "^" + runs[0], i)
-        elif len(runs[-1]) >= 3:
-            _add(self._anchored, "$" + runs[-1], i)
+        if len(runs[0]) >= ANCHOR:
+            _add(self._heads, runs[0][:ANCHOR], i)
+        elif len(runs[-1]) >= ANCHOR:
+            _add(self._tails, runs[-1][-ANCHOR:], i)
         else:
             _add(self._segments, max(runs, key=len), i)
 
@@ -181,42 +185,60 @@ class HotListMatcher:
         """Hits for a normalised read plate, best first, at most one per list. With `now`, entries not
         yet effective or already expired are skipped."""
         key = plate.translate(FOLD_TABLE)
+        n = len(key)
+        by_key, deletions = self._by_key.get, self._deletions.get
+        dels = [key[:j] + key[j + 1:] for j in range(n)]
+        exact = by_key(key)
+        # Lookups in C (map) and a C-level count to learn that nothing was found, the usual answer.
+        shorter = list(map(by_key, dels)) if n - 1 >= MIN_FUZZY_LENGTH else [None]
+        shared = list(map(deletions, dels))
+        longer = deletions(key)
+        some_shorter = shorter.count(None) != len(shorter)
+        some_shared = shared.count(None) != n
+        if exact is None and longer is None and not some_shorter and not some_shared and not self._star_patterns:
+            return []
         best: dict[int, tuple] = {}
-        found = self._by_key.get(key)
-        if found is not None:
-            for i in _each(found):
+        if exact is not None:
+            for i in _each(exact):
                 kind = MatchKind.EXACT if self._entries[i].plate == plate else MatchKind.LOOKALIKE
                 self._consider(best, i, kind, state, now)
-        n = len(key)
-        heads = [key[:j] for j in range(n + 1)]
-        blanked = self._blanked.get
-        # A substitution blanks the differing position in both. An exact entry is met here too, as a
-        # one-edit hit that ranks below the exact hit already held; a `?` pattern filed under the same
-        # blanked key is a partial hit.
-        for found in [f for f in map(blanked, [heads[j] + "?" + key[j + 1:] for j in range(n)]) if f is not None]:
-            for i in _each(found):
-                self._consider(best, i, MatchKind.PARTIAL if i in self._patterns else MatchKind.ONE_EDIT, state, now)
-        # The read lost a character: put a blank back where it was (patterns do not match a shorter read).
-        for found in [f for f in map(blanked, [heads[j] + "?" + key[j:] for j in range(n + 1)]) if f is not None]:
-            for i in _each(found):
+        if some_shorter:  # the read gained a character
+            for found in shorter:
+                if found is not None:
+                    for i in _each(found):
+                        self._consider(best, i, MatchKind.ONE_EDIT, state, now)
+        if some_shared:
+            self._substitutions(key, shared, best, state, now)
+        if longer is not None:  # the read lost a character (patterns never match a shorter read)
+            for i in _each(longer):
                 if i not in self._patterns:
                     self._consider(best, i, MatchKind.ONE_EDIT, state, now)
-        if n - 1 >= MIN_FUZZY_LENGTH:  # the read gained a character: without it, it is an entry's plate
-            by_key = self._by_key.get
-            for found in [f for f in map(by_key, [heads[j] + key[j + 1:] for j in range(n)]) if f is not None]:
-                for i in _each(found):
-                    self._consider(best, i, MatchKind.ONE_EDIT, state, now)
-        if self._regex:
+        if self._star_patterns:
             self._match_patterns(key, best, state, now)
         if not best:
             return []
         ranked = sorted(best.values())
         return [Hit(self._list_ids[self._list_of[i]], self._entries[i], kind) for _rank, i, kind in ranked]
 
+    def _substitutions(self, key: str, shared: list, best: dict, state: str | None, now: datetime | None) -> None:
+        """Entries found by deleting position j of the read: one substitution there, or a `?` pattern."""
+        keys, patterns = self._keys, self._patterns
+        for j, found in enumerate(shared):
+            if found is None:
+                continue
+            for i in _each(found):
+                if i in patterns:
+                    if self._regex[i].fullmatch(key):
+                        self._consider(best, i, MatchKind.PARTIAL, state, now)
+                    continue
+                # The entry's deletion may have been at another position (then it is two edits away).
+                other = keys[i]
+                if other[j] != key[j] and other[:j] == key[:j] and other[j + 1:] == key[j + 1:]:
+                    self._consider(best, i, MatchKind.ONE_EDIT, state, now)
+
     def _match_patterns(self, key: str, best: dict, state: str | None, now: datetime | None) -> None:
-        n, (heads, tails) = len(key), self._anchor_lengths
-        candidates = [self._anchored.get("^" + key[:ln]) for ln in heads if ln <= n]
-        candidates += [self._anchored.get("$" + key[n - ln:]) for ln in tails if ln <= n]
+        n = len(key)
+        candidates = [self._heads.get(key[:ANCHOR]), self._tails.get(key[-ANCHOR:])] if n >= ANCHOR else []
         for length in self._segment_lengths:
             if length <= n:
                 candidates += [self._segments.get(key[j:j + length]) for j in range(n - length + 1)]
