@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from openrtcc.domain.plate_formats import CLASSES, fits, formats_for
+from openrtcc.domain.plates import lookalikes
+
 SlotProbs = Sequence[Sequence[float]]
-_FLOOR = 1e-9  # a probability the OCR rounds to zero still must not make a log infinite
+_FLOOR = 1e-12  # a probability the OCR rounds to zero still must not make a log infinite
+OFF_FORMAT = 0.2  # prior of a text that fits none of the expected formats, relative to one that fits
+LOOKALIKE_SHARE = 0.5  # how much of a look-alike's probability a character of the needed class takes
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +68,114 @@ def k_best(slots: SlotProbs, alphabet: str, pad: str, k: int = 20, per_slot: int
             pooled[text] = (prob, confs)
     ranked = sorted(pooled.items(), key=lambda kv: kv[1][0], reverse=True)[:k]
     return [Scored(t, p, c, math.log(max(p, _FLOOR))) for t, (p, c) in ranked]
+
+
+def text_prob(slots: SlotProbs, text: str, alphabet: str, pad: str) -> float:
+    """How likely the OCR finds `text`: its characters in the first slots, padding in the rest."""
+    if len(text) > len(slots):
+        return 0.0
+    index = {ch: i for i, ch in enumerate(alphabet)}
+    if any(ch not in index for ch in text):
+        return 0.0
+    seq = [*text, *(pad * (len(slots) - len(text)))]
+    return math.prod(float(probs[index[ch]]) for probs, ch in zip(slots, seq, strict=True))
+
+
+def constrained_best(slots: SlotProbs, template: str, alphabet: str, pad: str) -> str:
+    """The likeliest text that fits `template` (`D` digit, `L` letter, `A` either), one slot per character.
+
+    Within a class, a character also takes part of the probability of its look-alikes outside the
+    class: where the OCR says `B` but the template needs a digit, `8` is the reading that explains it."""
+    index = {ch: i for i, ch in enumerate(alphabet)}
+    chars = []
+    for probs, cls in zip(slots, template, strict=False):
+        allowed = CLASSES[cls]
+
+        def support(ch: str, probs=probs, allowed=allowed) -> float:
+            borrowed = sum(float(probs[index[o]]) for o in lookalikes(ch) if o not in allowed and o in index)
+            return float(probs[index[ch]]) + LOOKALIKE_SHARE * borrowed
+
+        chars.append(max(allowed, key=support))
+    return "".join(chars) if len(template) <= len(slots) else ""
+
+
+def rescore(
+    variants: Sequence[SlotProbs],
+    alphabet: str,
+    pad: str,
+    region_weights: Mapping[str, float],
+    off_format: float = OFF_FORMAT,
+    k: int = 10,
+) -> list[Scored]:
+    """Candidates read from several views of one plate, ranked by OCR probability times format prior.
+
+    The OCR probability of a text is its mean over the views (crop variants), so a text that only one
+    view sees counts for little. The prior mixes the formats of the regions in play, weighted by how
+    likely each region is (a hint, or the OCR's own region head): a text that fits a region's formats
+    keeps its probability, one that fits none is multiplied by `off_format` (not excluded: vanity and
+    special plates exist). Regions without known formats are neutral."""
+    if not variants:
+        return []
+    texts: dict[str, None] = {}
+    for slots in variants:
+        for s in k_best(slots, alphabet, pad, k=k):
+            texts[s.text] = None
+        for region in region_weights:
+            for template in formats_for(region):
+                if len(template) <= len(slots) and (t := constrained_best(slots, template, alphabet, pad)):
+                    texts[t] = None
+    scored = []
+    for text in texts:
+        probs = [text_prob(slots, text, alphabet, pad) for slots in variants]
+        ocr = sum(probs) / len(probs)
+        prior = format_prior(text, region_weights, off_format)
+        scored.append(Scored(text, ocr, _char_confidences(variants, text, alphabet),
+                             math.log(max(ocr * prior, _FLOOR))))
+    return sorted(scored, key=lambda s: s.score, reverse=True)
+
+
+def format_prior(text: str, region_weights: Mapping[str, float], off_format: float = OFF_FORMAT) -> float:
+    total = sum(region_weights.values())
+    if total <= 0:
+        return 1.0
+    prior = 0.0
+    for region, weight in region_weights.items():
+        templates = formats_for(region)
+        prior += weight * (1.0 if not templates or fits(text, templates) else off_format)
+    return prior / total
+
+
+def _char_confidences(variants: Sequence[SlotProbs], text: str, alphabet: str) -> tuple[float, ...]:
+    index = {ch: i for i, ch in enumerate(alphabet)}
+    return tuple(sum(float(v[i][index[ch]]) for v in variants) / len(variants) for i, ch in enumerate(text))
+
+
+REGION_MIN_PROB = 0.05  # regions the OCR head gives less than this take no part in the prior
+REGION_SURE = 0.5  # the head's region is reported only when it is at least this likely
+
+
+def region_weights(hint: str | None, head: Mapping[str, float], top: int = 3) -> dict[str, float]:
+    """Which regions' formats apply: the hint alone when there is one (the operator knows where the
+    camera is), else the OCR region head's likeliest few."""
+    if hint and hint.strip():
+        return {hint.strip().upper(): 1.0}
+    ranked = sorted(((p, r) for r, p in head.items() if p >= REGION_MIN_PROB), reverse=True)[:top]
+    return {r: p for p, r in ranked}
+
+
+def reading_region(text: str, hint: str | None, head: Mapping[str, float]) -> str | None:
+    """The ISO 3166 region to report for a read: the hint when the text fits its formats (or none are
+    known); for a US state hint the text does not fit, just 'US' (cars cross state lines); else the
+    OCR head's region when it is sure; else None."""
+    if hint and hint.strip():
+        hint = hint.strip().upper()
+        templates = formats_for(hint)
+        if not templates or fits(text, templates):
+            return hint
+        if hint.startswith("US-"):
+            return "US"
+    if head:
+        p, region = max((p, r) for r, p in head.items())
+        if p >= REGION_SURE:
+            return region
+    return None

@@ -69,9 +69,12 @@ class PlateOcr:
         region = outputs.get("region")
         if region is None:
             return [OcrOutput(p, np.zeros(0, np.float32)) for p in plate]
-        return [OcrOutput(p, _softmax(r)) for p, r in zip(plate, np.asarray(region, np.float32), strict=True)]
+        return [OcrOutput(p, _as_probabilities(r)) for p, r in zip(plate, np.asarray(region, np.float32), strict=True)]
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    e = np.exp(logits - logits.max())
+def _as_probabilities(values: np.ndarray) -> np.ndarray:
+    """The region head of the published models ends in a softmax already; other exports give logits."""
+    if values.min() >= 0 and abs(float(values.sum()) - 1.0) < 1e-3:
+        return values
+    e = np.exp(values - values.max())
     return e / e.sum()

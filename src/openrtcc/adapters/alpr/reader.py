@@ -8,17 +8,21 @@ from pathlib import Path
 
 import numpy as np
 
-from openrtcc.adapters.alpr.detector import Detection, PlateDetector
+from openrtcc.adapters.alpr.crops import views_in_image, views_of_crop
+from openrtcc.adapters.alpr.detector import PlateDetector
 from openrtcc.adapters.alpr.model_files import ModelFiles, resolve_model_files
 from openrtcc.adapters.alpr.ocr import OcrOutput, PlateOcr
 from openrtcc.domain.plate_formats import region_code
-from openrtcc.domain.plate_scoring import Scored, decode_argmax, k_best
+from openrtcc.domain.plate_scoring import Scored, decode_argmax, k_best, reading_region, region_weights, rescore
 from openrtcc.domain.plates import PlateCandidate, PlateReading
 
 log = logging.getLogger(__name__)
 
 MAX_PLATES = 8  # plates OCR'd per image; a street scene rarely shows more readable ones
 MAX_CANDIDATES = 5
+EDGE_MARGIN_PX = 3
+EDGE_PENALTY = 0.5 ** 4  # confidence takes det_score ** 0.25: this halves it
+MIN_PLATE_CHARS = 2  # a lone character is a fragment (a sticker, a badge), not a plate
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,45 +52,81 @@ class OnnxPlateReader:
         """Plates in a BGR image (as OpenCV and PyAV give), most confident first."""
         _check_image(image)
         detections = self.detector.detect(image, self.options.min_detection)[:MAX_PLATES]
-        readings = [r for d in detections if (r := self._read_detection(image, d, region_hint))]
+        if not self.options.refine:
+            views = [[image[y1:y2, x1:x2]] for x1, y1, x2, y2 in (_int_box(d.box) for d in detections)]
+        else:
+            views = [views_in_image(image, d.box) for d in detections]
+        height, width = image.shape[:2]
+        # A plate cut by the frame's edge may be missing characters: its read is worth less than a whole one.
+        scores = [d.score * (EDGE_PENALTY if self.options.refine and _at_edge(d.box, width, height) else 1.0)
+                  for d in detections]
+        readings = self._read_views(views, [_int_box(d.box) for d in detections], scores, region_hint)
         return sorted(readings, key=lambda r: r.confidence, reverse=True)
 
     def read_crop(self, crop: np.ndarray, region_hint: str | None = None) -> PlateReading | None:
         """OCR an image that is already one plate (a crop); the box is the whole crop."""
         _check_image(crop)
         h, w = crop.shape[:2]
-        out = self.ocr.run([crop])[0]
-        return self._reading(out, (0, 0, w, h), 1.0, region_hint)
+        views = views_of_crop(crop) if self.options.refine else [crop]
+        readings = self._read_views([views], [(0, 0, w, h)], [1.0], region_hint)
+        return readings[0] if readings else None
 
-    def _read_detection(self, image: np.ndarray, det: Detection, hint: str | None) -> PlateReading | None:
-        x1, y1, x2, y2 = (int(round(v)) for v in det.box)
-        out = self.ocr.run([image[y1:y2, x1:x2]])[0]
-        return self._reading(out, (x1, y1, x2, y2), det.score, hint)
+    def _read_views(self, views: list[list[np.ndarray]], boxes, scores, hint) -> list[PlateReading]:
+        """OCR every view of every plate in one batch, then decide each plate's text."""
+        outputs = iter(self.ocr.run([v for plate in views for v in plate]))
+        readings = []
+        for plate_views, box, score in zip(views, boxes, scores, strict=True):
+            outs = [next(outputs) for _ in plate_views]
+            reading = self._decide(outs, box, score, hint)
+            if reading is not None:
+                readings.append(reading)
+        return readings
 
-    def _reading(self, out: OcrOutput, box, det_score: float, hint: str | None) -> PlateReading | None:
+    def _decide(self, outs: list[OcrOutput], box, det_score: float, hint: str | None) -> PlateReading | None:
         c = self.ocr.config
-        slots = out.slot_probs.tolist()
-        best = decode_argmax(slots, c.alphabet, c.pad_char)
-        if not best.text:
+        region_probs = self._region_probs(outs)
+        if self.options.refine:
+            weights = region_weights(hint, region_probs)
+            ranked = rescore([o.slot_probs.tolist() for o in outs], c.alphabet, c.pad_char, weights)
+        else:
+            slots = outs[0].slot_probs.tolist()
+            best = decode_argmax(slots, c.alphabet, c.pad_char)
+            ranked = [best, *(s for s in k_best(slots, c.alphabet, c.pad_char) if s.text != best.text)]
+        ranked = [s for s in ranked if len(s.text) >= MIN_PLATE_CHARS]
+        if not ranked:
             return None
-        others = [s for s in k_best(slots, c.alphabet, c.pad_char) if s.text != best.text]
-        ranked: list[Scored] = [best, *others][:MAX_CANDIDATES]
-        region = self._region(out)
+        best = ranked[0]
         return PlateReading(
             text=best.text, confidence=round(_confidence(best) * det_score ** 0.25, 4), box=tuple(box),
-            region=region,
-            candidates=tuple(PlateCandidate(s.text, round(_confidence(s), 4)) for s in ranked),
+            region=reading_region(best.text, hint, region_probs),
+            candidates=tuple(PlateCandidate(s.text, round(_confidence(s), 4)) for s in ranked[:MAX_CANDIDATES]),
             char_confidences=tuple(round(x, 4) for x in best.char_confidences))
 
-    def _region(self, out: OcrOutput) -> str | None:
-        if out.region_probs.size == 0:
-            return None
-        return region_code(self.ocr.config.regions[int(out.region_probs.argmax())])
+    def _region_probs(self, outs: list[OcrOutput]) -> dict[str, float]:
+        """The OCR region head's belief, averaged over the views, keyed by ISO code (unknowns dropped)."""
+        names = self.ocr.config.regions
+        if not names or outs[0].region_probs.size != len(names):
+            return {}
+        mean = np.mean([o.region_probs for o in outs], axis=0)
+        probs: dict[str, float] = {}
+        for name, p in zip(names, mean.tolist(), strict=True):
+            if (code := region_code(name)) is not None:
+                probs[code] = probs.get(code, 0.0) + p
+        return probs
 
 
 def _confidence(s: Scored) -> float:
     """The text's confidence: its weakest character (one unsure character makes a wrong plate)."""
     return min(s.char_confidences) if s.char_confidences else 0.0
+
+
+def _at_edge(box, width: int, height: int, margin: int = EDGE_MARGIN_PX) -> bool:
+    x1, y1, x2, y2 = box
+    return x1 <= margin or y1 <= margin or x2 >= width - margin or y2 >= height - margin
+
+
+def _int_box(box) -> tuple[int, int, int, int]:
+    return tuple(int(round(v)) for v in box)
 
 
 def _check_image(image: np.ndarray) -> None:
