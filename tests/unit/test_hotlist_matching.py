@@ -164,16 +164,20 @@ def test_index_agrees_with_brute_force_on_random_near_misses():
     assert matched > 300  # the planted near-misses really exercise the index
 
 
-def test_benchmark_world_vector_reference_agrees_with_the_plain_one_and_the_index():
+def test_benchmark_references_agree_with_the_plain_definitions_and_the_index():
     from openrtcc.bench.hotlist import NOW as BENCH_NOW
     from openrtcc.bench.hotlist import make_lists, make_reads, measure
-    from openrtcc.bench.hotlist_reference import VectorBruteForce
+    from openrtcc.bench.hotlist_reference import NeighbourhoodReference, VectorBruteForce
 
     rng = random.Random(3)
     lists = make_lists(rng, 1500)
     reads = make_reads(rng, lists, 300)
+    plain = [brute_force_match(lists, p, s, BENCH_NOW) for p, s in reads]
     vector = VectorBruteForce(lists, BENCH_NOW)
-    assert [vector.match(p, s) for p, s in reads] == [brute_force_match(lists, p, s, BENCH_NOW) for p, s in reads]
-    figures = measure(3000, 600, seed=5, workers=1)
-    assert figures.misses == 0 and figures.checked == 600 and figures.reads_with_hits > 200
+    assert [vector.match(p, s) for p, s in reads] == plain
+    neighbourhood = NeighbourhoodReference(lists, BENCH_NOW)
+    assert [neighbourhood.match(p, s) for p, s in reads] == plain
+    figures = measure(3000, 600, seed=5, workers=1, check_reads=200)
+    assert figures.misses == 0 and figures.exhaustive_misses == 0 and figures.checked == 200
+    assert figures.reads_with_hits > 200
     assert set(figures.by_kind) == {"exact", "lookalike", "one_edit", "partial"}

@@ -179,3 +179,56 @@ def _one_deletion(np, codes, r, entry_longer: bool):
         right = suffix[:, j] if j < m else np.ones(codes.shape[0], dtype=bool)
         ok |= left & right
     return ok
+
+
+class NeighbourhoodReference:
+    """An exhaustive reference that is cheap enough for every read: instead of comparing a read with each
+    entry, it spells out every plate the definitions allow (the folded read itself, and every folded
+    plate one substitution, insertion or deletion away: about 540 for a 7-character plate), looks each up
+    among all the plain entries, and tests every partial entry's pattern against the read. Each candidate
+    is then judged by `kind_of`, the plain definitions above. Completeness rests only on the definition
+    of one edit, not on the matcher's deletion index."""
+
+    def __init__(self, entries_by_list: Mapping[str, list[HotListEntry]], now: datetime):
+        import re
+        from fnmatch import translate
+
+        self.now, self.lists = now, list(entries_by_list)
+        self.flat = [(li, pos, e) for li, entries in enumerate(entries_by_list.values()) for pos, e in enumerate(entries)]
+        self.by_key: dict[str, list[int]] = {}
+        self.patterns: list[tuple[int, object]] = []
+        alphabet = set()
+        for i, (_li, _pos, e) in enumerate(self.flat):
+            key = lookalike_key(e.plate)
+            if "*" in e.plate or "?" in e.plate:
+                self.patterns.append((i, re.compile(translate(key))))
+            else:
+                self.by_key.setdefault(key, []).append(i)
+                alphabet.update(key)
+        self.alphabet = sorted(alphabet)
+
+    def neighbours(self, key: str) -> set[str]:
+        out = {key}
+        for j in range(len(key) + 1):
+            for ch in self.alphabet:
+                out.add(key[:j] + ch + key[j:])  # insertion
+                if j < len(key):
+                    out.add(key[:j] + ch + key[j + 1:])  # substitution
+            if j < len(key):
+                out.add(key[:j] + key[j + 1:])  # deletion
+        return out
+
+    def match(self, plate: str, state: str | None) -> list[tuple[str, int, MatchKind]]:
+        key = lookalike_key(plate)
+        candidates = [i for k in self.neighbours(key) for i in self.by_key.get(k, ())]
+        candidates += [i for i, regex in self.patterns if regex.match(key)]
+        best: dict[int, tuple] = {}
+        for i in candidates:
+            li, pos, e = self.flat[i]
+            kind = kind_of(e, plate, state, self.now)
+            if kind is None:
+                continue
+            rank = (RANK.index(kind), 1 << 30 if e.priority is None else e.priority, li, pos)
+            if li not in best or rank < best[li][0]:
+                best[li] = (rank, kind)
+        return [(self.lists[r[2]], r[3], kind) for r, kind in sorted(best.values(), key=lambda b: b[0])]
