@@ -106,16 +106,21 @@ def _each(value) -> Iterable[int]:
 class HotListMatcher:
     """An immutable index over the entries of several lists (one agency's).
 
-    One edit through deletion neighbourhoods: each entry of MIN_FUZZY_LENGTH or more is filed under every
-    folded plate it gives with one character deleted. A read then needs only its own deletions: a read
-    that gained a character is, less that character, an entry's plate; a read that lost one is one of an
-    entry's deletions; a read one substitution away shares a deletion with the entry (confirmed by
-    comparing the two, since a shared deletion can also be two edits). So a read costs its length in
-    string slices and about twice that in dictionary lookups, whatever the size of the lists.
-    Partial patterns: those of fixed length with one or two `?` are filed as deletions of their first
-    `?` (the second spelled out over the folded alphabet); the others under the literal run they start or
-    end with (its first or last ANCHOR characters) or, failing both, their longest literal run; every pattern candidate is confirmed by its
-    regular expression."""
+    One edit through deletion neighbourhoods, in ONE dictionary: each entry is filed under its folded
+    plate (as `i`) and, when it has MIN_FUZZY_LENGTH characters or more, under every folded plate it gives
+    with one character deleted (as `~i`, negative). A read then looks up only its own key and its own
+    deletions, one probe each:
+    - its key finds entries equal to it (exact or look-alike) and entries one longer (the read lost a
+      character);
+    - each of its deletions finds entries one shorter (the read gained a character) and entries of the
+      same length sharing that deletion (one substitution, confirmed by comparing the two, since a shared
+      deletion can also be two edits apart).
+    At a million entries the table is far larger than the CPU's caches and each probe is a memory miss,
+    so the number of probes is what the rate depends on: a 7-character read costs 8.
+    Partial patterns: those of fixed length with one or two `?` are filed as deletions of their first `?`
+    (the second spelled out over the folded alphabet); the others under their first (or last) ANCHOR
+    literal characters or, failing both, their longest literal run; every pattern candidate is confirmed
+    by its regular expression."""
 
     def __init__(self) -> None:
         self._entries: list[HotListEntry] = []
@@ -123,19 +128,19 @@ class HotListMatcher:
         self._list_of: list[int] = []
         self._list_ids: list[str] = []
         self._list_spans: list[tuple[int, int]] = []  # each list's entries are one contiguous run
-        self._by_key: dict[str, int | list[int]] = {}  # folded plate -> entries
-        self._deletions: dict[str, int | list[int]] = {}  # folded plate less one character -> entries
+        self._index: dict[str, int | list[int]] = {}  # folded plate -> i; folded plate less one char -> ~i
         self._patterns: set[int] = set()  # which entries are partial patterns
         self._heads: dict[str, int | list[int]] = {}  # the first ANCHOR characters of a `*` pattern
         self._tails: dict[str, int | list[int]] = {}  # ... or, failing that, its last ANCHOR
         self._segments: dict[str, int | list[int]] = {}  # longest literal run of the rest
         self._segment_lengths: tuple[int, ...] = ()
         self._regex: dict[int, re.Pattern] = {}
-        self._star_patterns = False  # any pattern found through its literal runs rather than deletions
+        self._star_patterns = False  # any pattern found through its literal runs rather than the index
 
     @classmethod
     def build(cls, entries_by_list: Mapping[str, Iterable[HotListEntry]]) -> HotListMatcher:
         m = cls()
+        index = m._index
         for list_id, entries in entries_by_list.items():
             li = len(m._list_ids)
             m._list_ids.append(list_id)
@@ -149,10 +154,10 @@ class HotListMatcher:
                 if is_pattern(entry.plate):
                     m._file_pattern(key, i)
                     continue
-                _add(m._by_key, key, i)
+                _add(index, key, i)
                 if len(key) >= MIN_FUZZY_LENGTH:
                     for d in {key[:j] + key[j + 1:] for j in range(len(key))}:
-                        _add(m._deletions, d, i)
+                        _add(index, d, ~i)
             m._list_spans.append((start, len(m._entries)))
         m._segment_lengths = tuple(sorted({len(k) for k in m._segments}))
         m._star_patterns = bool(m._heads or m._tails or m._segments)
@@ -164,7 +169,7 @@ class HotListMatcher:
         if WILDCARD_ANY not in key and key.count(WILDCARD_ONE) <= 2:
             first = key.index(WILDCARD_ONE)
             for k in _expand_from(key, first + 1):
-                _add(self._deletions, k[:first] + k[first + 1:], i)
+                _add(self._index, k[:first] + k[first + 1:], ~i)
             return
         runs = re.split(r"[*?]+", key)
         if len(runs[0]) >= ANCHOR:
@@ -186,33 +191,17 @@ class HotListMatcher:
         yet effective or already expired are skipped."""
         key = plate.translate(FOLD_TABLE)
         n = len(key)
-        by_key, deletions = self._by_key.get, self._deletions.get
-        dels = [key[:j] + key[j + 1:] for j in range(n)]
-        exact = by_key(key)
-        # Lookups in C (map) and a C-level count to learn that nothing was found, the usual answer.
-        shorter = list(map(by_key, dels)) if n - 1 >= MIN_FUZZY_LENGTH else [None]
-        shared = list(map(deletions, dels))
-        longer = deletions(key)
-        some_shorter = shorter.count(None) != len(shorter)
-        some_shared = shared.count(None) != n
-        if exact is None and longer is None and not some_shorter and not some_shared and not self._star_patterns:
+        get = self._index.get
+        at_key = get(key)
+        found = list(map(get, [key[:j] + key[j + 1:] for j in range(n)]))
+        some = found.count(None) != n  # a C-level count: nothing found is the usual answer
+        if at_key is None and not some and not self._star_patterns:
             return []
         best: dict[int, tuple] = {}
-        if exact is not None:
-            for i in _each(exact):
-                kind = MatchKind.EXACT if self._entries[i].plate == plate else MatchKind.LOOKALIKE
-                self._consider(best, i, kind, state, now)
-        if some_shorter:  # the read gained a character
-            for found in shorter:
-                if found is not None:
-                    for i in _each(found):
-                        self._consider(best, i, MatchKind.ONE_EDIT, state, now)
-        if some_shared:
-            self._substitutions(key, shared, best, state, now)
-        if longer is not None:  # the read lost a character (patterns never match a shorter read)
-            for i in _each(longer):
-                if i not in self._patterns:
-                    self._consider(best, i, MatchKind.ONE_EDIT, state, now)
+        if at_key is not None:
+            self._at_key(plate, key, at_key, best, state, now)
+        if some:
+            self._at_deletions(key, found, best, state, now)
         if self._star_patterns:
             self._match_patterns(key, best, state, now)
         if not best:
@@ -220,13 +209,28 @@ class HotListMatcher:
         ranked = sorted(best.values())
         return [Hit(self._list_ids[self._list_of[i]], self._entries[i], kind) for _rank, i, kind in ranked]
 
-    def _substitutions(self, key: str, shared: list, best: dict, state: str | None, now: datetime | None) -> None:
-        """Entries found by deleting position j of the read: one substitution there, or a `?` pattern."""
-        keys, patterns = self._keys, self._patterns
-        for j, found in enumerate(shared):
-            if found is None:
+    def _at_key(self, plate: str, key: str, found, best: dict, state: str | None, now: datetime | None) -> None:
+        for v in _each(found):
+            if v >= 0:  # the entry's plate folds to the read's
+                kind = MatchKind.EXACT if self._entries[v].plate == plate else MatchKind.LOOKALIKE
+                self._consider(best, v, kind, state, now)
+            elif ~v not in self._patterns:  # the read lost a character (a pattern never fits a shorter read)
+                self._consider(best, ~v, MatchKind.ONE_EDIT, state, now)
+
+    def _at_deletions(self, key: str, found: list, best: dict, state: str | None, now: datetime | None) -> None:
+        """What the read's deletion at position j found: entries one shorter (the read gained that
+        character), or entries of its length with a deletion in common (a substitution at j?), or a
+        fixed-length `?` pattern."""
+        keys, patterns, shorter_ok = self._keys, self._patterns, len(key) - 1 >= MIN_FUZZY_LENGTH
+        for j, values in enumerate(found):
+            if values is None:
                 continue
-            for i in _each(found):
+            for v in _each(values):
+                if v >= 0:
+                    if shorter_ok:
+                        self._consider(best, v, MatchKind.ONE_EDIT, state, now)
+                    continue
+                i = ~v
                 if i in patterns:
                     if self._regex[i].fullmatch(key):
                         self._consider(best, i, MatchKind.PARTIAL, state, now)
