@@ -39,9 +39,20 @@ def _serve(settings: Settings, hub, host: str, port: int) -> int:
     return 0
 
 
+def _default_base_url(host: str, port: int) -> None:
+    """Without RTCC_BASE_URL, the hub's public URL is where it listens: links in emails and the live
+    screens' WebSocket origin check depend on it. Behind a proxy or on 0.0.0.0, set RTCC_BASE_URL."""
+    if "RTCC_BASE_URL" not in os.environ:
+        if host in ("0.0.0.0", "::"):
+            print("note: listening on all interfaces; set RTCC_BASE_URL to the address browsers use, or the "
+                  "live alert screens will be refused", file=sys.stderr)
+        os.environ["RTCC_BASE_URL"] = f"http://{host}:{port}"
+
+
 def serve(args) -> int:
     from openrtcc.bootstrap import build_hub
 
+    _default_base_url(args.host, args.port)
     settings = Settings()
     return _serve(settings, build_hub(settings), args.host, args.port)
 
@@ -51,6 +62,7 @@ def demo(args) -> int:
     from openrtcc.demo.city import seed_demo_city
 
     os.environ.setdefault("RTCC_DATA_DIR", args.data_dir)
+    _default_base_url(args.host, args.port)
     settings = Settings()
     if settings.database_url is None and args.fresh:
         for name in ("rtcc.db", "rtcc.db-wal", "rtcc.db-shm", "demo-logins.json"):

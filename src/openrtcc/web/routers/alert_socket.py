@@ -33,16 +33,31 @@ def alert_stream(app) -> AlertStream:
         return app.state.alert_stream
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
 def _origin_of(url: str) -> str:
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.split('/', 1)[0]}".lower()
+
+
+def allowed_origins(base_url: str) -> set[str]:
+    """The deployment's own origin; on loopback, under each loopback name (a demo opened as localhost)."""
+    origin = _origin_of(base_url)
+    scheme, _, hostport = origin.partition("://")
+    host, sep, port = hostport.rpartition(":") if not hostport.endswith("]") else (hostport, "", "")
+    if not sep:
+        host, port = hostport, ""
+    if host not in LOOPBACK_NAMES:
+        return {origin}
+    return {f"{scheme}://{name}{':' + port if port else ''}" for name in LOOPBACK_NAMES}
 
 
 def _refusal(ws: WebSocket) -> str | None:
     """Why this handshake is refused before the session is looked at, or None."""
     hub = ws.app.state.hub
     origin = ws.headers.get("origin")
-    if origin is not None and origin.lower() != _origin_of(hub.base_url):
+    if origin is not None and origin.lower() not in allowed_origins(hub.base_url):
         return "cross_origin"  # a page of another site riding on the user's cookie
     auth = ws.headers.get("authorization", "")
     if not auth.lower().startswith("bearer ") and origin is None:
