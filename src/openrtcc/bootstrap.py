@@ -12,10 +12,12 @@ from openrtcc.adapters.db.engine import make_engine, migrate
 from openrtcc.adapters.db.hotlist_repo import hotlist_snapshot
 from openrtcc.adapters.db.sqlite_checkpointer import SqliteCheckpointer
 from openrtcc.adapters.db.uow import SqlUnitOfWork
+from openrtcc.adapters.matching.packed_index import PackedHotListIndex
 from openrtcc.adapters.notify.smtp_mailer import SmtpMailer
 from openrtcc.adapters.storage.local_media import LocalMediaStore
 from openrtcc.config import Settings
 from openrtcc.domain.clock import Clock, IdFactory, SystemClock, UuidFactory
+from openrtcc.domain.matching import HotListMatcher
 from openrtcc.periodic import PeriodicTask
 from openrtcc.services.alerts import relay_unpublished
 from openrtcc.services.hotlist_index import HotListIndex
@@ -59,6 +61,7 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
         max_upload_bytes=settings.max_upload_bytes,
         utc_offset_minutes=settings.utc_offset_minutes,
         bus=InProcessBus(),
+        matcher_factory=PackedHotListIndex.build if settings.hotlist_matcher == "packed" else HotListMatcher.build,
     )
     hub.extras["engine"] = engine
     # Loaded per agency on first match, swapped whole after each import.

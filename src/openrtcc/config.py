@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
         None, pattern=r"^https?://", description="Download models from this URL prefix instead of the publishers'.")
     onnx_threads: int = Field(0, ge=0, le=256, description="onnxruntime threads per model session; 0: one per core.")
     alpr_use_gpu: bool = Field(True, description="Use a GPU execution provider when onnxruntime offers one.")
+    hotlist_matcher: Literal["packed", "pure"] = Field(
+        "packed", description="Hot-list index: packed (numpy, matches a batch of reads per call) or pure (the "
+        "plain-Python definition it is tested against); both give the same hits.")
 
     @field_validator("database_url")
     @classmethod

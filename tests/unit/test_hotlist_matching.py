@@ -1,5 +1,6 @@
 """The hot-list matcher: each kind of match, state awareness, validity windows, and agreement with the
-brute-force reference on random reads with planted near-misses."""
+brute-force reference on random reads with planted near-misses; every test of an index runs on both
+implementations, the pure definition and the packed (numpy) one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from openrtcc.adapters.matching.packed_index import PackedHotListIndex
 from openrtcc.bench.hotlist_reference import brute_force_match
 from openrtcc.domain.hotlists import HotListEntry
 from openrtcc.domain.matching import HotListMatcher, MatchKind, fold, one_edit_apart
@@ -67,9 +69,14 @@ CASES = [
 ]
 
 
+@pytest.fixture(params=[HotListMatcher.build, PackedHotListIndex.build], ids=["pure", "packed"], scope="module")
+def build(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def matcher() -> HotListMatcher:
-    return HotListMatcher.build(LISTS)
+def matcher(build):
+    return build(LISTS)
 
 
 @pytest.mark.parametrize("plate, state, expected, why", CASES, ids=[c[3] for c in CASES])
@@ -80,22 +87,22 @@ def test_match_kinds(matcher, plate, state, expected, why):
         (lid, [e.plate for e in LISTS[lid]].index(p), k) for lid, p, k in expected], why
 
 
-def test_best_kind_first_and_one_hit_per_list():
+def test_best_kind_first_and_one_hit_per_list(build):
     lists = {"a": [E("ABC1284", None, "x"), E("A8C1234", None, "x"), E("ABC1234", None, "x", priority=5)],
              "b": [E("ABC123?", None, "x"), E("A8C1234", None, "x", priority=1)]}
-    hits = HotListMatcher.build(lists).match("ABC1234", None)
+    hits = build(lists).match("ABC1234", None)
     assert [(h.list_id, h.entry.plate, h.kind) for h in hits] == [
         ("a", "ABC1234", MatchKind.EXACT), ("b", "A8C1234", MatchKind.LOOKALIKE)]
 
 
-def test_priority_breaks_ties_within_a_list():
+def test_priority_breaks_ties_within_a_list(build):
     lists = {"a": [E("ABC1234", None, "x", priority=9), E("ABC1234", "CA", "x", priority=1)]}
-    assert HotListMatcher.build(lists).match("ABC1234", "CA")[0].entry.priority == 1
+    assert build(lists).match("ABC1234", "CA")[0].entry.priority == 1
 
 
-def test_without_now_validity_is_not_checked():
+def test_without_now_validity_is_not_checked(build):
     lists = {"a": [E("OLD1234", None, "x", expires_at=NOW - timedelta(days=1))]}
-    m = HotListMatcher.build(lists)
+    m = build(lists)
     assert m.match("OLD1234", None) and not m.match("OLD1234", None, NOW)
 
 
@@ -110,8 +117,8 @@ def test_one_edit_apart(a, b, apart):
     assert one_edit_apart(a, b) is apart
 
 
-def test_entries_by_list_gives_back_what_was_built():
-    assert HotListMatcher.build(LISTS).entries_by_list() == LISTS
+def test_entries_by_list_gives_back_what_was_built(build):
+    assert build(LISTS).entries_by_list() == LISTS
 
 
 def _random_world(rng: random.Random, n: int):
@@ -148,17 +155,17 @@ def _near(rng: random.Random, plate: str) -> str:
     return plate
 
 
-def test_index_agrees_with_brute_force_on_random_near_misses():
+def test_index_agrees_with_brute_force_on_random_near_misses(build):
     rng = random.Random(20261120)
     lists = _random_world(rng, 600)
-    matcher = HotListMatcher.build(lists)
+    matcher = build(lists)
     every = [e for entries in lists.values() for e in entries]
     position = {id(e): (lid, pos) for lid, entries in lists.items() for pos, e in enumerate(entries)}
+    reads = [(_near(rng, rng.choice(every).plate) if rng.random() < 0.8 else "Q" * rng.randint(1, 8),
+              rng.choice(["CA", "NV", "MT", "WY", None])) for _ in range(1500)]
     matched = 0
-    for _ in range(1500):
-        plate = _near(rng, rng.choice(every).plate) if rng.random() < 0.8 else "Q" * rng.randint(1, 8)
-        state = rng.choice(["CA", "NV", "MT", "WY", None])
-        got = [(*position[id(h.entry)], h.kind) for h in matcher.match(plate, state, NOW)]
+    for (plate, state), hits in zip(reads, matcher.match_many(reads, NOW), strict=True):
+        got = [(*position[id(h.entry)], h.kind) for h in hits]
         assert got == brute_force_match(lists, plate, state, NOW), (plate, state)
         matched += bool(got)
     assert matched > 300  # the planted near-misses really exercise the index

@@ -19,7 +19,7 @@ none counts last), then the entry that came first in the list.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -208,6 +208,10 @@ class HotListMatcher:
             return []
         ranked = sorted(best.values())
         return [Hit(self._list_ids[self._list_of[i]], self._entries[i], kind) for _rank, i, kind in ranked]
+
+    def match_many(self, reads: Sequence[tuple[str, str | None]], now: datetime | None = None) -> list[list[Hit]]:
+        """match() of each (plate, state), in order."""
+        return [self.match(plate, state, now) for plate, state in reads]
 
     def _at_key(self, plate: str, key: str, found, best: dict, state: str | None, now: datetime | None) -> None:
         for v in _each(found):

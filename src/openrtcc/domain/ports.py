@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from openrtcc.domain.audit import AuditEntry, AuditRecord
 from openrtcc.domain.cameras import Camera
 from openrtcc.domain.geo import Area, Point
+from openrtcc.domain.hotlists import HotListEntry
+from openrtcc.domain.matching import Hit
 from openrtcc.domain.plates import PlateReading
 
 
@@ -77,3 +79,20 @@ class EventBus(Protocol):
     def subscribe(self, event_type: type, handler: Callable[[object], None]) -> Callable[[], None]:
         """Call `handler` with each published event of `event_type`; returns the unsubscribe function."""
         ...
+
+
+class PlateMatcher(Protocol):
+    """An immutable index over the entries of several hot lists (one agency's). HotListMatcher is the
+    definition; an adapter may find the same hits faster, as long as they are the same hits in the same
+    order."""
+
+    def __len__(self) -> int: ...
+    def entries_by_list(self) -> dict[str, list[HotListEntry]]: ...
+    def match(self, plate: str, state: str | None, now: datetime | None = None) -> list[Hit]: ...
+
+    def match_many(self, reads: Sequence[tuple[str, str | None]], now: datetime | None = None) -> list[list[Hit]]:
+        """match() of each (plate, state), in order: one call for a batch of reads."""
+        ...
+
+
+MatcherFactory = Callable[[Mapping[str, Iterable[HotListEntry]]], PlateMatcher]

@@ -7,15 +7,17 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import islice
 
 from openrtcc.domain.hotlists import HotListEntry
-from openrtcc.domain.matching import Hit, HotListMatcher
+from openrtcc.domain.matching import Hit
 from openrtcc.services.hotlist_index import hotlist_index
 from openrtcc.services.hub import Actor, Hub
 
 log = logging.getLogger(__name__)
 READ_RETENTION = timedelta(days=30)  # the window of stored reads (plate_read) a new entry is checked against
 STORE_BATCH = 500
+MATCH_BATCH = 5000  # stored reads matched per call to the index
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +32,16 @@ def back_check(hub: Hub, actor: Actor, list_id: str, new_entries: Sequence[HotLi
     if not new_entries:
         return BackCheck(0, (), 0)
     now = hub.clock.now()
-    matcher = HotListMatcher.build({list_id: new_entries})
+    matcher = hub.matcher_factory({list_id: new_entries})
     found: list[tuple[str, tuple[Hit, ...]]] = []
     checked = 0
     # The scan reads through the index's snapshot: it holds no write lock while it walks a month of reads.
     with hotlist_index(hub).snapshot() as repo:
-        for read_id, plate, state, _captured_at in repo.reads_since(actor.agency_id, now - READ_RETENTION):
-            checked += 1
-            hits = matcher.match(plate, state, now)
-            if hits:
-                found.append((read_id, tuple(hits)))
+        rows = repo.reads_since(actor.agency_id, now - READ_RETENTION)
+        while chunk := list(islice(rows, MATCH_BATCH)):
+            checked += len(chunk)
+            hits_of = matcher.match_many([(plate, state) for _id, plate, state, _at in chunk], now)
+            found += [(row[0], tuple(hits)) for row, hits in zip(chunk, hits_of, strict=True) if hits]
     alerts = _store(hub, actor, list_id, found, checked) if found else 0
     log.info("back-check of hot list %s: %s reads, %s hits, %s alerts", list_id, checked, len(found), alerts)
     return BackCheck(checked, tuple(found), alerts)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 
 from openrtcc.domain.hotlists import HotListEntry
-from openrtcc.domain.matching import Hit, HotListMatcher
+from openrtcc.domain.matching import Hit
+from openrtcc.domain.ports import PlateMatcher
 from openrtcc.services.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ class HotListIndex:
         no write lock, so that a first match inside an open unit of work can load the index)."""
         self._hub = hub
         self._reader = reader or (lambda: _through_uow(hub))
-        self._matchers: dict[str, HotListMatcher] = {}
+        self._matchers: dict[str, PlateMatcher] = {}
         self._versions: dict[str, dict[str, int]] = {}  # agency -> list id -> version indexed
         self._lock = threading.Lock()
 
@@ -33,11 +34,15 @@ class HotListIndex:
         """Hits of a normalised plate (normalize_plate) against the agency's lists, now, best first."""
         return self.matcher(agency_id).match(plate, state, self._hub.clock.now())
 
-    def matcher(self, agency_id: str) -> HotListMatcher:
+    def match_many(self, agency_id: str, reads: Sequence[tuple[str, str | None]]) -> list[list[Hit]]:
+        """match() of each (plate, state) of a batch, in one call to the index."""
+        return self.matcher(agency_id).match_many(reads, self._hub.clock.now())
+
+    def matcher(self, agency_id: str) -> PlateMatcher:
         matcher = self._matchers.get(agency_id)
         return matcher if matcher is not None else self.reload(agency_id, only_if_missing=True)
 
-    def reload(self, agency_id: str, *, only_if_missing: bool = False) -> HotListMatcher:
+    def reload(self, agency_id: str, *, only_if_missing: bool = False) -> PlateMatcher:
         """Rebuild the agency's index from the database."""
         with self._lock:
             if only_if_missing and agency_id in self._matchers:
@@ -82,7 +87,7 @@ class HotListIndex:
             self.reload(aid)
         return changed
 
-    def _load(self, agency_id: str) -> HotListMatcher:
+    def _load(self, agency_id: str) -> PlateMatcher:
         grouped: dict[str, list[HotListEntry]] = {}
         with self._reader() as repo:
             versions = {row.id: row.version for row in repo.lists(agency_id)}
@@ -91,7 +96,7 @@ class HotListIndex:
         return self._swap(agency_id, grouped, versions)
 
     def _swap(self, agency_id: str, grouped: dict[str, list[HotListEntry]], versions: dict[str, int]):
-        matcher = HotListMatcher.build(grouped)
+        matcher = self._hub.matcher_factory(grouped)
         self._matchers[agency_id] = matcher  # one assignment: the swap readers see
         self._versions[agency_id] = versions
         log.info("hot-list index for agency %s: %s entries in %s lists", agency_id, len(matcher), len(grouped))

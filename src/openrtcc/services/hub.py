@@ -9,7 +9,8 @@ from openrtcc.domain.accounts import Permission, Role, has_permission
 from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.clock import Clock, IdFactory
 from openrtcc.domain.errors import Forbidden
-from openrtcc.domain.ports import EventBus, Mailer, MediaStore, PasswordHasher, TotpVerifier
+from openrtcc.domain.matching import HotListMatcher
+from openrtcc.domain.ports import EventBus, Mailer, MatcherFactory, MediaStore, PasswordHasher, TotpVerifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,4 +45,5 @@ class Hub:
     max_upload_bytes: int = 512 * 1024 * 1024
     utc_offset_minutes: int = 0
     bus: EventBus | None = None  # typed events after commit (alerts); None: nobody listens
+    matcher_factory: MatcherFactory = HotListMatcher.build  # builds hot-list indexes; bootstrap picks a faster one
     extras: dict = field(default_factory=dict)

@@ -120,10 +120,11 @@ def _plate_read(read_id: str, source: ReadSource, r: ReadIn, digest: str, media:
 def _match(hub: Hub, uow, agency_id: str, reads: list[PlateRead], now: datetime) -> list[AlertRaised]:
     from openrtcc.services.hotlists import hotlist_index
 
-    index = hotlist_index(hub)
     raised: list[AlertRaised] = []
-    for read in reads:
-        hits = index.match(agency_id, read.plate, read.state)
+    if not reads:
+        return raised
+    found = hotlist_index(hub).match_many(agency_id, [(read.plate, read.state) for read in reads])
+    for read, hits in zip(reads, found, strict=True):
         if hits:
             raised += raise_alerts(uow, agency_id, read, hits, now)
     return raised
