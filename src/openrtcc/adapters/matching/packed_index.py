@@ -79,10 +79,11 @@ class PackedHotListIndex:
         star: dict[int, str] = {}
         for i in np.flatnonzero(patterns).tolist():
             key = fold(plates[i])
+            literal = key.replace(WILDCARD_ANY, "").replace(WILDCARD_ONE, "A")
+            _refuse_unnormalised(pack([literal], MAX_PLATE_LENGTH), [plates[i]])
             if WILDCARD_ANY in key or key.count(WILDCARD_ONE) > 2:
                 star[i] = key
                 continue
-            _refuse_unnormalised(pack([key.replace(WILDCARD_ONE, "A")], MAX_PLATE_LENGTH), [key])
             first = key.index(WILDCARD_ONE)
             second = key.find(WILDCARD_ONE, first + 1)
             spelled = [key] if second < 0 else [key[:second] + ch + key[second + 1:] for ch in FOLDED_ALPHABET]
