@@ -48,6 +48,9 @@ def test_reads_the_labelled_plate_where_it_is(reader, set_name, stem, region):
     assert [r.confidence for r in readings] == sorted((r.confidence for r in readings), reverse=True)
     assert 0 < best.confidence <= 1 and len(best.char_confidences) == len(best.text)
     assert best.candidates[0].text == best.text
+    # The detection score discounts the candidates as it does the plate (it once reached only the plate).
+    assert best.candidates[0].confidence == best.confidence
+    assert all(0 <= c.confidence <= 1 for c in best.candidates)
     assert len({c.text for c in best.candidates}) == len(best.candidates)
     if region:
         assert best.region == region

@@ -96,10 +96,13 @@ class OnnxPlateReader:
         if not ranked:
             return None
         best = ranked[0]
+        # Whether a plate is there at all bears on every text read from it alike: the candidates take the
+        # same detection factor as the plate, so the top candidate's confidence is the plate's.
+        detected = det_score ** 0.25
+        candidates = tuple(PlateCandidate(s.text, round(_confidence(s) * detected, 4)) for s in ranked[:MAX_CANDIDATES])
         return PlateReading(
-            text=best.text, confidence=round(_confidence(best) * det_score ** 0.25, 4), box=tuple(box),
-            region=reading_region(best.text, hint, region_probs),
-            candidates=tuple(PlateCandidate(s.text, round(_confidence(s), 4)) for s in ranked[:MAX_CANDIDATES]),
+            text=best.text, confidence=candidates[0].confidence, box=tuple(box),
+            region=reading_region(best.text, hint, region_probs), candidates=candidates,
             char_confidences=tuple(round(x, 4) for x in best.char_confidences))
 
     def _region_probs(self, outs: list[OcrOutput]) -> dict[str, float]:
