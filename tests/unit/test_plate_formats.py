@@ -36,12 +36,17 @@ def test_expand_refuses_unknown_classes():
     ("RK099AN", "SK", True),
     ("RKO99AN", "SK", False),  # a letter O where the digit zero belongs
     ("1ABC234", "us-ca", True),  # region codes are case-insensitive
+    ("1ABC234", "US", True),  # the US as a whole: any state's series
+    ("ABC1234", "US", True),
+    ("123ABC", "US", True),
+    ("AB1C2D3", "US", False),
+    ("R8Z0503", "US", False),
 ])
 def test_fits_a_regions_formats(text, region, expected):
     assert fits(text, formats_for(region)) is expected
 
 
-@pytest.mark.parametrize("region", [None, "", "US", "US-ZZ", "XX", "US-FL"])
+@pytest.mark.parametrize("region", [None, "", "US-ZZ", "XX", "US-FL"])
 def test_regions_without_known_formats_have_none(region):
     assert formats_for(region) == ()
 

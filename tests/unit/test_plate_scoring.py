@@ -96,6 +96,9 @@ def test_rescore_of_nothing_is_nothing():
     ("AB12345", {"BR": 1.0}, 0.2),
     ("AB12345", {"BR": 0.5, "XX": 0.5}, 0.6),  # a region without formats is neutral
     ("ANYTHING", {}, 1.0),
+    ("ABC1234", {"US": 1.0}, 1.0),  # no state known: any state's series will do
+    ("1ABC234", {"US": 1.0}, 1.0),
+    ("AB1C2D3", {"US": 1.0}, 0.2),  # no state's
 ])
 def test_format_prior(text, weights, expected):
     assert format_prior(text, weights, off_format=0.2) == pytest.approx(expected)
@@ -114,6 +117,7 @@ def test_region_weights(hint, head, expected):
     ("7ABC123", "US-CA", {"US": 0.9}, "US-CA"),  # fits the hinted state's format
     ("ABC1234", "US-CA", {"US": 0.9}, "US"),  # an out-of-state car: the country, not the state
     ("ABC1234", "US-FL", {}, "US-FL"),  # no formats known for the hint: the hint stands
+    ("AB1C2D3", "US", {"BR": 0.9}, "US"),  # the country hint stands for a text no state's series fits
     ("ABC1D23", None, {"BR": 0.97}, "BR"),
     ("ABC1D23", None, {"BR": 0.4, "AR": 0.35}, None),  # the head is not sure
     ("ABC1D23", None, {}, None),

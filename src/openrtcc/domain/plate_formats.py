@@ -86,11 +86,19 @@ COUNTRY_FORMATS: dict[str, tuple[str, ...]] = {
 }
 
 
+# A plate known only to be American (the OCR's region head says "United States", no state hint) fits
+# one of the states' series: their union is the prior, looser than any one state's but still a prior.
+US_ANY_STATE: tuple[str, ...] = tuple(dict.fromkeys(t for fs in US_STATE_FORMATS.values() for t in fs))
+
+
 def formats_for(region: str | None) -> tuple[str, ...]:
-    """The templates of a region (`US-CA`, `BR`), or () when none are known (then no prior applies)."""
+    """The templates of a region (`US-CA`, `BR`, `US` for any state), or () when none are known (then no
+    prior applies)."""
     if not region:
         return ()
     region = region.upper()
+    if region == "US":
+        return US_ANY_STATE
     if region.startswith("US-"):
         return US_STATE_FORMATS.get(region[3:], ())
     return COUNTRY_FORMATS.get(region, ())

@@ -5,6 +5,7 @@ alphabet symbol), so the rules here are table-tested without a model."""
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from collections.abc import Mapping, Sequence
@@ -70,11 +71,16 @@ def k_best(slots: SlotProbs, alphabet: str, pad: str, k: int = 20, per_slot: int
     return [Scored(t, p, c, math.log(max(p, _FLOOR))) for t, (p, c) in ranked]
 
 
+@functools.cache
+def _index(alphabet: str) -> dict[str, int]:
+    return {ch: i for i, ch in enumerate(alphabet)}
+
+
 def text_prob(slots: SlotProbs, text: str, alphabet: str, pad: str) -> float:
     """How likely the OCR finds `text`: its characters in the first slots, padding in the rest."""
     if len(text) > len(slots):
         return 0.0
-    index = {ch: i for i, ch in enumerate(alphabet)}
+    index = _index(alphabet)
     if any(ch not in index for ch in text):
         return 0.0
     seq = [*text, *(pad * (len(slots) - len(text)))]
@@ -86,17 +92,31 @@ def constrained_best(slots: SlotProbs, template: str, alphabet: str, pad: str) -
 
     Within a class, a character also takes part of the probability of its look-alikes outside the
     class: where the OCR says `B` but the template needs a digit, `8` is the reading that explains it."""
-    index = {ch: i for i, ch in enumerate(alphabet)}
-    chars = []
-    for probs, cls in zip(slots, template, strict=False):
-        allowed = CLASSES[cls]
+    return fill_template(class_best(slots[:len(template)], alphabet), template)
 
-        def support(ch: str, probs=probs, allowed=allowed) -> float:
+
+def class_best(slots: SlotProbs, alphabet: str) -> list[dict[str, str]]:
+    """Per slot, the best character of each class (`D`, `L`, `A`): computed once per view, it fills
+    every template of every region in play (a `US` prior alone has dozens)."""
+    index = _index(alphabet)
+    best = []
+    for probs in slots:
+        def support(ch: str, allowed: str, probs=probs) -> float:
             borrowed = sum(float(probs[index[o]]) for o in lookalikes(ch) if o not in allowed and o in index)
             return float(probs[index[ch]]) + LOOKALIKE_SHARE * borrowed
 
-        chars.append(max(allowed, key=support))
-    return "".join(chars) if len(template) <= len(slots) else ""
+        # Class A allows every character, so nothing is borrowed: its best is the plain likeliest.
+        best.append({cls: max(allowed, key=lambda ch, allowed=allowed: support(ch, allowed))
+                     if cls != "A" else max(allowed, key=lambda ch: float(probs[index[ch]]))
+                     for cls, allowed in CLASSES.items()})
+    return best
+
+
+def fill_template(best: list[dict[str, str]], template: str) -> str:
+    """The template spelt with each slot's best character of the class asked; '' when it is too long."""
+    if len(template) > len(best):
+        return ""
+    return "".join(slot[cls] for slot, cls in zip(best, template, strict=False))
 
 
 def rescore(
@@ -117,13 +137,14 @@ def rescore(
     if not variants:
         return []
     texts: dict[str, None] = {}
+    templates = dict.fromkeys(t for region in region_weights for t in formats_for(region))
     for slots in variants:
         for s in k_best(slots, alphabet, pad, k=k):
             texts[s.text] = None
-        for region in region_weights:
-            for template in formats_for(region):
-                if len(template) <= len(slots) and (t := constrained_best(slots, template, alphabet, pad)):
-                    texts[t] = None
+        best = class_best(slots, alphabet) if templates else []
+        for template in templates:
+            if t := fill_template(best, template):
+                texts[t] = None
     scored = []
     for text in texts:
         probs = [text_prob(slots, text, alphabet, pad) for slots in variants]
@@ -146,7 +167,7 @@ def format_prior(text: str, region_weights: Mapping[str, float], off_format: flo
 
 
 def _char_confidences(variants: Sequence[SlotProbs], text: str, alphabet: str) -> tuple[float, ...]:
-    index = {ch: i for i, ch in enumerate(alphabet)}
+    index = _index(alphabet)
     return tuple(sum(float(v[i][index[ch]]) for v in variants) / len(variants) for i, ch in enumerate(text))
 
 
@@ -172,7 +193,7 @@ def reading_region(text: str, hint: str | None, head: Mapping[str, float]) -> st
         templates = formats_for(hint)
         if not templates or fits(text, templates):
             return hint
-        if hint.startswith("US-"):
+        if hint == "US" or hint.startswith("US-"):
             return "US"
     if head:
         p, region = max((p, r) for r, p in head.items())
