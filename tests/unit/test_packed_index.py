@@ -137,3 +137,6 @@ def test_an_empty_index_matches_nothing():
     empty = PackedHotListIndex.build({})
     assert len(empty) == 0 and empty.match_many([("ABC1234", "CA")], NOW) == [[]]
     assert PackedHotListIndex.build({"a": []}).entries_by_list() == {"a": []}
+    only_patterns = PackedHotListIndex.build({"a": [HotListEntry(p, None, "x") for p in ("AB?12", "*C123")]})
+    assert [h.entry.plate for h in only_patterns.match("ABX12", None)] == ["AB?12"]
+    assert [h.entry.plate for h in only_patterns.match("ZZC123", None)] == ["*C123"]

@@ -119,6 +119,8 @@ class PackedHotListIndex:
             read = np.concatenate((read, star_read))
             entry = np.concatenate((entry, star_entry))
             kind = np.concatenate((kind, np.full(len(star_read), PARTIAL, dtype=np.int8)))
+        if not len(read):
+            return [[] for _ in reads]
         codes = self._state_codes
         states = np.array([_NO_STATE if s is None else codes.get(s, _OTHER_STATE) for _p, s in reads], np.int32)
         keep = self._compatible(read, entry, states, now)
@@ -132,6 +134,8 @@ class PackedHotListIndex:
         own = np.flatnonzero(usable & (packed.lengths <= MAX_PLATE_LENGTH))
         del_read, del_position = np.nonzero(inside)
         which, items = self._table.find(np.concatenate((packed.keys[own], deleted[inside])))
+        if not len(items):
+            return which, items, np.zeros(0, dtype=np.int8)
         role = items & 3
         entry = items >> _ENTRY_AT
         kind = np.full(len(items), -1, dtype=np.int8)
@@ -169,14 +173,16 @@ class PackedHotListIndex:
         out: list[list[Hit]] = [[] for _ in range(n)]
         if not len(read):
             return out
-        lists = self._list_of[entry]
         order = np.lexsort((entry, self._priority[entry], kind, read))
-        ids, entries, seen = self._list_ids, self._entries, set()
-        for r, i, k, li in zip(read[order].tolist(), entry[order].tolist(), kind[order].tolist(),
-                               lists[order].tolist()):
-            if (r, li) not in seen:
-                seen.add((r, li))
-                out[r].append(Hit(ids[li], entries[i], KINDS[k]))
+        read, entry, kind = read[order], entry[order], kind[order]
+        lists = self._list_of[entry]
+        # np.unique's index is each (read, list)'s first place in that order: its best candidate.
+        _pairs, first = np.unique(read * len(self._list_ids) + lists, return_index=True)
+        first.sort()
+        ids, entries = self._list_ids, self._entries
+        for r, i, k, li in zip(read[first].tolist(), entry[first].tolist(), kind[first].tolist(),
+                               lists[first].tolist()):
+            out[r].append(Hit(ids[li], entries[i], KINDS[k]))
         return out
 
 

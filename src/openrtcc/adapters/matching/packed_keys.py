@@ -32,6 +32,8 @@ _SHIFT6 = np.arange(16, dtype=np.uint64) * np.uint64(6)
 _LOW = (np.uint64(1) << _SHIFT5) - np.uint64(1)  # the groups below position j
 _C1, _C2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
+WINDOW = 4  # slots a lookup reads per round: 64 bytes, mostly one cache line
+_STEPS = np.arange(WINDOW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +88,13 @@ def mix(keys: np.ndarray) -> np.ndarray:
 class KeyTable:
     """Packed keys (never 0) -> the items (non-negative ints) filed under them.
 
-    An open-addressing table of (hash, value) slots, the hashes in ascending order: each key sits at the
-    slot its hash's top bits name or, when that is taken, at the next free one after the keys of smaller
-    hash (ordered linear probing). A lookup reads slots from its home on until it meets its hash, a
-    larger one or an empty slot: one cache line for most keys, found or not. The value is the key's
-    item when it has one, else ~m for the m-th run of the overflow lists. Each probing round is one numpy
-    gather for a whole batch of probes, so the CPU overlaps their cache misses instead of waiting for each
-    in turn."""
+    An open-addressing table of (hash, value) slots with the hashes in ascending order: each key sits at
+    the slot its hash's top bits name or, when that is taken, at the next free one after the keys of
+    smaller hash (ordered linear probing). A lookup reads WINDOW slots from its home on, and goes on only
+    while all of them hold smaller hashes: one window for most keys, found or not. The value is the key's
+    item when it has one, else ~m for the m-th run of the overflow lists. Each round is one numpy gather
+    for a whole batch of probes, so the CPU overlaps their cache misses instead of waiting for each in
+    turn, as a Python loop over a dict must."""
 
     def __init__(self, keys: np.ndarray, items: np.ndarray):
         h = mix(keys.astype(np.uint64))
@@ -114,11 +116,11 @@ class KeyTable:
         n = len(hashes)
         home = (hashes >> self.shift).astype(np.int64)
         slot = np.maximum.accumulate(home - np.arange(n)) + np.arange(n) if n else home
-        self.slots = np.zeros((max(1 << self.bits, int(slot[-1]) + 2 if n else 1), 2), dtype=np.uint64)
+        # Zero rows past the last key: a lookup window may run over the end.
+        self.slots = np.zeros((max(1 << self.bits, int(slot[-1]) + 1 if n else 0) + WINDOW, 2), dtype=np.uint64)
         self.slots[slot, 0] = hashes
         self.slots[slot, 1] = value.view(np.uint64)
         self.keys = n
-        self.farthest = int((slot - home).max()) if n else 0
 
     def __len__(self) -> int:
         return self.keys
@@ -133,15 +135,16 @@ class KeyTable:
         slot = (h >> self.shift).astype(np.intp)
         value = np.full(len(h), -1, dtype=np.int64)
         found = np.zeros(len(h), dtype=bool)
-        todo = np.arange(len(h))
+        todo, at, wanted = np.arange(len(h)), slot, h
         while len(todo):
-            row = self.slots.take(slot[todo], axis=0)
-            wanted = h[todo]
-            same = row[:, 0] == wanted
-            value[todo[same]] = row[same, 1].view(np.int64)
-            found[todo[same]] = True
-            todo = todo[(row[:, 0] < wanted) & (row[:, 0] != 0)]
-            slot[todo] += 1
+            rows = self.slots.take(np.add.outer(at, _STEPS).ravel(), axis=0).reshape(-1, WINDOW, 2)
+            probe, place = np.nonzero(rows[:, :, 0] == wanted[:, None])  # a key is in one slot at most
+            value[todo[probe]] = rows[probe, place, 1].view(np.int64)
+            found[todo[probe]] = True
+            # On past a window only while all its slots hold smaller hashes.
+            last = rows[:, -1, 0]
+            on = (last < wanted) & (last != 0)
+            todo, at, wanted = todo[on], at[on] + WINDOW, wanted[on]
         single = np.flatnonzero(found & (value >= 0))
         several = np.flatnonzero(found & (value < 0))
         if not len(several):

@@ -44,6 +44,13 @@ class StarPatterns:
         self._starts = np.cumsum([0] + [len(x) for x in lists])
         self._entries = np.array([i for x in lists for i in x], dtype=np.int64)
         self._matched = np.array([i in self._complete for x in lists for i in x], dtype=bool)  # no regex needed
+        # The slices of a read to look up: (length, start; -1 for a tail, which ends where the read ends).
+        plan = [(n, 0, HEAD) for n in self._lengths[HEAD]] + [(n, -1, TAIL) for n in self._lengths[TAIL]]
+        plan += [(n, j, SEGMENT) for n in self._lengths[SEGMENT] for j in range(MAX_PLATE_LENGTH + 2 - n)]
+        self._slice_length = np.array([n for n, _j, _p in plan], dtype=np.int64)
+        self._slice_start = np.array([j for _n, j, _p in plan], dtype=np.int64)
+        self._slice_mask = np.array([(1 << (BITS * n)) - 1 for n, _j, _p in plan], dtype=np.uint64)
+        self._slice_tag = _tag([n for n, _j, _p in plan], [p for _n, _j, p in plan])
 
     def __bool__(self) -> bool:
         return bool(self._regex)
@@ -62,31 +69,24 @@ class StarPatterns:
         ok = np.ones(len(read), dtype=bool)
         for k in check.tolist():
             ok[k] = self._regex[int(entry[k])].fullmatch(plates[int(read[k])].translate(FOLD_TABLE)) is not None
+        if packed.fits.all():
+            return read[ok], entry[ok]
         long_read, long_entry = self._too_long(plates, packed)
         return np.concatenate((read[ok], long_read)), np.concatenate((entry[ok], long_entry))
 
     def _screen(self, packed: Packed) -> tuple[np.ndarray, np.ndarray]:
         """(read, position in self._entries) for every read slice that is an anchor in its place."""
-        keys, lengths = packed.keys, packed.lengths
-        slices, where, ok = [], [], []
-        for n in self._lengths[HEAD]:
-            slices.append((keys & _mask(n)) | _tag(n, HEAD))
-            ok.append(lengths >= n)
-        for n in self._lengths[TAIL]:
-            shift = (np.maximum(lengths - n, 0) * BITS).astype(np.uint64)
-            slices.append(((keys >> shift) & _mask(n)) | _tag(n, TAIL))
-            ok.append(lengths >= n)
-        for n in self._lengths[SEGMENT]:
-            for start in range(packed.codes.shape[1] - n + 1):
-                slices.append(((keys >> np.uint64(start * BITS)) & _mask(n)) | _tag(n, SEGMENT))
-                ok.append(lengths >= start + n)
-        values = np.concatenate(slices)
-        valid = np.concatenate(ok) & np.tile(packed.fits, len(slices))
+        keys, lengths = packed.keys, packed.lengths[:, None]
+        length, start = self._slice_length, self._slice_start
+        start = np.where(start < 0, lengths - length, start)  # a tail ends where the read ends
+        valid = (start >= 0) & (start + length <= lengths) & packed.fits[:, None]
+        shift = (np.maximum(start, 0) * BITS).astype(np.uint64)
+        values = (((keys[:, None] >> shift) & self._slice_mask) | self._slice_tag).ravel()
         at = np.minimum(np.searchsorted(self._values, values), len(self._values) - 1)
-        found = np.flatnonzero(valid & (self._values[at] == values))
+        found = np.flatnonzero(valid.ravel() & (self._values[at] == values))
         k = at[found]
         count = self._starts[k + 1] - self._starts[k]
-        which = np.repeat(found % len(keys), count)
+        which = np.repeat(found // length.shape[0], count)
         offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
         return which, np.repeat(self._starts[k], count) + offset
 
@@ -114,7 +114,3 @@ def _anchor(key: str) -> tuple[int, str]:
 def _tag(length, place) -> np.ndarray:
     return (np.asarray(length, dtype=np.uint64) << np.uint64(_LENGTH_AT)) \
         | (np.asarray(place, dtype=np.uint64) << np.uint64(_PLACE_AT))
-
-
-def _mask(n: int) -> np.uint64:
-    return np.uint64((1 << (BITS * n)) - 1)
