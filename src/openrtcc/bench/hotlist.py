@@ -304,7 +304,7 @@ def section(f: Figures) -> str:
         "reads, the per-entry brute force that compares every state-compatible entry with the read position "
         "by position on numpy arrays (10^6 comparisons a read, so a sample). The full list of hits per read "
         "(list, entry, kind, order, best per list) must be identical. Memory is the process's resident-set "
-        "growth while the entries, then each index, were built.",
+        "growth while the entries, then each index, were built.", "",
     ])
 
 
