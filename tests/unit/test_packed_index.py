@@ -102,8 +102,9 @@ def test_same_hits_as_the_pure_matcher_and_the_definitions(seed):
     sample = reads(seed, lists, 2500)
     packed, pure = PackedHotListIndex.build(lists), HotListMatcher.build(lists)
     for now in (NOW, None):
-        got = _as_rows(lists, packed.match_many(sample, now))
+        got = _as_rows(lists, packed.match_many(sample, now))  # one batch: the arrays
         assert got == _as_rows(lists, [pure.match(p, s, now) for p, s in sample]), now
+        assert _as_rows(lists, [packed.match(p, s, now) for p, s in sample]) == got, now  # one read a call
     expected = [brute_force_match(lists, p, s, NOW) for p, s in sample[:600]]
     assert _as_rows(lists, packed.match_many(sample[:600], NOW)) == expected
     kinds = {k for rows in got for _l, _p, k in rows}
@@ -115,8 +116,8 @@ def test_batches_of_any_size_and_single_calls_agree():
     sample = reads(7, lists, 300)
     packed = PackedHotListIndex.build(lists)
     whole = packed.match_many(sample, NOW)
-    assert [hits for k in range(0, 300, 37) for hits in packed.match_many(sample[k:k + 37], NOW)] == whole
-    assert [packed.match(p, s, NOW) for p, s in sample[:50]] == whole[:50]
+    for size in (37, 5, 1):  # arrays, then a read at a time (batches under FEW)
+        assert [hits for k in range(0, 300, size) for hits in packed.match_many(sample[k:k + size], NOW)] == whole
     assert packed.match_many([], NOW) == []
 
 
@@ -124,7 +125,9 @@ def test_batches_of_any_size_and_single_calls_agree():
 def test_reads_that_were_never_normalised_get_what_the_pure_matcher_gives(plate):
     lists = {"a": [HotListEntry(p, None, "x") for p in
                    ("ABC1234", "ABC123", "ABC1234567", "ABC*", "*4567890XY", "AB?12", "A?C?23", "*C12*")]}
-    assert PackedHotListIndex.build(lists).match(plate, None) == HotListMatcher.build(lists).match(plate, None)
+    packed, expected = PackedHotListIndex.build(lists), HotListMatcher.build(lists).match(plate, None)
+    assert packed.match(plate, None) == expected
+    assert packed.match_many([(plate, None)] * 20, None) == [expected] * 20
 
 
 @pytest.mark.parametrize("plate", ["abc123", "ABC-123", "ABCDEFGHIJK", "", "AB?c*"])

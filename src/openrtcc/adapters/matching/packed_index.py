@@ -8,7 +8,15 @@ from datetime import datetime
 
 import numpy as np
 
-from openrtcc.adapters.matching.packed_keys import UNKNOWN, KeyTable, Packed, deletions, pack
+from openrtcc.adapters.matching.packed_keys import (
+    UNKNOWN,
+    KeyTable,
+    Packed,
+    delete_one,
+    deletions,
+    pack,
+    pack_one,
+)
 from openrtcc.adapters.matching.star_patterns import StarPatterns
 from openrtcc.domain.hotlists import HotListEntry
 from openrtcc.domain.matching import FOLDED_ALPHABET, KIND_RANK, MIN_FUZZY_LENGTH, Hit, fold
@@ -21,6 +29,7 @@ from openrtcc.domain.plates import MAX_PLATE_LENGTH, WILDCARD_ANY, WILDCARD_ONE,
 PLATE, DELETION, FILLED = 0, 1, 2
 _POSITION_AT, _CHAR_AT, _ENTRY_AT = 2, 6, 11
 READ_WIDTH = MAX_PLATE_LENGTH + 1  # a read one longer than the longest entry is still one deletion from it
+FEW = 16  # smaller batches are matched a read at a time: below this, numpy's per-call cost outweighs its speed
 KINDS = sorted(KIND_RANK, key=KIND_RANK.get)
 EXACT, LOOKALIKE, ONE_EDIT, PARTIAL = range(4)
 assert [KIND_RANK[k] for k in KINDS] == [EXACT, LOOKALIKE, ONE_EDIT, PARTIAL]
@@ -52,7 +61,7 @@ class PackedHotListIndex:
         self._list_of = np.repeat(np.arange(len(self._list_ids), dtype=np.int32),
                                   [b - a for a, b in self._list_spans])
         entries = self._entries
-        self._state_codes = {s: k for k, s in enumerate(sorted({e.state for e in entries if e.state}), 1)}
+        self._state_codes = {s: k for k, s in enumerate(sorted({e.state for e in entries if e.state is not None}), 1)}
         self._states = np.array([self._state_codes.get(e.state, _NO_STATE) for e in entries], dtype=np.int32)
         self._priority = np.array([_NO_PRIORITY if e.priority is None else e.priority for e in entries],
                                   dtype=np.int64)
@@ -105,12 +114,56 @@ class PackedHotListIndex:
         return {lid: self._entries[a:b] for lid, (a, b) in zip(self._list_ids, self._list_spans)}
 
     def match(self, plate: str, state: str | None, now: datetime | None = None) -> list[Hit]:
-        return self.match_many([(plate, state)], now)[0]
+        """One read's hits, probing the same table one key at a time in Python: a batch's arrays would cost
+        a few dozen numpy calls for the one read."""
+        n = len(plate)
+        if n > READ_WIDTH:  # never a normalised plate; only partial plates can take it
+            return self._match_batch([(plate, state)], now)[0]
+        key, codes = pack_one(plate)
+        found: list[tuple[int, int]] = []
+        if 0 < n <= MAX_PLATE_LENGTH:
+            for item in self._table.get(key):
+                entry, role = item >> _ENTRY_AT, item & 3
+                if role == PLATE:
+                    found.append((entry, EXACT if self._entries[entry].plate == plate else LOOKALIKE))
+                elif role == DELETION:
+                    found.append((entry, ONE_EDIT))
+        for j in range(n) if n >= MIN_FUZZY_LENGTH else ():
+            for item in self._table.get(delete_one(key, j)):
+                entry, role = item >> _ENTRY_AT, item & 3
+                if role == PLATE:
+                    if n - 1 >= MIN_FUZZY_LENGTH:
+                        found.append((entry, ONE_EDIT))
+                elif (item >> _POSITION_AT) & 15 == j:
+                    if role == FILLED:
+                        found.append((entry, PARTIAL))
+                    elif (item >> _CHAR_AT) & 31 != codes[j]:
+                        found.append((entry, ONE_EDIT))
+        found += [(entry, PARTIAL) for entry in self._stars.filled_by(plate)]
+        return self._best_of_one(found, state, now) if found else []
+
+    def _best_of_one(self, found: list[tuple[int, int]], state: str | None, now: datetime | None) -> list[Hit]:
+        best: dict[int, tuple[int, int, int]] = {}
+        for i, kind in found:
+            entry = self._entries[i]
+            if state is not None and entry.state is not None and entry.state != state:
+                continue
+            if now is not None and self._windowed[i] and not entry.in_force(now):
+                continue
+            rank = (kind, _NO_PRIORITY if entry.priority is None else entry.priority, i)
+            li = int(self._list_of[i])
+            if li not in best or rank < best[li]:
+                best[li] = rank
+        ranked = sorted((rank, li) for li, rank in best.items())
+        return [Hit(self._list_ids[li], self._entries[i], KINDS[kind]) for (kind, _p, i), li in ranked]
 
     def match_many(self, reads: Sequence[tuple[str, str | None]], now: datetime | None = None) -> list[list[Hit]]:
         """Hits of each read (a normalised plate and its state or None), as HotListMatcher.match gives them."""
-        if not reads:
-            return []
+        if len(reads) < FEW:
+            return [self.match(plate, state, now) for plate, state in reads]
+        return self._match_batch(reads, now)
+
+    def _match_batch(self, reads: Sequence[tuple[str, str | None]], now: datetime | None) -> list[list[Hit]]:
         plates = [plate for plate, _state in reads]
         packed = pack(plates, READ_WIDTH)
         read, entry, kind = self._probe(packed)

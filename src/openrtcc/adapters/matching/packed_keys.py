@@ -27,6 +27,8 @@ for _k, _ch in enumerate(PLATE_CHARS):
     FOLD_CODES[ord(_ch)] = FOLDED_ALPHABET.index(_ch.translate(FOLD_TABLE)) + 1
     RAW_CODES[ord(_ch)] = _k + 1
 
+FOLD_CODE_OF = {ch: int(FOLD_CODES[ord(ch)]) for ch in PLATE_CHARS}  # the same codes, for one plate in Python
+
 _SHIFT5 = np.arange(16, dtype=np.uint64) * np.uint64(BITS)
 _SHIFT6 = np.arange(16, dtype=np.uint64) * np.uint64(6)
 _LOW = (np.uint64(1) << _SHIFT5) - np.uint64(1)  # the groups below position j
@@ -85,6 +87,31 @@ def mix(keys: np.ndarray) -> np.ndarray:
     return h
 
 
+_M64 = (1 << 64) - 1
+
+
+def pack_one(plate: str) -> tuple[int, list[int]]:
+    """One plate's folded key and codes, as pack() gives them, in plain Python (no per-call numpy cost)."""
+    codes = [FOLD_CODE_OF.get(ch, UNKNOWN) for ch in plate]
+    key = 0
+    for j, code in enumerate(codes):
+        key |= code << (BITS * j)
+    return key, codes
+
+
+def delete_one(key: int, j: int) -> int:
+    return (key & ((1 << (BITS * j)) - 1)) | ((key >> (BITS * (j + 1))) << (BITS * j))
+
+
+def mix_one(key: int) -> int:
+    """mix() of one key, in Python integers."""
+    h = key ^ (key >> 33)
+    h = (h * 0xFF51AFD7ED558CCD) & _M64
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & _M64
+    return h ^ (h >> 33)
+
+
 class KeyTable:
     """Packed keys (never 0) -> the items (non-negative ints) filed under them.
 
@@ -121,6 +148,7 @@ class KeyTable:
         self.slots[slot, 0] = hashes
         self.slots[slot, 1] = value.view(np.uint64)
         self.keys = n
+        self._flat = memoryview(self.slots.reshape(-1))  # Python ints, for get()
 
     def __len__(self) -> int:
         return self.keys
@@ -128,6 +156,23 @@ class KeyTable:
     @property
     def nbytes(self) -> int:
         return self.slots.nbytes + self.more_starts.nbytes + self.more_items.nbytes
+
+    def get(self, key: int) -> list[int]:
+        """The items filed under one key, read slot by slot in Python: for a single probe, cheaper than
+        the few dozen numpy calls of find()."""
+        h = mix_one(key)
+        flat, at = self._flat, 2 * (h >> int(self.shift))
+        while True:
+            stored = flat[at]
+            if stored == h:
+                value = flat[at + 1]
+                if value < 1 << 63:
+                    return [value]
+                m = ~(value - (1 << 64))
+                return self.more_items[self.more_starts[m]:self.more_starts[m + 1]].tolist()
+            if stored == 0 or stored > h:
+                return []
+            at += 2
 
     def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which probe, item) for every item filed under any of the probed (non-zero) keys."""

@@ -74,6 +74,21 @@ class StarPatterns:
         long_read, long_entry = self._too_long(plates, packed)
         return np.concatenate((read[ok], long_read)), np.concatenate((entry[ok], long_entry))
 
+    def filled_by(self, plate: str) -> list[int]:
+        """The patterns one read fills, through dictionary lookups of its slices (no per-call numpy cost)."""
+        if not self._regex:
+            return []
+        key = plate.translate(FOLD_TABLE)
+        n, filed, found = len(key), self._filed, []
+        for length in self._lengths[HEAD]:
+            found += filed.get((HEAD, key[:length]), ()) if n >= length else ()
+        for length in self._lengths[TAIL]:
+            found += filed.get((TAIL, key[-length:]), ()) if n >= length else ()
+        for length in self._lengths[SEGMENT]:
+            for j in range(n - length + 1):
+                found += filed.get((SEGMENT, key[j:j + length]), ())
+        return [i for i in found if i in self._complete or self._regex[i].fullmatch(key)]
+
     def _screen(self, packed: Packed) -> tuple[np.ndarray, np.ndarray]:
         """(read, position in self._entries) for every read slice that is an anchor in its place."""
         keys, lengths = packed.keys, packed.lengths[:, None]
