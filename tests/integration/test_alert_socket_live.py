@@ -57,41 +57,40 @@ def test_a_stalled_client_is_dropped_and_does_not_hold_up_the_others(world, app,
     with LoopbackServer(app) as base_url:
         ws_url = base_url.replace("http://", "ws://") + "/ws/alerts"
         stalled = stalled_client(base_url, officer.token)
-        reader = connect(ws_url, additional_headers=analyst.headers)
-        received: list[dict] = []
-        done = threading.Event()
+        with connect(ws_url, additional_headers=analyst.headers) as reader:
+            received: list[dict] = []
+            done = threading.Event()
 
-        def read_all():
-            while len(received) < FLOOD + 1:
-                message = json.loads(reader.recv(timeout=30))
-                if message["type"] == "alert":
-                    received.append(message["alert"])
-            done.set()
+            def read_all():
+                while len(received) < FLOOD + 1:
+                    message = json.loads(reader.recv(timeout=30))
+                    if message["type"] == "alert":
+                        received.append(message["alert"])
+                done.set()
 
-        thread = threading.Thread(target=read_all, daemon=True)
-        thread.start()
-        r = httpx.post(f"{base_url}/api/ingest/reads", headers={"Authorization": f"Bearer {key}"},
-                       json={"version": 1, "reads": [read_body("r-1", "ABC123", earlier(clock, seconds=2),
-                                                               state="CA")]})
-        assert r.status_code == 200, r.text
-        # Then a stream far beyond what the stalled client's queue and the socket buffers hold (the kernel lets a
-        # send buffer grow to 4 MiB), published on the hub's bus as ingest publishes: copies of the real alert
-        # under new ids, each padded to 4 KiB, in bursts of half a queue while the reading client keeps up.
-        first = world.staff("supervisor").get("/api/agency/alerts").json()[0]["id"]
-        with hub.uow() as uow:
-            view = uow.alerts.get(world.agency().id, first)
-            uow.rollback()
-        padded = replace(view, entry={**view.entry, "remarks": "x" * 4096})
-        for n in range(FLOOD):
-            hub.bus.publish(AlertRaised(replace(padded, id=f"flood-{n}")))
-            if n % (QUEUE_LIMIT // 2) == 0:
-                deadline = time.monotonic() + 10
-                while len(received) < n and time.monotonic() < deadline:
-                    time.sleep(0.002)
-        assert done.wait(30), f"the reading client got {len(received)} of {FLOOD + 1}"
-        assert [a["id"] for a in received[1:]] == [f"flood-{n}" for n in range(FLOOD)]
-        # The stalled client, reading at last, finds far fewer alerts than were sent, then the end of the
-        # connection: the hub dropped it instead of buffering without bound or holding up the reader.
-        data = drain_until_closed(stalled)
-        assert 0 < data.count(b'"type":"alert"') < FLOOD // 2
-        reader.close()
+            thread = threading.Thread(target=read_all, daemon=True)
+            thread.start()
+            r = httpx.post(f"{base_url}/api/ingest/reads", headers={"Authorization": f"Bearer {key}"},
+                           json={"version": 1, "reads": [read_body("r-1", "ABC123", earlier(clock, seconds=2),
+                                                                   state="CA")]})
+            assert r.status_code == 200, r.text
+            # Then a stream far beyond what the stalled client's queue and the socket buffers hold (the kernel lets a
+            # send buffer grow to 4 MiB), published on the hub's bus as ingest publishes: copies of the real alert
+            # under new ids, each padded to 4 KiB, in bursts of half a queue while the reading client keeps up.
+            first = world.staff("supervisor").get("/api/agency/alerts").json()[0]["id"]
+            with hub.uow() as uow:
+                view = uow.alerts.get(world.agency().id, first)
+                uow.rollback()
+            padded = replace(view, entry={**view.entry, "remarks": "x" * 4096})
+            for n in range(FLOOD):
+                hub.bus.publish(AlertRaised(replace(padded, id=f"flood-{n}")))
+                if n % (QUEUE_LIMIT // 2) == 0:
+                    deadline = time.monotonic() + 10
+                    while len(received) < n and time.monotonic() < deadline:
+                        time.sleep(0.002)
+            assert done.wait(30), f"the reading client got {len(received)} of {FLOOD + 1}"
+            assert [a["id"] for a in received[1:]] == [f"flood-{n}" for n in range(FLOOD)]
+            # The stalled client, reading at last, finds far fewer alerts than were sent, then the end of the
+            # connection: the hub dropped it instead of buffering without bound or holding up the reader.
+            data = drain_until_closed(stalled)
+            assert 0 < data.count(b'"type":"alert"') < FLOOD // 2
