@@ -63,10 +63,9 @@ class DispositionIn(Strict):
     note: str | None = Field(None, max_length=500)
 
 
-class AlertOut(BaseModel):
-    id: str
-    status: str
-    match_kind: str
+class ReadFieldsOut(BaseModel):
+    """What a plate read says, as alerts and search results both show it."""
+
     plate: str
     state: str | None
     region: str | None
@@ -79,6 +78,12 @@ class AlertOut(BaseModel):
     vehicle_colour: str | None
     vehicle_type: str | None
     captured_at: datetime
+
+
+class AlertOut(ReadFieldsOut):
+    id: str
+    status: str
+    match_kind: str
     created_at: datetime
     list_id: str
     list_name: str | None
@@ -122,20 +127,8 @@ class PlateSearchIn(Strict):
     page_size: int = Field(50, ge=1, le=200)
 
 
-class PlateReadOut(BaseModel):
+class PlateReadOut(ReadFieldsOut):
     id: str
-    plate: str
-    state: str | None
-    region: str | None
-    confidence: float
-    camera_id: str | None
-    lat: float | None
-    lon: float | None
-    heading_deg: float | None
-    vehicle_make: str | None
-    vehicle_colour: str | None
-    vehicle_type: str | None
-    captured_at: datetime
     source_id: str
 
 
