@@ -53,6 +53,30 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--rate", type=float, default=200.0, help="reads per second sent")
     b.add_argument("--seconds", type=float, default=30.0, help="how long to send")
     b.add_argument("--output", default="docs/benchmarks.md")
+    b = bsub.add_parser("edge", help="edge box: concurrent recording, plate reading on the sample clip, live "
+                                     "view glass-to-glass latency")
+    b.add_argument("--parts", default="record,alpr,live", help="comma-separated: record, alpr, live")
+    b.add_argument("--streams", type=int, default=100, help="concurrent 720p streams recorded")
+    b.add_argument("--seconds", type=float, default=60.0, help="how long the recording part runs")
+    b.add_argument("--video", default="../shared/data/alpr/video/cars.mp4", help="the 720p H.264 sample clip")
+    b.add_argument("--model-dir", default=None, help="plate-reader model files (else RTCC_MODEL_DIR, cache)")
+    b.add_argument("--output", default="docs/benchmarks.md")
+
+    p = sub.add_parser("edge", help="the edge agent: run it (--config edge.toml), enrol it, find cameras")
+    p.add_argument("--config", default="edge.toml", help="the box's configuration file")
+    esub = p.add_subparsers(dest="edge_command", required=False)
+    e = esub.add_parser("run", help="run the agent (the default when no sub-command is given)")
+    e = esub.add_parser("enrol", help="enrol this box with the hub using the one-time code from the owner portal")
+    e.add_argument("--code", required=True, help="the one-time enrolment code")
+    e = esub.add_parser("discover", help="find ONVIF cameras on the LAN and print edge.toml entries for them")
+    e.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for answers")
+    e.add_argument("--username", default=None, help="camera account for reading stream addresses")
+    e.add_argument("--password-env", default="RTCC_CAMERA_PASSWORD",
+                   help="environment variable holding that account's password (never on the command line)")
+    e.add_argument("--probe-address", default=None,
+                   help="send the WS-Discovery probe to this host:port instead of the multicast group")
+    e = esub.add_parser("log", help="print the box's own access log")
+    e.add_argument("--limit", type=int, default=100)
 
     p = sub.add_parser("alpr", help="plate reader")
     rsub = p.add_subparsers(dest="alpr_command", required=True)

@@ -25,6 +25,7 @@ def run(args) -> int:
         "alpr": alpr,
         "hotlist": hotlist,
         "source": source,
+        "edge": edge,
     }[args.command]
     return handler(args)
 
@@ -154,6 +155,10 @@ def bench(args) -> int:
         from openrtcc.bench.hotlist import run_hotlist_bench
 
         return run_hotlist_bench(args)
+    if args.bench_command == "edge":
+        from openrtcc.bench.edge import run_edge_bench
+
+        return run_edge_bench(args)
     if args.bench_command == "alerts":
         from openrtcc.bench.alerts import run_alerts_bench
 
@@ -167,6 +172,12 @@ def alpr(args) -> int:
     from openrtcc.alpr_command import run_alpr
 
     return run_alpr(args)
+
+
+def edge(args) -> int:
+    from openrtcc.edge.command import run_edge_command
+
+    return run_edge_command(args)
 
 
 def hotlist(args) -> int:

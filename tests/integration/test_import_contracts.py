@@ -52,7 +52,7 @@ def importlinter_config_for(package: str) -> str:
 def throwaway(tmp_path) -> Path:
     """A package shaped like ours (domain, services, adapters, web, cli, config) with the same contracts."""
     pkg = tmp_path / "fakepkg"
-    for sub in ("", "domain", "services", "adapters", "web"):
+    for sub in ("", "domain", "services", "adapters", "web", "edge"):
         (pkg / sub).mkdir(parents=True, exist_ok=True)
         (pkg / sub / "__init__.py").write_text('"""Part of a throwaway package."""\n')
     (pkg / "cli.py").write_text("from fakepkg import web\n")

@@ -77,7 +77,7 @@ def decide_access(
         if (
             e.agency_id == request.agency_id
             and now < e.expires_at
-            and distance_m(e.center, request.camera_location) <= e.radius_m
+            and distance_m(e.center, request.camera_location) <= min(e.radius_m, policy.emergency_radius_m)
         ):
             return Decision(True, "an emergency is declared within the owner's radius")
     return Decision(False, "shared only during a declared emergency nearby")

@@ -8,8 +8,11 @@ from enum import StrEnum
 
 from openrtcc.domain.errors import InvalidInput
 from openrtcc.domain.geo import Area, Point, angle_between_deg, bearing_deg, distance_m
+from openrtcc.domain.privacy_masks import PrivacyMask
 
 MAX_RANGE_M = 500.0
+DEFAULT_EMERGENCY_RADIUS_M = 1000.0  # how near a declared emergency must be to open emergency-only sharing
+MAX_EMERGENCY_RADIUS_M = 10_000.0
 DUPLICATE_DISTANCE_M = 15.0
 DUPLICATE_BEARING_DEG = 30.0
 
@@ -50,12 +53,19 @@ class ScheduleWindow:
 
 @dataclass(frozen=True, slots=True)
 class SharingPolicy:
-    """What the owner allows for an integrated camera. Only the owner changes it."""
+    """What the owner allows for an integrated camera. Only the owner changes it; the edge box enforces it.
+
+    `emergency_radius_m`: emergency-only sharing opens only for an emergency declared within this distance
+    (and within the emergency's own radius). `privacy_masks` are blacked out of every frame before it leaves
+    the box. `share_reads_with`: the agencies (ids) that receive plate reads from this camera; empty: none."""
 
     mode: SharingMode = SharingMode.PAUSED
     share_live: bool = False
     share_recorded: bool = False
     schedule: tuple[ScheduleWindow, ...] = ()
+    emergency_radius_m: float = DEFAULT_EMERGENCY_RADIUS_M
+    privacy_masks: tuple[PrivacyMask, ...] = ()
+    share_reads_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +113,7 @@ class Camera:
     updated_at: datetime
     possible_duplicate_of: str | None = None
     withdrawn_at: datetime | None = None
+    edge_id: str | None = None  # the owner's edge box that integrates this camera, once linked
     pk: int | None = field(default=None, compare=False)
 
 

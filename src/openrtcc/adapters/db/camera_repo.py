@@ -17,6 +17,7 @@ from openrtcc.domain.cameras import (
     Tier,
     ViewCone,
 )
+from openrtcc.domain.privacy_masks import PrivacyMask
 from openrtcc.domain.geo import Area, Point, area_to_geojson, bbox_around, distance_m
 
 _ACTIVE = CameraStatus.ACTIVE.value
@@ -40,11 +41,13 @@ def _row_to_camera(row) -> Camera:
         location=Point(r.lat, r.lon), address=r.address,
         view=ViewCone(r.bearing_deg, r.fov_deg, r.range_m), tier=Tier(r.tier),
         policy=SharingPolicy(SharingMode(r.sharing_mode), r.share_live, r.share_recorded,
-                             schedule_from_json(r.schedule)),
+                             schedule_from_json(r.schedule), r.emergency_radius_m,
+                             tuple(PrivacyMask(tuple((x, y) for x, y in m)) for m in r.privacy_masks),
+                             tuple(r.share_reads_with)),
         public_facing_attested=r.public_facing_attested, make=r.make, model=r.model,
         owner_retention_days=r.owner_retention_days, status=CameraStatus(r.status),
         created_at=r.created_at, updated_at=r.updated_at,
-        possible_duplicate_of=r.possible_duplicate_of, withdrawn_at=r.withdrawn_at, pk=r.pk,
+        possible_duplicate_of=r.possible_duplicate_of, withdrawn_at=r.withdrawn_at, edge_id=r.edge_id, pk=r.pk,
     )
 
 
@@ -57,7 +60,9 @@ def _values(c: Camera) -> dict:
         share_live=c.policy.share_live, share_recorded=c.policy.share_recorded,
         schedule=schedule_to_json(c.policy.schedule), status=c.status.value,
         possible_duplicate_of=c.possible_duplicate_of, created_at=c.created_at, updated_at=c.updated_at,
-        withdrawn_at=c.withdrawn_at,
+        withdrawn_at=c.withdrawn_at, edge_id=c.edge_id, emergency_radius_m=c.policy.emergency_radius_m,
+        privacy_masks=[m.to_json() for m in c.policy.privacy_masks],
+        share_reads_with=list(c.policy.share_reads_with),
     )
 
 

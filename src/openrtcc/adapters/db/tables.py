@@ -136,6 +136,11 @@ camera = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("withdrawn_at", UtcDateTime, nullable=True),
+    # issue 4: the owner's edge box and the rest of the owner's policy, which the box enforces
+    Column("edge_id", String(36), nullable=True, index=True),
+    Column("emergency_radius_m", Float, nullable=False, server_default="1000"),
+    Column("privacy_masks", JsonDoc, nullable=False, server_default="[]"),  # [[[x, y], ...], ...] in 0..1
+    Column("share_reads_with", JsonDoc, nullable=False, server_default="[]"),  # agency ids
     Index("ix_camera_agency_status", "agency_id", "status"),
 )
 
@@ -346,4 +351,138 @@ alert = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("uq_alert_read_list", "read_id", "list_id", unique=True),
     Index("ix_alert_agency_created", "agency_id", "created_at"),
+)
+
+
+# --- edge boxes: enrolment, link, health, emergencies, live sessions, clips, holds (issue 4) ---
+
+edge_box = Table(
+    # An owner's box. It holds a key of its own; the hub keeps only the key's sha256.
+    "edge_box", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner_id", String(36), ForeignKey("user_account.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("enrolled_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("last_seen_at", UtcDateTime, nullable=True),
+    Column("connected", Boolean, nullable=False, server_default="0"),
+    Column("software_version", String(40), nullable=True),
+    Column("clock_skew_ms", Integer, nullable=True),  # edge clock minus hub clock at the last hello/health
+    Column("status", JsonDoc, nullable=False, server_default="{}"),  # last health: disk, alarms, cameras seen
+)
+
+edge_enrolment = Table(
+    # A one-time code the owner gets in the portal and types into the box; only its sha256 is kept.
+    "edge_enrolment", metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("owner_id", String(36), ForeignKey("user_account.id"), nullable=False, index=True),
+    Column("edge_name", String(120), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    Column("edge_id", String(36), nullable=True),
+)
+
+camera_health = Table(
+    "camera_health", metadata,
+    Column("camera_id", String(36), primary_key=True),  # the registry camera's public id
+    Column("edge_id", String(36), ForeignKey("edge_box.id"), nullable=False, index=True),
+    Column("online", Boolean, nullable=False),
+    Column("fps", Float, nullable=True),
+    Column("bitrate_kbps", Float, nullable=True),
+    Column("last_frame_at", UtcDateTime, nullable=True),
+    Column("error", String(300), nullable=True),
+    Column("reported_at", UtcDateTime, nullable=False),
+)
+
+emergency = Table(
+    # Declared by an agency supervisor; opens emergency-only sharing for cameras nearby until it expires.
+    "emergency", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("radius_m", Float, nullable=False),
+    Column("reason", String(300), nullable=False),
+    Column("case_number", String(64), nullable=True),
+    Column("declared_by", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("declared_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Index("ix_emergency_agency_expires", "agency_id", "expires_at"),
+)
+
+edge_access = Table(
+    # The edge's own access log, mirrored: the owner sees what the box saw next to what the hub saw.
+    "edge_access", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("edge_id", String(36), ForeignKey("edge_box.id"), nullable=False),
+    Column("entry_id", String(64), nullable=False),  # the edge's id for the entry: re-sends are idempotent
+    Column("camera_id", String(36), nullable=True),
+    Column("agency_id", String(36), nullable=True),
+    Column("user_id", String(36), nullable=True),
+    Column("kind", String(24), nullable=False),  # live | clip | hold | reads | policy
+    Column("outcome", String(16), nullable=False),  # allowed | refused | ended
+    Column("reason", String(300), nullable=False),
+    Column("purpose", String(300), nullable=True),
+    Column("case_number", String(64), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Index("uq_edge_access_entry", "edge_id", "entry_id", unique=True),
+    Index("ix_edge_access_camera_at", "camera_id", "at"),
+)
+
+live_session = Table(
+    "live_session", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("camera_id", String(36), nullable=False, index=True),
+    Column("edge_id", String(36), ForeignKey("edge_box.id"), nullable=False),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("user_id", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("purpose", String(300), nullable=False),
+    Column("case_number", String(64), nullable=True),
+    Column("upload_token_hash", String(64), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("end_reason", String(300), nullable=True),
+)
+
+edge_clip = Table(
+    # A time range of recorded video asked of an edge box; it arrives with its SHA-256 or is refused.
+    "edge_clip", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("camera_id", String(36), nullable=False, index=True),
+    Column("edge_id", String(36), ForeignKey("edge_box.id"), nullable=False),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("user_id", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("purpose", String(300), nullable=False),
+    Column("case_number", String(64), nullable=False),
+    Column("start_at", UtcDateTime, nullable=False),
+    Column("end_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # requested | ready | refused | failed
+    Column("reason", String(300), nullable=True),
+    Column("upload_token_hash", String(64), nullable=False),
+    Column("sha256", String(64), nullable=True),
+    Column("size_bytes", Integer, nullable=True),
+    Column("storage_key", String(200), nullable=True),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime, nullable=True),
+    Index("ix_edge_clip_agency_case", "agency_id", "case_number"),
+)
+
+edge_hold = Table(
+    # Footage an agency asked the box to keep past retention and eviction, for a case.
+    "edge_hold", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("camera_id", String(36), nullable=False, index=True),
+    Column("edge_id", String(36), ForeignKey("edge_box.id"), nullable=False),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("case_number", String(64), nullable=False),
+    Column("start_at", UtcDateTime, nullable=False),
+    Column("end_at", UtcDateTime, nullable=False),
+    Column("created_by", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("released_at", UtcDateTime, nullable=True),
+    Column("confirmed_at", UtcDateTime, nullable=True),  # when the box confirmed it keeps the footage
 )
