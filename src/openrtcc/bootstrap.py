@@ -70,4 +70,17 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
     hub.extras["background"] = [SqliteCheckpointer(engine)] if engine.dialect.name == "sqlite" else []
     hub.extras["background"].append(PeriodicTask("hotlist-upkeep", HOTLIST_UPKEEP_S, lambda: keep_hot_lists(hub)))
     hub.extras["background"].append(PeriodicTask("alert-relay", ALERT_RELAY_S, lambda: relay_unpublished(hub)))
+    _link_edges(hub)
     return hub
+
+
+def _link_edges(hub: Hub) -> None:
+    """The links edge boxes hold open, and the use cases that answer what the boxes send."""
+    from openrtcc.services import edge_clips, edges, live_sessions
+    from openrtcc.services.edge_links import EdgeLinks
+
+    links = EdgeLinks()
+    hub.extras["edge_links"] = links
+    edges.register_edge_handlers(hub, links)
+    live_sessions.register_edge_handlers(hub, links)
+    edge_clips.register_edge_handlers(hub, links)

@@ -20,6 +20,7 @@ from openrtcc.web.security_headers import SecurityHeaders
 from openrtcc.web.routers import admin, agency, auth, footage, owner, pages, programs
 from openrtcc.web.routers import hotlists as hotlist_routes
 from openrtcc.web.routers import alert_socket, alerts, ingest, plates, read_sources
+from openrtcc.web.routers import edge_clips, edge_link, edge_reads, edges, emergencies, live
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -46,6 +47,8 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
     for r in (ingest.router, read_sources.router, alerts.router, alert_socket.router, plates.router):
         app.include_router(r)
     app.include_router(hotlist_routes.router)
+    for r in (edge_link.router, edges.router, edge_reads.router, emergencies.router, live.router, edge_clips.router):
+        app.include_router(r)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/vendor", StaticFiles(directory=vendor_dir()), name="vendor")
 
