@@ -44,6 +44,7 @@ class Permission(StrEnum):
     VIEW_ALERTS = "alert.view"
     DISPOSITION_ALERTS = "alert.disposition"
     SEARCH_PLATES = "plate.search"
+    VIEW_LIVE = "camera.live"  # live video from integrated cameras, as each owner's policy allows
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -53,14 +54,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPERVISOR: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                                Permission.VIEW_OWNER_CONTACT, Permission.REQUEST_FOOTAGE,
                                Permission.VIEW_EVIDENCE, Permission.MANAGE_HOTLISTS, Permission.VIEW_ALERTS,
-                               Permission.DISPOSITION_ALERTS, Permission.SEARCH_PLATES}),
+                               Permission.DISPOSITION_ALERTS, Permission.SEARCH_PLATES, Permission.VIEW_LIVE}),
     Role.ANALYST: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                             Permission.VIEW_OWNER_CONTACT, Permission.REQUEST_FOOTAGE,
                             Permission.VIEW_EVIDENCE, Permission.VIEW_ALERTS, Permission.DISPOSITION_ALERTS,
-                            Permission.SEARCH_PLATES}),
+                            Permission.SEARCH_PLATES, Permission.VIEW_LIVE}),
     Role.OFFICER: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                             Permission.VIEW_OWNER_CONTACT, Permission.VIEW_ALERTS,
-                            Permission.DISPOSITION_ALERTS}),
+                            Permission.DISPOSITION_ALERTS, Permission.VIEW_LIVE}),
     Role.AUDITOR: frozenset({Permission.READ_AUDIT}),
     Role.OWNER: frozenset({Permission.OWN_CAMERAS}),
 }

@@ -188,7 +188,8 @@ evidence_item = Table(
     "evidence_item", metadata,
     Column("id", String(36), primary_key=True),
     Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
-    Column("request_id", String(36), ForeignKey("footage_request.id"), nullable=False, index=True),
+    # null: a clip asked of an edge box (edge_clip has the same id), not an owner's answer to a request
+    Column("request_id", String(36), ForeignKey("footage_request.id"), nullable=True, index=True),
     Column("case_number", String(64), nullable=False),
     Column("camera_pk", Integer, ForeignKey("camera.pk"), nullable=False),
     Column("owner_id", String(36), ForeignKey("user_account.id"), nullable=False),
