@@ -1,0 +1,244 @@
+"""One live session on the box: the camera's packets decoded, masked, re-encoded and uploaded as HLS segments.
+
+The session lives only while the policy allows it. It re-decides on every policy or emergency change (from
+the thread that applied it, so uploads stop at once) and at least once a second in its own loop, whose
+uploads time out in 2 s: a revocation ends it within 5 s whatever the hub or the network do. It also ends on
+LiveStop, when the camera goes quiet, when the hub refuses an upload, and at its maximum length (a new
+request starts a new session). However it ends, the hub hears one LiveEnded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import av
+
+from openrtcc.domain.access import AccessKind, Decision
+from openrtcc.domain.clock import Clock
+from openrtcc.domain.edge_protocol import LiveEnded, LiveStart, LiveStarted
+from openrtcc.domain.privacy_masks import PrivacyMask
+from openrtcc.edge.hls_segmenter import HlsSegment, HlsSegmenter
+from openrtcc.edge.hub_uploads import HubUploads, UploadStatus
+from openrtcc.edge.masks import apply_masks
+from openrtcc.edge.packets import EncodedPacket, PacketSource, PacketSubscription, StreamInfo
+from openrtcc.edge.policy_gate import PolicyGate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveLimits:
+    segment_seconds: float = 0.5
+    max_session: timedelta = timedelta(minutes=30)
+    recheck_s: float = 1.0  # re-decide at least this often, whatever the policy listeners do
+    offline_after_s: float = 10.0  # no packet for this long: the camera is offline
+    hub_unreachable_after_s: float = 15.0  # no segment accepted for this long: give up
+    max_queue: int = 120
+
+
+class FrameDecoder:
+    """Decodes a subscription's packets; after a gap it waits for the next keyframe."""
+
+    def __init__(self, info: StreamInfo):
+        self._info = info
+        self._ctx = av.CodecContext.create(info.codec_name, "r")
+        if info.extradata:
+            self._ctx.extradata = info.extradata
+        self._synced = False
+
+    def decode(self, item: EncodedPacket) -> list[tuple[av.VideoFrame, float | None]]:
+        """Frames with their stream time in seconds (None when the packet had no timestamp)."""
+        if item.gap_before:
+            self._synced = False
+        if not self._synced and not item.keyframe:
+            return []
+        self._synced = True
+        try:
+            frames = self._ctx.decode(item.packet)
+        except av.FFmpegError as exc:
+            log.debug("undecodable packet skipped: %s", exc)
+            self._synced = False
+            return []
+        tb = self._info.time_base
+        return [(f, float(f.pts * tb) if f.pts is not None and tb else None) for f in frames]
+
+
+class _SessionTime:
+    """Maps the camera's timestamps to session seconds, stepping over resets and jumps."""
+
+    def __init__(self, frame_rate: float):
+        self._step = 1.0 / frame_rate
+        self._origin: float | None = None
+        self._last = -self._step
+
+    def at(self, stream_t: float | None, gap: bool) -> float:
+        if stream_t is None:
+            self._last += self._step
+            return self._last
+        if self._origin is None:
+            self._origin = stream_t
+        t = stream_t - self._origin
+        if gap or t <= self._last or t > self._last + 5.0:
+            self._origin = stream_t - (self._last + self._step)
+            t = self._last + self._step
+        self._last = t
+        return t
+
+
+class LiveStreamer:
+    """Start with `start()`; ends by itself or with `stop(reason)`. `on_end(self)` runs once, at the end."""
+
+    def __init__(self, request: LiveStart, source: PacketSource, gate: PolicyGate, uploads: HubUploads,
+                 send: Callable[[object], object], clock: Clock, limits: LiveLimits = LiveLimits(),
+                 on_end: Callable[[LiveStreamer], None] | None = None):
+        self.request = request
+        self._source = source
+        self._gate = gate
+        self._uploads = uploads
+        self._send = send
+        self._clock = clock
+        self._limits = limits
+        self._on_end = on_end
+        self._started_at = clock.now()
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self.end_reason: str | None = None
+        self._masks: tuple[PrivacyMask, ...] = gate.masks(request.camera_id)
+        self._unsubscribe: Callable[[], None] | None = None
+        self._thread = threading.Thread(target=self._run, name=f"live-{request.session_id}", daemon=True)
+        self.segments_uploaded = 0
+
+    @property
+    def session_id(self) -> str:
+        return self.request.session_id
+
+    @property
+    def camera_id(self) -> str:
+        return self.request.camera_id
+
+    @property
+    def running(self) -> bool:
+        return not self._stopped.is_set()
+
+    def start(self) -> None:
+        self._unsubscribe = self._gate.on_change(self._policy_changed)
+        self._send(LiveStarted(session_id=self.session_id, sent_at=self._clock.now()))
+        self._thread.start()
+
+    def stop(self, reason: str) -> None:
+        """End the session (idempotent): no upload starts after this returns; the hub is told once."""
+        with self._lock:
+            if self._stopped.is_set():
+                return
+            self._stopped.set()
+            self.end_reason = reason
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        log.info("live session %s on %s ended: %s", self.session_id, self.camera_id, reason)
+        try:
+            self._send(LiveEnded(session_id=self.session_id, reason=reason[:300], sent_at=self._clock.now()))
+        except Exception:  # the link may be down; the hub ends the session on its side too
+            log.exception("could not send LiveEnded for %s", self.session_id)
+        if self._on_end is not None:
+            self._on_end(self)
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def check(self) -> Decision:
+        """Re-decide now: the policy, the session's length. Stops the session when either says no."""
+        if self._stopped.is_set():
+            return Decision(False, self.end_reason or "ended")
+        now = self._clock.now()
+        decision = self._gate.decide(self.camera_id, self.request.requester.agency_id, AccessKind.LIVE, now)
+        if not decision.allowed:
+            self.stop(decision.reason)
+        elif now - self._started_at >= self._limits.max_session:
+            self.stop("the session reached its maximum length; ask again to continue")
+            decision = Decision(False, "maximum session length")
+        else:
+            self._masks = self._gate.masks(self.camera_id)
+        return decision
+
+    def _policy_changed(self) -> None:
+        self.check()
+
+    # ------------------------------------------------------------ the session's own thread
+
+    def _run(self) -> None:
+        subscription = None
+        segmenter = None
+        try:
+            subscription = self._source.subscribe(max_queue=self._limits.max_queue)
+            segmenter = self._stream(subscription)
+        except Exception as exc:  # the hub must hear that the session is over, whatever broke it
+            log.exception("live session %s failed", self.session_id)
+            self.stop(f"the box could not stream this camera ({type(exc).__name__})")
+        finally:
+            if subscription is not None:
+                subscription.close()
+            if segmenter is not None:
+                segmenter.close()  # the session is over: what the encoder still holds is not sent
+
+    def _stream(self, subscription: PacketSubscription) -> HlsSegmenter:
+        info = subscription.info
+        rate = float(info.average_rate) if info.average_rate else 15.0
+        rate = min(max(rate, 1.0), 60.0)
+        segmenter = HlsSegmenter(info.width, info.height, rate, self._limits.segment_seconds)
+        decoder, clock = FrameDecoder(info), _SessionTime(rate)
+        last_packet = last_check = last_accepted = time.monotonic()
+        while not self._stopped.is_set():
+            item = subscription.get(timeout=0.25)
+            now = time.monotonic()
+            if now - last_check >= self._limits.recheck_s:
+                last_check = now
+                if not self.check().allowed:
+                    break
+            if item is None:
+                if now - last_packet >= self._limits.offline_after_s:
+                    self.stop("the camera is offline")
+                continue
+            last_packet = now
+            for frame, stream_t in decoder.decode(item):
+                segments = segmenter.push(self._prepare(frame, segmenter), clock.at(stream_t, item.gap_before))
+                if self._upload_all(segments):
+                    last_accepted = now
+            if now - last_accepted >= self._limits.hub_unreachable_after_s:
+                self.stop("the hub did not accept live segments")
+        return segmenter
+
+    def _prepare(self, frame: av.VideoFrame, segmenter: HlsSegmenter) -> av.VideoFrame:
+        masks = self._masks
+        if not masks:
+            return frame  # the encoder scales and converts it
+        # Scaled first (one conversion does both), masked in BGR, then the encoder converts to YUV.
+        bgr = frame.reformat(segmenter.width, segmenter.height, "bgr24").to_ndarray()
+        return av.VideoFrame.from_ndarray(apply_masks(bgr, masks), format="bgr24")
+
+    def _upload_all(self, segments: list[HlsSegment]) -> bool:
+        accepted = False
+        for segment in segments:
+            if self._stopped.is_set():
+                return accepted
+            outcome = self._uploads.live_segment(self.session_id, self.request.upload_token, segment)
+            for _ in range(2 if segment.seq is None else 0):  # without the init segment nothing plays
+                if outcome.status is not UploadStatus.FAILED or self._stopped.is_set():
+                    break
+                outcome = self._uploads.live_segment(self.session_id, self.request.upload_token, segment)
+            if outcome.status is UploadStatus.REFUSED:
+                self.stop(f"the hub refused the upload ({outcome.detail})")
+            elif segment.seq is None and not outcome.ok:
+                self.stop(f"the hub did not take the stream's init segment ({outcome.detail})")
+            elif outcome.ok:
+                accepted = True
+                self.segments_uploaded += 1
+            else:
+                log.warning("live segment %s/%s dropped: %s", self.session_id, segment.name, outcome.detail)
+        return accepted
+
