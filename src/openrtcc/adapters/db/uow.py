@@ -10,6 +10,8 @@ from openrtcc.adapters.db.activity_repo import SqlActivityRepo
 from openrtcc.adapters.db.alert_repo import SqlAlertRepo
 from openrtcc.adapters.db.audit_repo import SqlAuditLog
 from openrtcc.adapters.db.camera_repo import SqlCameraRepo
+from openrtcc.adapters.db.edge_repo import SqlEdgeRepo
+from openrtcc.adapters.db.emergency_repo import SqlEmergencyRepo
 from openrtcc.adapters.db.footage_repo import SqlFootageRepo
 from openrtcc.adapters.db.hotlist_repo import SqlHotListRepo
 from openrtcc.adapters.db.read_repo import SqlReadRepo
@@ -47,6 +49,8 @@ class SqlUnitOfWork:
         self.read_sources = SqlReadSourceRepo(self.conn)
         self.reads = SqlReadRepo(self.conn)
         self.alerts = SqlAlertRepo(self.conn)
+        self.edges = SqlEdgeRepo(self.conn)
+        self.emergencies = SqlEmergencyRepo(self.conn)
         self.audit = SqlAuditLog(self.conn, self.clock)
         self._done = False
         return self

@@ -1,0 +1,111 @@
+"""Enrolling an edge box with a one-time code: the happy path, every bad code, the attempt limit, the key
+file, revocation; owners see only their own boxes."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from tests.edge_hub import live_edge_hub  # noqa: F401  (a fixture)
+
+from openrtcc.services.edge_enrolment import CODE_TTL, MAX_ATTEMPTS
+
+
+def _code(owner) -> str:
+    r = owner.post("/api/owner/edges/codes", json={"name": "Shop box"})
+    assert r.status_code == 201, r.text
+    return r.json()["code"]
+
+
+def _enrol(anon, code: str, name: str = "box-1"):
+    return anon.post("/api/edge/enrol", json={"code": code, "name": name, "software_version": "0.4.0"})
+
+
+def test_enrol_then_authenticate_list_and_revoke(world, anon, hub, backend):
+    owner = world.owner("Olga")
+    code = _code(owner)
+    assert len(code.replace("-", "")) == 10
+    r = _enrol(anon, code.lower())  # case and dash do not matter to the person typing it
+    assert r.status_code == 201, r.text
+    edge_id, key = r.json()["edge_id"], r.json()["key"]
+    with hub.uow() as uow:
+        row = uow.edges.get(edge_id)
+        uow.rollback()
+    assert row.key_hash != key and key not in str(row)  # only the hash is kept
+    boxes = owner.get("/api/owner/edges").json()
+    assert [b["id"] for b in boxes] == [edge_id] and boxes[0]["name"] == "box-1"
+    assert boxes[0]["software_version"] == "0.4.0" and boxes[0]["revoked"] is False
+
+    from openrtcc.services.edges import authenticate_edge
+    assert authenticate_edge(hub, key, "127.0.0.1").id == edge_id
+    assert owner.post(f"/api/owner/edges/{edge_id}/revoke").status_code == 200
+    from openrtcc.domain.errors import Unauthenticated
+    with pytest.raises(Unauthenticated) as refused:
+        authenticate_edge(hub, key, "127.0.0.1")
+    with pytest.raises(Unauthenticated) as unknown:
+        authenticate_edge(hub, "rtcc_edge_nonsense", "127.0.0.1")
+    assert refused.value.message == unknown.value.message  # a revoked key is not told apart from a wrong one
+
+    actions = _actions(hub)
+    assert {"edge.code_create", "edge.enrol", "edge.revoke", "edge.refused"} <= actions
+
+
+def _actions(hub) -> set[str]:
+    with hub.uow() as uow:
+        acts = {r.action for r in uow.audit.iter_records()}
+        uow.rollback()
+    return acts
+
+
+def test_bad_codes_get_one_answer(world, anon, clock, backend):
+    owner = world.owner("Olga")
+    used = _code(owner)
+    assert _enrol(anon, used).status_code == 201
+    expired = _code(owner)
+    clock.advance(seconds=CODE_TTL.total_seconds() + 1)
+    answers = [_enrol(anon, c) for c in (used, expired, "ABCDE-FGHJK", "")]
+    assert [a.status_code for a in answers[:3]] == [401, 401, 401]
+    assert len({a.json()["message"] for a in answers[:3]}) == 1
+    assert answers[3].status_code in (401, 422)
+    assert len(owner.get("/api/owner/edges").json()) == 1  # nothing half-made by the refusals
+
+
+def test_attempts_are_limited_per_address(world, anon, backend):
+    owner = world.owner("Olga")
+    for _ in range(MAX_ATTEMPTS):
+        assert _enrol(anon, "AAAAA-AAAAA").status_code == 401
+    good = _code(owner)
+    r = _enrol(anon, good)
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    assert owner.get("/api/owner/edges").json() == []
+
+
+def test_owner_sees_only_own_boxes_and_cannot_revoke_others(world, anon, backend):
+    olga, bob = world.owner("Olga"), world.owner("Bob")
+    edge_id = _enrol(anon, _code(olga)).json()["edge_id"]
+    assert bob.get("/api/owner/edges").json() == []
+    assert bob.post(f"/api/owner/edges/{edge_id}/revoke").status_code == 404
+    staff = world.staff("supervisor")
+    assert staff.get("/api/owner/edges").status_code == 403
+    assert olga.get("/api/owner/edges").json()[0]["revoked"] is False
+
+
+def test_box_side_enrolment_writes_a_private_key_file(live_edge_hub, tmp_path, backend):
+    from openrtcc.edge.config import EdgeConfig
+    from openrtcc.edge.credentials import load_credentials
+    from openrtcc.edge.enrolment import enrol
+    from openrtcc.domain.errors import InvalidInput
+
+    owner = live_edge_hub.world.owner("Olga")
+    code = live_edge_hub.code(owner)
+    config = EdgeConfig.model_validate({"edge": {"name": "garage", "data_dir": str(tmp_path / "edge"),
+                                                 "hub_url": live_edge_hub.url}})
+    creds = enrol(config, code)
+    path = tmp_path / "edge" / "credentials.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_credentials(config) == creds and creds.key.startswith("rtcc_edge_")
+    with pytest.raises(InvalidInput) as again:  # the code is used up
+        enrol(config, code)
+    assert "not valid" in again.value.message
+    assert load_credentials(config) == creds  # the refused second try left the first key in place
