@@ -14,6 +14,7 @@ from openrtcc.adapters.db.edge_repo import SqlEdgeRepo
 from openrtcc.adapters.db.emergency_repo import SqlEmergencyRepo
 from openrtcc.adapters.db.footage_repo import SqlFootageRepo
 from openrtcc.adapters.db.hotlist_repo import SqlHotListRepo
+from openrtcc.adapters.db.live_repo import SqlLiveRepo
 from openrtcc.adapters.db.read_repo import SqlReadRepo
 from openrtcc.adapters.db.read_source_repo import SqlReadSourceRepo
 from openrtcc.adapters.db.sqlite_writer import acquire, writer_lock
@@ -51,6 +52,7 @@ class SqlUnitOfWork:
         self.alerts = SqlAlertRepo(self.conn)
         self.edges = SqlEdgeRepo(self.conn)
         self.emergencies = SqlEmergencyRepo(self.conn)
+        self.live = SqlLiveRepo(self.conn)
         self.audit = SqlAuditLog(self.conn, self.clock)
         self._done = False
         return self
