@@ -72,6 +72,7 @@ class _SessionTime:
     """Maps the camera's timestamps to session seconds, stepping over resets and jumps."""
 
     def __init__(self, frame_rate: float):
+        self.rate = frame_rate
         self._step = 1.0 / frame_rate
         self._origin: float | None = None
         self._last = -self._step
@@ -186,12 +187,8 @@ class LiveStreamer:
             if segmenter is not None:
                 segmenter.close()  # the session is over: what the encoder still holds is not sent
 
-    def _stream(self, subscription: PacketSubscription) -> HlsSegmenter:
-        info = subscription.info
-        rate = float(info.average_rate) if info.average_rate else 15.0
-        rate = min(max(rate, 1.0), 60.0)
-        segmenter = HlsSegmenter(info.width, info.height, rate, self._limits.segment_seconds)
-        decoder, clock = FrameDecoder(info), _SessionTime(rate)
+    def _stream(self, subscription: PacketSubscription) -> HlsSegmenter | None:
+        segmenter = decoder = clock = None
         last_packet = last_check = last_accepted = time.monotonic()
         while not self._stopped.is_set():
             item = subscription.get(timeout=0.25)
@@ -205,11 +202,17 @@ class LiveStreamer:
                     self.stop("the camera is offline")
                 continue
             last_packet = now
+            if decoder is None:  # the stream's parameters are known once its first packet is here
+                info = subscription.info
+                rate = min(max(float(info.average_rate or 15), 1.0), 60.0)
+                decoder, clock = FrameDecoder(info), _SessionTime(rate)
             for frame, stream_t in decoder.decode(item):
+                if segmenter is None:
+                    segmenter = HlsSegmenter(frame.width, frame.height, clock.rate, self._limits.segment_seconds)
                 segments = segmenter.push(self._prepare(frame, segmenter), clock.at(stream_t, item.gap_before))
                 if self._upload_all(segments):
                     last_accepted = now
-            if now - last_accepted >= self._limits.hub_unreachable_after_s:
+            if segmenter is not None and now - last_accepted >= self._limits.hub_unreachable_after_s:
                 self.stop("the hub did not accept live segments")
         return segmenter
 

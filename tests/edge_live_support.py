@@ -1,0 +1,183 @@
+"""Test support for the box's live view and clips: a real HTTP server on loopback standing in for the hub's
+upload endpoints (it records every POST), the policy messages the tests apply, and decoding of what arrived."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import av
+import numpy as np
+
+from openrtcc.domain.edge_protocol import CameraPolicy, PolicyUpdate, Window
+
+
+@dataclass
+class Upload:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float  # time.monotonic() when it arrived
+
+
+@dataclass
+class UploadReceiver:
+    """Answers `status` (or `status_after[n]` from the n-th upload on) and records each upload."""
+
+    port: int = 0
+    uploads: list[Upload] = field(default_factory=list)
+    status: int = 201
+    refuse_from: int | None = None
+    refuse_status: int = 410
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def live(self, session_id: str) -> list[Upload]:
+        with self.lock:
+            return [u for u in self.uploads if u.path.startswith(f"/api/edge/live/{session_id}/")]
+
+    def wait_for(self, predicate, timeout: float = 15.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return False
+
+
+def start_receiver() -> tuple[UploadReceiver, ThreadingHTTPServer]:
+    receiver = UploadReceiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            with receiver.lock:
+                n = len(receiver.uploads)
+                receiver.uploads.append(Upload(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
+                                               time.monotonic()))
+            refused = receiver.refuse_from is not None and n >= receiver.refuse_from
+            self.send_response(receiver.refuse_status if refused else receiver.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    receiver.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return receiver, server
+
+
+def camera_policy(camera_id: str, agency_id: str = "agency-1", **changes) -> CameraPolicy:
+    base = dict(camera_id=camera_id, agency_id=agency_id, tier="integrated", status="active", lat=43.0, lon=-87.9,
+                mode="always", share_live=True, share_recorded=True, schedule=[], emergency_radius_m=500.0,
+                privacy_masks=[], share_reads_with=[], retention_days=30)
+    base.update(changes)
+    if base["schedule"] and isinstance(base["schedule"][0], tuple):
+        base["schedule"] = [Window(weekday=d, start=s, end=e) for d, s, e in base["schedule"]]
+    return CameraPolicy(**base)
+
+
+def policy_update(now: datetime, *policies: CameraPolicy) -> PolicyUpdate:
+    return PolicyUpdate(sent_at=now, utc_offset_minutes=0, cameras=list(policies))
+
+
+def decode_mp4(data: bytes) -> list[np.ndarray]:
+    with av.open(io.BytesIO(data), "r", format="mp4") as c:
+        return [f.to_ndarray(format="bgr24") for f in c.decode(video=0)]
+
+
+class RtspPackets:
+    """Temporary stand-in until edge/capture.py lands: one real RTSP connection (PyAV over TCP) whose packets
+    go to each subscriber's queue; a subscription starts at a keyframe."""
+
+    def __init__(self, camera_id: str, url: str):
+        import queue
+
+        self.camera_id = camera_id
+        self._url = url
+        self._queue_type = queue.Queue
+        self._subs: list = []
+        self._info = None
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from datetime import UTC
+
+        from openrtcc.edge.packets import EncodedPacket, StreamInfo
+
+        while not self._stop.is_set():
+            try:
+                with av.open(self._url, options={"rtsp_transport": "tcp"}, timeout=(2, 2)) as c:
+                    s = c.streams.video[0]
+                    cc = s.codec_context
+                    self._info = StreamInfo(cc.name, cc.extradata, cc.width, cc.height, s.time_base,
+                                            s.average_rate)
+                    self._ready.set()
+                    for p in c.demux(s):
+                        if self._stop.is_set():
+                            return
+                        if p.size == 0:
+                            continue
+                        item = EncodedPacket(p, p.pts, p.dts, p.is_keyframe, datetime.now(UTC))
+                        for sub in list(self._subs):
+                            sub.offer(item)
+            except av.FFmpegError:
+                time.sleep(0.5)
+
+    def subscribe(self, max_queue: int = 240):
+        self._ready.wait(0.5)
+        sub = _Subscription(self, max_queue)
+        self._subs.append(sub)
+        return sub
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+class _Subscription:
+    def __init__(self, source: RtspPackets, max_queue: int):
+        import queue
+
+        self.info = source._info
+        self._source = source
+        self._q = queue.Queue(max_queue)
+        self._keyed = False
+        self._closed = False
+
+    def offer(self, item) -> None:
+        if not self._keyed and not item.keyframe:
+            return
+        self._keyed = True
+        try:
+            self._q.put_nowait(item)
+        except Exception:
+            pass
+
+    def get(self, timeout: float | None = None):
+        import queue
+
+        if self._closed:
+            return None
+        try:
+            return self._q.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        self._closed = True
+        if self in self._source._subs:
+            self._source._subs.remove(self)
