@@ -40,3 +40,15 @@ class AuditUnavailable(DomainError):
     """The audit record could not be written, so the action it describes is refused."""
 
     code = "audit_unavailable"
+
+
+class Gone(DomainError):
+    """It existed and is over (an ended live session): the caller should stop asking."""
+
+    code = "gone"
+
+
+class Unavailable(DomainError):
+    """Refused for now for want of capacity; the same request may succeed later."""
+
+    code = "unavailable"

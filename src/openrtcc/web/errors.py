@@ -16,15 +16,17 @@ from openrtcc.domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    Gone,
     InvalidInput,
     NotFound,
     Unauthenticated,
+    Unavailable,
 )
 
 log = logging.getLogger(__name__)
 
 STATUS = {InvalidInput: 422, NotFound: 404, Forbidden: 403, Unauthenticated: 401, Conflict: 409,
-          AuditUnavailable: 503, TooLarge: 413}
+          AuditUnavailable: 503, TooLarge: 413, Gone: 410, Unavailable: 503}
 
 
 def _status(exc: DomainError) -> int:

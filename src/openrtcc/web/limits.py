@@ -21,8 +21,10 @@ class BodySizeLimit:
         headers = dict(scope["headers"])
         ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
         limit = self.upload_limit + 64 * 1024 if ctype.startswith("multipart/form-data") else self.json_limit
-        if scope["path"].startswith("/api/ingest/"):
+        if scope["path"].startswith("/api/ingest/") or scope["path"] == "/api/edge/reads":
             limit = self.ingest_limit
+        elif scope["path"].startswith(("/api/edge/live/", "/api/edge/clips/")):
+            limit = self.upload_limit  # video from edge boxes, not JSON; live segments are capped lower in the route
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             return await _too_large(send, limit)
