@@ -92,10 +92,14 @@ def is_held(segment: Segment, holds: Iterable[Hold]) -> bool:
 
 def plan_retention(segments: Sequence[Segment], holds: Sequence[Hold],
                    retention_days_for: Callable[[str], int], now: datetime,
-                   key_days: Iterable[date] = ()) -> RetentionPlan:
+                   key_days: Iterable[date] = (), days_in_use: Iterable[date] = (),
+                   cameras: Iterable[str] = ()) -> RetentionPlan:
     """Segments whose end is older than their camera's retention and that no hold covers go; then every day
     (of a segment or of a stored key) left with no segment of any camera, and older than the longest
-    retention in force, has its key shredded. Open segments are never deleted."""
+    retention in force, has its key shredded. Open segments are never deleted.
+
+    `days_in_use`: days that still have segments the caller did not pass (it passes only candidates);
+    `cameras`: every camera with footage, so that the longest retention counts them all."""
     days_cache: dict[str, int] = {}
 
     def days_for(camera_id: str) -> int:
@@ -107,9 +111,9 @@ def plan_retention(segments: Sequence[Segment], holds: Sequence[Hold],
                    if not s.open and s.last_at < now - timedelta(days=days_for(s.camera_id))
                    and not is_held(s, holds))
     deleted = {s.id for s in delete}
-    remaining_days = {s.day for s in segments if s.id not in deleted}
-    cameras = {s.camera_id for s in segments} | {h.camera_id for h in holds}
-    longest = max((days_for(c) for c in cameras), default=0)
+    remaining_days = {s.day for s in segments if s.id not in deleted} | set(days_in_use)
+    all_cameras = {s.camera_id for s in segments} | {h.camera_id for h in holds} | set(cameras)
+    longest = max((days_for(c) for c in all_cameras), default=0)
     # A day is shredded only once all of it is past every camera's retention (and never today: a recorder
     # may be about to open a segment under today's key).
     last_shreddable = min((now - timedelta(days=longest)).date(), now.date() - timedelta(days=1))

@@ -166,6 +166,9 @@ class SegmentIndex:
     def total_bytes(self) -> int:
         return self._run("SELECT COALESCE(SUM(size_bytes), 0) FROM segments")[0][0]
 
+    def newest_start(self) -> datetime | None:
+        return _dt(self._run("SELECT MAX(started_us) FROM segments")[0][0])
+
     def oldest_start(self) -> datetime | None:
         return _dt(self._run("SELECT MIN(started_us) FROM segments")[0][0])
 

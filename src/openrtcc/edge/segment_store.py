@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 _CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 CONTAINERS = ("mpegts", "mp4", "matroska")
+FS_RECHECK_BYTES = 4 * 1024 * 1024
 
 
 class StorageFull(Exception):
@@ -69,6 +70,7 @@ class SegmentStore:
         self.index = SegmentIndex(self.data_dir / "segments.sqlite3")
         self._chunk = chunk_bytes
         self._lock = threading.RLock()
+        self._fs_seen: tuple[int, int] | None = None  # (free + used, used) at the last statvfs
         self.recovery = recover_segments(self)
         self._used = self.index.total_bytes()
 
@@ -87,7 +89,7 @@ class SegmentStore:
             raise InvalidInput("started_at must carry a timezone", code="naive_time")
         started_at = started_at.astimezone(UTC)
         day = started_at.date()
-        self.reserve(self._chunk)  # room for the first record, or StorageFull before anything is made
+        self.reserve(self._chunk, fresh=True)  # room for the first record, or StorageFull before anything is made
         segment = Segment(id=uuid.uuid4().hex, camera_id=camera_id, day=day, started_at=started_at,
                           ended_at=None, size_bytes=0, complete=False, container=container)
         rel = f"video/{day.isoformat()}/{camera_id}/{segment.id}.seg"
@@ -106,15 +108,15 @@ class SegmentStore:
             self._raise_for_os_error(exc, camera_id)
         return SegmentWriter(self, segment, path, f, key)
 
-    def reserve(self, nbytes: int, camera_id: str | None = None) -> None:
+    def reserve(self, nbytes: int, fresh: bool = False) -> None:
         """Account nbytes about to be written, evicting the oldest footage that is not held to make room."""
         with self._lock:
-            budget = self.budget_bytes()
+            budget = self.budget_bytes(fresh=fresh)
             if self._used + nbytes > budget:
                 # Evict a little more than needed so that eviction runs now and then, not on every record.
                 slack = min(64 * 1024 * 1024, budget // 20)
                 self._evict(self._used + nbytes - budget + slack)
-                budget = self.budget_bytes()
+                budget = self.budget_bytes(fresh=True)
                 if self._used + nbytes > budget:
                     self.alarms.raise_("disk_full", "no room for video: the disk budget is used up by held "
                                        "or still-open footage; recording has stopped, plate reads go on")
@@ -128,9 +130,15 @@ class SegmentStore:
         with self._lock:
             self._used = max(0, self._used - nbytes)
 
-    def budget_bytes(self) -> int:
-        st = os.statvfs(self.video_dir)
-        by_filesystem = max(0, st.f_bavail * st.f_frsize + self._used - self.budget.reserve_bytes)
+    def budget_bytes(self, fresh: bool = False) -> int:
+        """max_bytes, and never more than the filesystem's free space plus our own usage minus the reserve.
+        The filesystem is asked again every FS_RECHECK_BYTES written (statvfs on every record would cost more
+        than the encryption); a disk filled by someone else in between shows up as ENOSPC, handled."""
+        with self._lock:
+            if fresh or self._fs_seen is None or abs(self._used - self._fs_seen[1]) >= FS_RECHECK_BYTES:
+                st = os.statvfs(self.video_dir)
+                self._fs_seen = (st.f_bavail * st.f_frsize + self._used, self._used)
+            by_filesystem = max(0, self._fs_seen[0] - self.budget.reserve_bytes)
         return min(self.budget.max_bytes, by_filesystem) if self.budget.max_bytes else by_filesystem
 
     def _evict(self, needed: int) -> None:
@@ -151,8 +159,9 @@ class SegmentStore:
         if getattr(exc, "errno", None) == errno.ENOSPC or getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
             self.alarms.raise_("disk_full", "the disk is full: recording has stopped, plate reads go on")
             raise StorageFull("the disk is full") from exc
-        self.alarms.raise_("storage_error", f"a video write failed: {exc.strerror or exc}", camera_id)
-        raise StorageError(f"writing video failed: {exc.strerror or exc}") from exc
+        reason = getattr(exc, "strerror", None) or str(exc)
+        self.alarms.raise_("storage_error", f"a video write failed: {reason}", camera_id)
+        raise StorageError(f"writing video failed: {reason}") from exc
 
     def _finish(self, writer: SegmentWriter, ended_at: datetime | None, complete: bool) -> Segment:
         seg = writer.segment
@@ -160,7 +169,12 @@ class SegmentStore:
         if writer.records == 0:
             self.delete_segments([seg])  # nothing sealed: the segment never held any video
             return Segment(**{**_fields(seg), "ended_at": ended})
-        self.index.finish_segment(seg.id, ended, writer.sealed_bytes, complete)
+        try:
+            self.index.finish_segment(seg.id, ended, writer.sealed_bytes, complete)
+        except sqlite3.Error as exc:
+            # The row stays open; the next start salvages the file up to its last sealed record.
+            self.alarms.raise_("storage_error", f"the segment index could not be updated: {exc}")
+            log.error("segment %s: index update failed (%s); it will be salvaged at the next start", seg.id, exc)
         return Segment(**{**_fields(seg), "ended_at": ended, "size_bytes": writer.sealed_bytes,
                           "complete": complete})
 
@@ -217,6 +231,21 @@ class SegmentStore:
         self._release(total)
         return DeletionResult(len(segments), total)
 
+    def remove_day_dir(self, day: date) -> None:
+        """Remove the day's directories once they hold no file (after retention emptied them)."""
+        day_dir = self.video_dir / day.isoformat()
+        if not day_dir.is_dir():
+            return
+        for cam_dir in day_dir.iterdir():
+            try:
+                cam_dir.rmdir()
+            except OSError:
+                pass
+        try:
+            day_dir.rmdir()
+        except OSError:
+            pass
+
     # ------------------------------------------------------------ holds
 
     def add_hold(self, hold_id: str, camera_id: str, start: datetime, end: datetime, *,
@@ -261,7 +290,7 @@ class SegmentWriter:
         self._failed: BaseException | None = None
         self.finished: Segment | None = None
         self._sealed = SealedWriter(f, key, segment.id, segment.day, chunk_bytes=store._chunk,
-                                    before_seal=lambda n: store.reserve(n, segment.camera_id))
+                                    before_seal=store.reserve)
 
     @property
     def sealed_bytes(self) -> int:
