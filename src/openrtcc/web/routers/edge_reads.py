@@ -1,7 +1,50 @@
-"""(being written: see the module's owner in the issue-4 work split)"""
+"""`POST /api/edge/reads`: plate reads from an owner's edge box, authenticated by the box's key."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from openrtcc.domain.reads import ReadBatch
+from openrtcc.services.edge_reads import ingest_edge_reads
+from openrtcc.services.edges import authenticate_edge
+from openrtcc.web.routers.ingest import _bearer
 
 router = APIRouter(tags=["edge"])
+
+
+class EdgeReadAckOut(BaseModel):
+    read_id: str
+    status: Literal["stored", "duplicate", "not_shared"]
+    id: str | None = None  # the hub's id of the stored read (one of them when several agencies store it)
+
+
+class EdgeReadsOut(BaseModel):
+    version: int = 1
+    stored: int
+    duplicate: int
+    not_shared: int
+    results: list[EdgeReadAckOut]
+
+
+@router.post("/api/edge/reads", response_model=EdgeReadsOut,
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": ReadBatch.model_json_schema(ref_template="#/components/schemas/{model}")}}}})
+async def edge_reads(request: Request) -> EdgeReadsOut:
+    """The same batch as `/api/ingest/reads`; each read is stored for every agency the camera's owner shares
+    its reads with. Per read: `stored`, `duplicate`, or `not_shared` (stored nowhere: the box keeps it)."""
+    hub, client = request.app.state.hub, request.client.host if request.client else None
+    edge = await run_in_threadpool(authenticate_edge, hub, _bearer(request), client)
+    body = await request.body()
+    try:
+        batch = ReadBatch.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
+    acks = await run_in_threadpool(ingest_edge_reads, hub, edge, batch, client)
+    counts = {s: sum(1 for a in acks if a.status == s) for s in ("stored", "duplicate", "not_shared")}
+    return EdgeReadsOut(**counts, results=[EdgeReadAckOut(read_id=a.read_id, status=a.status, id=a.id or None)
+                                           for a in acks])
