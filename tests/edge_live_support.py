@@ -152,11 +152,14 @@ class _Subscription:
     def __init__(self, source: RtspPackets, max_queue: int):
         import queue
 
-        self.info = source._info
         self._source = source
         self._q = queue.Queue(max_queue)
         self._keyed = False
         self._closed = False
+
+    @property
+    def info(self):
+        return self._source._info
 
     def offer(self, item) -> None:
         if not self._keyed and not item.keyframe:
@@ -181,3 +184,36 @@ class _Subscription:
         self._closed = True
         if self in self._source._subs:
             self._source._subs.remove(self)
+
+
+def record_file(store, camera_id: str, video, started_at: datetime, seconds: float = 9.0) -> list:
+    """Record a file into the box's store as the recorder does: packets remuxed (not transcoded) into MPEG-TS
+    segments cut at keyframes, the first keyframe at `started_at`."""
+    from datetime import timedelta
+
+    segments = []
+    with av.open(str(video)) as src:
+        stream = src.streams.video[0]
+        tb = float(stream.time_base)
+        origin = writer = out = ostream = None
+        seg_start = 0.0
+        for pkt in src.demux(stream):
+            if pkt.pts is None or pkt.size == 0 or (origin is None and not pkt.is_keyframe):
+                continue
+            origin = pkt.pts * tb if origin is None else origin
+            t = pkt.pts * tb - origin
+            if t > seconds:
+                break
+            if pkt.is_keyframe:
+                if writer is not None:
+                    out.close()
+                    segments.append(writer.close(started_at + timedelta(seconds=t)))
+                seg_start = t
+                writer = store.open_segment(camera_id, started_at + timedelta(seconds=seg_start), "mpegts")
+                out = av.open(writer, "w", format="mpegts")
+                ostream = out.add_stream_from_template(stream)
+            pkt.stream = ostream
+            out.mux(pkt)
+        out.close()
+        segments.append(writer.close(started_at + timedelta(seconds=t)))
+    return segments
