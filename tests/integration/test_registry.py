@@ -40,7 +40,9 @@ def test_registration_keeps_every_field(world):
                        tier="integrated",
                        sharing={"mode": "schedule", "share_live": True, "share_recorded": True,
                                 "schedule": [{"weekday": 0, "start": "08:00", "end": "18:00"},
-                                             {"weekday": 5, "start": "22:00", "end": "23:30"}]})
+                                             {"weekday": 5, "start": "22:00", "end": "23:30"}],
+                                "emergency_radius_m": 250, "privacy_masks": [[[0, 0], [0.5, 0], [0.5, 0.5]]],
+                                "share_reads_with": [ag.id]})
     r = owner.post("/api/owner/cameras", json=body)
     assert r.status_code == 201, r.text
     cam = r.json()
@@ -50,7 +52,9 @@ def test_registration_keeps_every_field(world):
                 "status": "active", "possible_duplicate_of": None,
                 "sharing": {"mode": "schedule", "share_live": True, "share_recorded": True,
                             "schedule": [{"weekday": 0, "start": "08:00", "end": "18:00"},
-                                         {"weekday": 5, "start": "22:00", "end": "23:30"}]}}
+                                         {"weekday": 5, "start": "22:00", "end": "23:30"}],
+                            "emergency_radius_m": 250.0, "privacy_masks": [[[0.0, 0.0], [0.5, 0.0], [0.5, 0.5]]],
+                            "share_reads_with": [ag.id]}}
     assert {k: cam[k] for k in expected} == expected
     # Stored, not just echoed: the owner's read and the agency's read come from the database.
     stored = owner.get(f"/api/owner/cameras/{cam['id']}").json()
@@ -72,7 +76,7 @@ def test_every_sharing_mode_is_accepted(world):
         cam = world.camera(owner, tier="integrated", sharing=sharing, bearing_deg=i * 90)
         assert cam["sharing"]["mode"] == mode
         assert owner.get(f"/api/owner/cameras/{cam['id']}").json()["sharing"] == {**sharing, "schedule": sharing.get(
-            "schedule", [])}
+            "schedule", []), "emergency_radius_m": 1000.0, "privacy_masks": [], "share_reads_with": []}
 
 
 def test_contact_preferences_are_the_owners_to_change(world):

@@ -4,19 +4,20 @@ owner's view of their boxes (list, revoke, link a camera)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from openrtcc.domain.accounts import Permission
 from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.cameras import Camera, Tier
 from openrtcc.domain.edge_protocol import CLOCK_SKEW_ALARM_S, AccessLog, Health, Hello, HoldResult, Welcome
 from openrtcc.domain.errors import InvalidInput, NotFound, Unauthenticated
-from openrtcc.services import edge_policy
+from openrtcc.services import edge_policy, emergencies
 from openrtcc.services.edge_enrolment import secret_hash
 from openrtcc.services.edge_links import EdgeLinks, LinkedEdge
 from openrtcc.services.hub import Actor, Hub
 
 REFUSED_KEY = "unknown or revoked edge key"
+SILENT_AFTER = timedelta(minutes=2)  # a box reports every ~10 s: silent this long, its cameras show offline
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,7 @@ def register_edge_handlers(hub, links: EdgeLinks) -> None:
     links.on(AccessLog, lambda edge, msg: record_access_log(hub, edge, msg))
     links.on(HoldResult, lambda edge, msg: record_hold_result(hub, edge, msg))
     links.on_connect(lambda edge: edge_policy.push_policy(hub, edge.edge_id))
+    emergencies.register_edge_handlers(hub, links)  # after the policy: a box hears its cameras first
 
 
 # ---------------------------------------------------------------- the owner's boxes
@@ -225,3 +227,13 @@ def link_camera(hub: Hub, owner: Actor, camera_id: str, edge_id: str | None) -> 
         before, cam.edge_id = cam.edge_id, edge_id
     edge_policy.camera_changed(hub, before, edge_id)
     return cam
+
+
+def offline_cameras(hub: Hub, actor: Actor) -> list[str]:
+    """The agency's cameras that their box reports offline, or whose box has gone silent or was revoked."""
+    actor.require(Permission.VIEW_CAMERA_MAP)
+    with hub.uow() as uow:
+        ids = uow.edges.offline_cameras(actor.agency_id, hub.clock.now() - SILENT_AFTER)
+        uow.record(actor.entry("camera.map_offline", f"agency:{actor.agency_id}", count=len(ids)))
+        uow.commit()
+    return ids

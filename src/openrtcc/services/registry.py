@@ -18,6 +18,7 @@ from openrtcc.domain.cameras import (
 )
 from openrtcc.domain.errors import Conflict, InvalidInput, NotFound
 from openrtcc.domain.geo import Point, area_from_geojson, valid_coordinates
+from openrtcc.services import edge_policy
 from openrtcc.services.hub import Actor, Hub
 
 
@@ -37,6 +38,7 @@ class CameraDraft:
     owner_retention_days: int
     tier: Tier
     policy: SharingPolicy
+    keep: tuple[str, ...] = ()  # policy fields left out of the request: the camera's current values stay
 
 
 def _checked(uow, draft: CameraDraft) -> tuple[Point, object]:
@@ -51,6 +53,9 @@ def _checked(uow, draft: CameraDraft) -> tuple[Point, object]:
         raise InvalidInput("unknown agency program", code="unknown_agency")
     point = Point(draft.lat, draft.lon)
     check_in_jurisdiction(point, area_from_geojson(agency.jurisdiction), agency.name)  # the row is at hand
+    for agency_id in draft.policy.share_reads_with:
+        if uow.accounts.agency(agency_id) is None:
+            raise InvalidInput("plate reads can be shared only with agencies on this hub", code="unknown_agency")
     return point, view
 
 
@@ -115,6 +120,7 @@ def update_camera(hub: Hub, owner: Actor, camera_id: str, draft: CameraDraft) ->
         cam = uow.cameras.get_for_owner(owner.user_id, camera_id)
         if cam is None or cam.status is CameraStatus.WITHDRAWN:
             raise NotFound("no such camera among yours")
+        draft = replace(draft, policy=replace(draft.policy, **{k: getattr(cam.policy, k) for k in draft.keep}))
         point, view = _checked(uow, draft)
         changed = replace(cam, agency_id=draft.agency_id, name=draft.name.strip(), location=point,
                           address=draft.address.strip(), view=view, tier=draft.tier, policy=draft.policy,
@@ -124,7 +130,8 @@ def update_camera(hub: Hub, owner: Actor, camera_id: str, draft: CameraDraft) ->
         uow.record(owner.entry("camera.update", f"camera:{cam.id}", tier=changed.tier.value,
                                sharing=changed.policy.mode.value))
         uow.commit()
-        return changed
+    edge_policy.camera_changed(hub, changed.edge_id)  # the box enforces the change from now on
+    return changed
 
 
 def withdraw_camera(hub: Hub, owner: Actor, camera_id: str) -> Camera:
@@ -141,7 +148,8 @@ def withdraw_camera(hub: Hub, owner: Actor, camera_id: str) -> Camera:
         uow.cameras.update(cam)
         uow.record(owner.entry("camera.withdraw", f"camera:{cam.id}"))
         uow.commit()
-        return cam
+    edge_policy.camera_changed(hub, cam.edge_id)
+    return cam
 
 
 def list_my_cameras(hub: Hub, owner: Actor) -> list[Camera]:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, time
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from openrtcc.domain.cameras import Camera, ScheduleWindow, SharingMode, SharingPolicy, Tier
+from openrtcc.domain.cameras import (
+    DEFAULT_EMERGENCY_RADIUS_M,
+    MAX_EMERGENCY_RADIUS_M,
+    Camera,
+    ScheduleWindow,
+    SharingMode,
+    SharingPolicy,
+    Tier,
+)
+from openrtcc.domain.privacy_masks import MAX_MASKS, validate_masks
 
 Short = Field(min_length=1, max_length=120)
 
@@ -102,10 +111,26 @@ class SharingIn(Strict):
     share_live: bool = False
     share_recorded: bool = False
     schedule: list[ScheduleWindowIn] = Field(default_factory=list, max_length=64)
+    # Edge-box extras; left out (null), each keeps the camera's current value, so a form that does not show
+    # them cannot wipe them.
+    emergency_radius_m: float | None = Field(None, ge=0, le=MAX_EMERGENCY_RADIUS_M,
+                                             description="Emergency-only sharing opens for emergencies this near.")
+    privacy_masks: list[list[list[float]]] | None = Field(None, max_length=MAX_MASKS,
+                                                          description="Polygons of [x, y] frame fractions (0..1).")
+    share_reads_with: list[str] | None = Field(None, max_length=64, description="Agency ids that get plate reads.")
+
+    EXTRAS: ClassVar[tuple[str, ...]] = ("emergency_radius_m", "privacy_masks", "share_reads_with")
 
     def to_policy(self) -> SharingPolicy:
         return SharingPolicy(self.mode, self.share_live, self.share_recorded,
-                             tuple(ScheduleWindow(w.weekday, w.start, w.end) for w in self.schedule))
+                             tuple(ScheduleWindow(w.weekday, w.start, w.end) for w in self.schedule),
+                             DEFAULT_EMERGENCY_RADIUS_M if self.emergency_radius_m is None else self.emergency_radius_m,
+                             validate_masks(self.privacy_masks or []),
+                             tuple(dict.fromkeys(self.share_reads_with or [])))
+
+    def kept(self) -> tuple[str, ...]:
+        """The extras left out, which keep their current values."""
+        return tuple(name for name in self.EXTRAS if getattr(self, name) is None)
 
 
 class CameraIn(Strict):
@@ -142,6 +167,9 @@ class SharingOut(BaseModel):
     share_live: bool
     share_recorded: bool
     schedule: list[dict]
+    emergency_radius_m: float
+    privacy_masks: list[list[list[float]]]
+    share_reads_with: list[str]
 
 
 class CameraOwnerOut(BaseModel):
@@ -161,6 +189,7 @@ class CameraOwnerOut(BaseModel):
     sharing: SharingOut
     status: str
     possible_duplicate_of: str | None
+    edge_id: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -170,14 +199,17 @@ class CameraOwnerOut(BaseModel):
                    address=c.address, bearing_deg=c.view.bearing_deg, fov_deg=c.view.fov_deg,
                    range_m=c.view.range_m, make=c.make, model=c.model, owner_retention_days=c.owner_retention_days,
                    tier=c.tier.value, sharing=_sharing(c), status=c.status.value,
-                   possible_duplicate_of=c.possible_duplicate_of, created_at=c.created_at, updated_at=c.updated_at)
+                   possible_duplicate_of=c.possible_duplicate_of, edge_id=c.edge_id, created_at=c.created_at,
+                   updated_at=c.updated_at)
 
 
 def _sharing(c: Camera) -> SharingOut:
     p = c.policy
     return SharingOut(mode=p.mode.value, share_live=p.share_live, share_recorded=p.share_recorded,
                       schedule=[{"weekday": w.weekday, "start": w.start.strftime("%H:%M"),
-                                 "end": w.end.strftime("%H:%M")} for w in p.schedule])
+                                 "end": w.end.strftime("%H:%M")} for w in p.schedule],
+                      emergency_radius_m=p.emergency_radius_m, privacy_masks=[m.to_json() for m in p.privacy_masks],
+                      share_reads_with=list(p.share_reads_with))
 
 
 class ContactOut(BaseModel):

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from openrtcc.services import edge_enrolment, edges
 from openrtcc.services.edge_enrolment import TooManyAttempts
-from openrtcc.web.deps import HubDep, OwnerActor, Source
+from openrtcc.web.deps import AgencyActor, HubDep, OwnerActor, Source
 from openrtcc.web.edge_schemas import CameraEdgeIn, CodeIn, CodeOut, EdgeOut, EnrolIn, EnrolOut
 from openrtcc.web.schemas import CameraOwnerOut
 
@@ -47,3 +47,10 @@ async def enrol(body: EnrolIn, hub: HubDep, client: Source):
         return JSONResponse({"error": exc.code, "message": exc.message, "details": exc.details}, status_code=429,
                             headers={"Retry-After": str(max(1, exc.details["retry_after_s"]))})
     return EnrolOut(edge_id=done.edge_id, key=done.key, name=done.name)
+
+
+@router.get("/api/agency/map/offline")
+def offline(actor: AgencyActor, hub: HubDep) -> dict:
+    """Ids of the program's cameras that are offline (their box says so, or the box is silent): a small list
+    beside the 40,000-point map payload, which stays as it is."""
+    return {"offline": edges.offline_cameras(hub, actor)}

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/owner", tags=["owner"])
 def _draft(body: CameraIn) -> CameraDraft:
     return CameraDraft(body.agency_id, body.name, body.lat, body.lon, body.address, body.bearing_deg, body.fov_deg,
                        body.range_m, body.public_facing_attested, body.make, body.model, body.owner_retention_days,
-                       body.tier, body.sharing.to_policy())
+                       body.tier, body.sharing.to_policy(), body.sharing.kept())
 
 
 @router.get("/cameras")
