@@ -1,0 +1,80 @@
+"""The box's live view against the real hub: an officer asks, the hub sends LiveStart over the real link, the
+box's request handler decides with the policy the hub pushed, streams the real RTSP camera, uploads to the
+hub's real endpoints, the officer's playlist plays it, and the officer's stop ends it on both sides."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from openrtcc.edge.access_log import EdgeAccessLog
+from openrtcc.edge.config import EdgeConfig
+from openrtcc.edge.hub_http import hub_client
+from openrtcc.edge.hub_uploads import HubUploads
+from openrtcc.edge.policy_gate import PolicyGate
+from openrtcc.edge.request_handler import RequestHandler
+from tests.edge_box_link import LinkedBox, integrated_camera, playlist_segments
+from tests.edge_hub import live_edge_hub  # noqa: F401  (a fixture)
+from tests.edge_live_support import RtspPackets, decode_mp4
+from tests.rtsp import rtsp_server  # noqa: F401  (the fixture)
+
+START = {"purpose": "robbery in progress at the corner shop", "case_number": "LP-2026-0077"}
+
+
+def _wait(predicate, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the database plays no part here
+def test_an_officer_watches_the_box_stream_through_the_hub_and_stops_it(live_edge_hub, world, anon, clock,  # noqa: F811
+                                                                         tmp_path, rtsp_server):  # noqa: F811
+    owner = world.owner("Olga")
+    cam = integrated_camera(world, owner)
+    box = LinkedBox(live_edge_hub.url, owner, anon)
+    box.connect([cam["id"]])
+    config = EdgeConfig.model_validate({"edge": {"hub_url": live_edge_hub.url, "data_dir": str(tmp_path)},
+                                        "cameras": [{"id": cam["id"], "name": "Front", "url": "rtsp://127.0.0.1:1/x"}]})
+    gate = PolicyGate(config)
+    gate.apply_policy(box.expect("policy"))  # the owner's policy as the hub pushed it on connect
+    camera = RtspPackets(cam["id"], rtsp_server.url("static"))
+    client = hub_client(config, box.key)
+    access_log = EdgeAccessLog(tmp_path / "access_log.db", now=clock.now)
+    handler = RequestHandler(config, gate, access_log, HubUploads(client), box.send, clock, {cam["id"]: camera}.get)
+    officer = world.staff("officer")
+    try:
+        r = officer.post(f"/api/cameras/{cam['id']}/live", json=START)
+        assert r.status_code == 201, r.text
+        sid, playlist_url = r.json()["id"], r.json()["playlist_url"]
+        session = handler.handle_live_start(box.expect("live_start"))
+        assert session is not None
+
+        text = _wait(lambda: (t := officer.get(playlist_url).text).count(".m4s") >= 2 and t)
+        assert '#EXT-X-MAP:URI="init.mp4"' in text
+        names = playlist_segments(text)
+        init = officer.get(f"/api/live/{sid}/init.mp4").content
+        body = b"".join(officer.get(f"/api/live/{sid}/{n}").content for n in names)
+        frames = decode_mp4(init + body)
+        assert len(frames) >= 10 and frames[0].shape == (360, 640, 3)
+        assert _wait(lambda: officer.get(f"/api/live/{sid}").json()["state"] == "live")
+
+        assert officer.delete(f"/api/live/{sid}").status_code == 204
+        handler.handle_live_stop(box.expect("live_stop"))
+        session.join(5)
+        assert not session.running and session.end_reason.startswith("stopped by the hub")
+        assert _wait(lambda: officer.get(f"/api/live/{sid}").json()["state"] == "ended")
+        entries = access_log.latest(10)
+        assert [(e.kind, e.outcome) for e in entries] == [("live", "allowed"), ("live", "ended")]
+        assert entries[0].purpose == START["purpose"] and entries[0].case_number == START["case_number"]
+    finally:
+        handler.close()
+        client.close()
+        camera.close()
+        access_log.close()
+        box.close()
