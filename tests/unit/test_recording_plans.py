@@ -108,3 +108,22 @@ def test_check_clock(name, wall, mono, status, jump):
 def test_segment_day_is_its_start_date():
     s = seg("x", "a", 0)
     assert s.day == date(2026, 11, 20)
+
+
+HOLD_EDGE_CASES = [
+    # (name, hold from, hold to (seconds after the segment's start; it lasts 10 s), covered)
+    ("inside", 2, 3, True),
+    ("an instant at the start", 0, 0, True),
+    ("ends where the segment starts", -5, 0, True),
+    ("starts where the segment ends (the next one's start)", 10, 12, False),
+    ("before", -5, -1, False),
+    ("after", 11, 12, False),
+]
+
+
+@pytest.mark.parametrize("name,a,b,covered", HOLD_EDGE_CASES, ids=[c[0] for c in HOLD_EDGE_CASES])
+def test_hold_covers_a_segment(name, a, b, covered):
+    s = seg("x", "a", 1)
+    h = Hold(hold_id="h", camera_id="a", start=s.started_at + timedelta(seconds=a),
+             end=s.started_at + timedelta(seconds=b))
+    assert h.covers(s) == covered

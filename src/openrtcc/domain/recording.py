@@ -51,8 +51,10 @@ class Hold:
     requested_by: str | None = None
 
     def covers(self, segment: Segment) -> bool:
-        return (not self.released and self.camera_id == segment.camera_id
-                and self.start <= segment.last_at and segment.started_at <= self.end)
+        """A segment spans [started_at, ended_at) (the next one starts where it ends); the hold [start, end]."""
+        if self.released or self.camera_id != segment.camera_id or segment.started_at > self.end:
+            return False
+        return self.start < segment.last_at or self.start <= segment.started_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,16 @@ def read_header(f: BinaryIO) -> SealedHeader:
     return SealedHeader(segment_id, day, prefix, fixed + sid)
 
 
+def _write_all(f: BinaryIO, data: bytes) -> None:
+    """An unbuffered file may take part of a write (a disk filling up): write the rest, or raise."""
+    view = memoryview(data)
+    while view:
+        n = f.write(view)
+        if n is None:
+            raise BlockingIOError("the segment file would block")
+        view = view[n:]
+
+
 class SealedWriter:
     """Buffers what the muxer writes and seals it every CHUNK_BYTES, on flush() and on close().
 
@@ -107,7 +117,7 @@ class SealedWriter:
         self.closed = False
         if before_seal:
             before_seal(len(self._header.raw))
-        f.write(self._header.raw)
+        _write_all(f, self._header.raw)
         self.sealed_bytes = len(self._header.raw)
 
     @property
@@ -154,7 +164,7 @@ class SealedWriter:
         word = _WORD.pack(len(sealed) | (FINAL_BIT if final else 0))
         if self._before_seal:
             self._before_seal(len(word) + len(sealed))
-        self._f.write(word + sealed)
+        _write_all(self._f, word + sealed)
         self._index += 1
         self.sealed_bytes += len(word) + len(sealed)
 

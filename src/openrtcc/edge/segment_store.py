@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 _CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 CONTAINERS = ("mpegts", "mp4", "matroska")
 FS_RECHECK_BYTES = 4 * 1024 * 1024
+# Space set aside on the disk (a file of our own) and given up when the disk fills, so that the index can
+# still record how the interrupted segment ended.
+BALLAST_BYTES = 1024 * 1024
 
 
 class StorageFull(Exception):
@@ -71,8 +74,10 @@ class SegmentStore:
         self._chunk = chunk_bytes
         self._lock = threading.RLock()
         self._fs_seen: tuple[int, int] | None = None  # (free + used, used) at the last statvfs
+        self._ballast = self.data_dir / "segments.ballast"
         self.recovery = recover_segments(self)
         self._used = self.index.total_bytes()
+        self._ensure_ballast()
 
     def close(self) -> None:
         self.index.close()
@@ -124,7 +129,24 @@ class SegmentStore:
                                       "nothing left that may be evicted)")
             self._used += nbytes
             if self.alarms.is_active("disk_full"):
+                self._ensure_ballast()
                 self.alarms.clear("disk_full")
+
+    def _ensure_ballast(self) -> None:
+        if self._ballast.exists():
+            return
+        try:
+            fd = os.open(self._ballast, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                os.posix_fallocate(fd, 0, BALLAST_BYTES)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            self._ballast.unlink(missing_ok=True)
+            log.warning("could not set disk space aside for the segment index: %s", exc.strerror)
+
+    def _drop_ballast(self) -> None:
+        self._ballast.unlink(missing_ok=True)
 
     def _release(self, nbytes: int) -> None:
         with self._lock:
@@ -364,6 +386,8 @@ class SegmentWriter:
             self._f.close()
         except OSError:
             pass
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            self._store._drop_ballast()
         self.finished = self._store._finish(self, None, complete=False)
         if isinstance(exc, StorageFull):
             raise exc
