@@ -1,0 +1,113 @@
+"""A subscriber's bounded queue of a camera's packets (the capture's PacketSubscription).
+
+Delivery always starts at a keyframe: a new subscriber's, and after every gap. A gap is a reconnection of
+the camera or a consumer too slow for its queue: then the oldest packets are dropped up to the next
+queued keyframe (or all of them, and the queue waits for the next keyframe), and the first packet
+delivered after it carries gap_before=True. So a consumer never sees a GOP without its keyframe, and never
+slows the capture or the other consumers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+
+from openrtcc.edge.packets import EncodedPacket, StreamInfo
+
+
+class PacketQueue:
+    def __init__(self, max_queue: int, info: StreamInfo | None,
+                 on_close: Callable[[PacketQueue], None] | None = None):
+        self.max_queue = max(2, max_queue)
+        # The stream of the packet last returned by get() (until the first one: the capture's current
+        # stream, None before its first connection). Read it after get(): a reconnection may change it.
+        self.info = info
+        self.dropped = 0
+        self._queue: deque[tuple[EncodedPacket, StreamInfo]] = deque()
+        self._cond = threading.Condition(threading.Lock())
+        self._waiting_key = True
+        self._gap = False
+        self._closed = False
+        self._on_close = on_close
+
+    def put(self, item: EncodedPacket, info: StreamInfo) -> None:
+        """The capture thread's side: never blocks beyond the queue's lock."""
+        if item.gap_before and not self._waiting_key:
+            self._waiting_key, self._gap = True, True
+        if self._waiting_key:
+            if not item.keyframe:
+                self.dropped += 1
+                return
+            self._waiting_key = False
+        with self._cond:
+            if self._closed:
+                return
+            if len(self._queue) >= self.max_queue:
+                self._drop_to_keyframe()
+                if self._waiting_key:
+                    if not item.keyframe:
+                        self.dropped += 1
+                        return
+                    self._waiting_key = False
+            self._queue.append((item, info))
+            self._cond.notify()
+
+    def _drop_to_keyframe(self) -> None:
+        queue = self._queue
+        queue.popleft()
+        self.dropped += 1
+        while queue and not queue[0][0].keyframe:
+            queue.popleft()
+            self.dropped += 1
+        self._gap = True
+        if not queue:
+            self._waiting_key = True
+
+    def get(self, timeout: float | None = None) -> EncodedPacket | None:
+        with self._cond:
+            if not self._queue and not self._closed:
+                self._cond.wait(timeout)
+            if not self._queue:
+                return None
+            item, info = self._queue.popleft()
+            gap, self._gap = self._gap, False
+        self.info = info
+        return replace(item, gap_before=True) if gap and not item.gap_before else item
+
+    def get_all(self, timeout: float | None = None) -> list[EncodedPacket]:
+        """The queued packets at once (waiting up to timeout for the first): one lock and one wake-up for
+        a batch, for consumers that keep up with many cameras. A batch ends before a reconnection's first
+        packet, so `info` holds for the whole batch."""
+        with self._cond:
+            if not self._queue and not self._closed:
+                self._cond.wait(timeout)
+            queue = self._queue
+            if not queue:
+                return []
+            entries = [queue.popleft()]
+            stream = entries[0][1]
+            while queue and queue[0][1] is stream and not queue[0][0].gap_before:
+                entries.append(queue.popleft())
+            gap, self._gap = self._gap, False
+        self.info = entries[-1][1]
+        items = [e[0] for e in entries]
+        if gap and not items[0].gap_before:
+            items[0] = replace(items[0], gap_before=True)
+        return items
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._queue.clear()
+            self._cond.notify_all()
+        if self._on_close is not None:
+            self._on_close(self)

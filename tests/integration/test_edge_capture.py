@@ -1,0 +1,197 @@
+"""The box's camera capture against the real RTSP camera server: health, decoded frames, dead and corrupt
+cameras (clear errors with the password hidden, back-off, recovery), and the looping test camera."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+
+import av
+import numpy as np
+import pytest
+
+from openrtcc.domain.clock import SystemClock
+from openrtcc.edge.alarms import Alarms
+from openrtcc.edge.capture import CameraCapture, CaptureOptions
+from openrtcc.edge.frames import decode_frames
+from tests.rtsp import rtsp_server, start_camera_server  # noqa: F401  (the fixture)
+
+FAST = CaptureOptions(open_timeout_s=1.0, read_timeout_s=2.0, backoff_first_s=0.2, backoff_max_s=1.0)
+
+
+@pytest.fixture
+def alarms():
+    return Alarms(SystemClock().now)
+
+
+def until(predicate, timeout: float, step: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def with_password(url: str) -> str:
+    return url.replace("rtsp://", "rtsp://admin:hunter2@")
+
+
+def test_a_camera_reports_health_and_gives_decodable_frames(rtsp_server, alarms):  # noqa: F811
+    capture = CameraCapture("cam-1", with_password(rtsp_server.url("pattern")), SystemClock(), alarms).start()
+    try:
+        every = capture.subscribe()
+        thinned = capture.subscribe()
+        sparse = []
+        side = threading.Thread(target=lambda: sparse.extend(decode_frames(thinned, every_s=0.5)))
+        side.start()
+        threading.Timer(3.5, lambda: (every.close(), thinned.close())).start()
+        frames = list(decode_frames(every))
+        side.join(5)
+        assert every.info.codec_name == "h264" and (every.info.width, every.info.height) == (1280, 720)
+        health = capture.health()
+    finally:
+        assert capture.stop()
+    assert health.online and health.error is None
+    assert 15 <= health.fps <= 35  # the pattern is sent at 25 frames/s
+    assert health.bitrate_kbps > 100
+    assert (datetime.now(UTC) - health.last_frame_at).total_seconds() < 2
+    assert frames and frames[0][0].shape == (720, 1280, 3) and frames[0][0].dtype == np.uint8
+    assert all(a[1] <= b[1] for a, b in zip(frames, frames[1:]))
+    # One frame in 0.5 s of a 25 frames/s stream: about a twelfth as many, evenly spaced.
+    assert 2 <= len(sparse) <= len(frames) // 8 + 2
+    assert not alarms.active()
+
+
+def test_an_unreachable_camera_is_offline_with_a_clear_error_backs_off_and_recovers(alarms):
+    port = free_port()
+    url = f"rtsp://admin:hunter2@127.0.0.1:{port}/pattern"
+    capture = CameraCapture("cam-2", url, SystemClock(), alarms, FAST).start()
+    server = None
+    try:
+        assert until(lambda: capture.health().error, 5)
+        health = capture.health()
+        assert not health.online and health.fps is None and health.last_frame_at is None
+        assert health.error == f"rtsp://***@127.0.0.1:{port}/pattern: connection refused (nothing listens on that port)"
+        assert "hunter2" not in repr(alarms.active())
+        assert alarms.is_active("camera_offline", "cam-2")
+        time.sleep(2.0)
+        # Back-off: 0.2 s doubling to 1 s (with jitter) tries about 4 times in 2 s, not once per socket error.
+        assert 3 <= capture.attempts <= 7
+        server = start_camera_server(port=port)
+        assert until(lambda: capture.health().online, 5)
+        assert until(lambda: capture.packets > 10, 5)
+        assert not alarms.is_active("camera_offline", "cam-2")
+        assert capture.health().error is None
+    finally:
+        assert capture.stop()
+        if server is not None:
+            server.stop()
+    assert any(a.code == "camera_offline" and a.cleared for a in alarms.take_report())
+
+
+def test_a_silent_camera_times_out_and_stop_does_not_wait_for_it(alarms):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections, never answers a word of RTSP
+    port = silent.getsockname()[1]
+    capture = CameraCapture("cam-3", f"rtsp://u:pw@127.0.0.1:{port}/x", SystemClock(), alarms, FAST).start()
+    try:
+        assert until(lambda: capture.health().error, 5)
+        assert capture.health().error == f"rtsp://***@127.0.0.1:{port}/x: no answer within 1 s"
+        until(lambda: capture.attempts >= 2, 3)
+        time.sleep(0.3)  # most likely mid-connect again
+        began = time.monotonic()
+        assert capture.stop()
+        assert time.monotonic() - began < 2.0
+    finally:
+        silent.close()
+
+
+def test_a_server_speaking_garbage_is_a_clear_error_not_a_crash(alarms):
+    garbage = socket.socket()
+    garbage.bind(("127.0.0.1", 0))
+    garbage.listen(8)
+    port = garbage.getsockname()[1]
+    stop = threading.Event()
+
+    def answer():
+        garbage.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = garbage.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    conn.recv(4096)
+                    conn.sendall(b"HTTP/9.9 ???\r\n\x00\xff\xfe garbage \x01\x02\r\n\r\n" + bytes(range(256)) * 8)
+                except OSError:
+                    pass
+
+    server = threading.Thread(target=answer, daemon=True)
+    server.start()
+    capture = CameraCapture("cam-4", f"rtsp://u:pw@127.0.0.1:{port}/x", SystemClock(), alarms, FAST).start()
+    try:
+        assert until(lambda: capture.attempts >= 2 and capture.health().error, 5)
+        error = capture.health().error
+        assert error.startswith(f"rtsp://***@127.0.0.1:{port}/x: ") and "pw" not in error.split("@")[1]
+        assert not capture.health().online and capture.packets == 0
+        assert capture._thread.is_alive()  # still trying, with back-off
+    finally:
+        assert capture.stop()
+        stop.set()
+        server.join(2)
+        garbage.close()
+
+
+@pytest.fixture(scope="module")
+def short_clip(tmp_path_factory):
+    """A 1.5 s H.264 clip (15 frames at 10 frames/s, a keyframe every half second)."""
+    path = tmp_path_factory.mktemp("clip") / "short.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        stream.options = {"g": "5", "preset": "ultrafast", "bf": "0"}
+        for i in range(15):
+            image = np.full((240, 320, 3), i * 12, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def test_the_looping_camera_plays_on_past_the_end_of_its_clip(short_clip, alarms):
+    server = start_camera_server(loops={"short": short_clip})
+    capture = CameraCapture("cam-5", server.url("short"), SystemClock(), alarms).start()
+    sub = capture.subscribe()
+    got = []
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(got) < 35:  # 1.5 s clip, 10 frames/s: into its third loop
+            item = sub.get(timeout=1)
+            if item is not None:
+                got.append(item)
+    finally:
+        capture.stop()
+        server.stop()
+    assert len(got) >= 35
+    times = [float(p.pts * sub.info.time_base) for p in got]
+    assert all(b > a for a, b in zip(times, times[1:]))  # no reset at the loop: timestamps go on increasing
+    steps = [round(b - a, 2) for a, b in zip(times, times[1:])]
+    assert set(steps) == {0.1}  # seamless: one frame's time between every pair, across each loop too
+    assert not any(p.gap_before for p in got[1:])
+    assert sum(p.keyframe for p in got) >= 4
