@@ -97,93 +97,14 @@ def decode_mp4(data: bytes) -> list[np.ndarray]:
         return [f.to_ndarray(format="bgr24") for f in c.decode(video=0)]
 
 
-class RtspPackets:
-    """Temporary stand-in until edge/capture.py lands: one real RTSP connection (PyAV over TCP) whose packets
-    go to each subscriber's queue; a subscription starts at a keyframe."""
+def camera_capture(camera_id: str, url: str):
+    """The box's real capture of one camera (edge/capture.py), started."""
+    from openrtcc.domain.clock import SystemClock
+    from openrtcc.edge.alarms import Alarms
+    from openrtcc.edge.capture import CameraCapture, CaptureOptions
 
-    def __init__(self, camera_id: str, url: str):
-        import queue
-
-        self.camera_id = camera_id
-        self._url = url
-        self._queue_type = queue.Queue
-        self._subs: list = []
-        self._info = None
-        self._ready = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        from datetime import UTC
-
-        from openrtcc.edge.packets import EncodedPacket, StreamInfo
-
-        while not self._stop.is_set():
-            try:
-                with av.open(self._url, options={"rtsp_transport": "tcp"}, timeout=(2, 2)) as c:
-                    s = c.streams.video[0]
-                    cc = s.codec_context
-                    self._info = StreamInfo(cc.name, cc.extradata, cc.width, cc.height, s.time_base,
-                                            s.average_rate)
-                    self._ready.set()
-                    for p in c.demux(s):
-                        if self._stop.is_set():
-                            return
-                        if p.size == 0:
-                            continue
-                        item = EncodedPacket(p, p.pts, p.dts, p.is_keyframe, datetime.now(UTC))
-                        for sub in list(self._subs):
-                            sub.offer(item)
-            except av.FFmpegError:
-                time.sleep(0.5)
-
-    def subscribe(self, max_queue: int = 240):
-        self._ready.wait(0.5)
-        sub = _Subscription(self, max_queue)
-        self._subs.append(sub)
-        return sub
-
-    def close(self) -> None:
-        self._stop.set()
-
-
-class _Subscription:
-    def __init__(self, source: RtspPackets, max_queue: int):
-        import queue
-
-        self._source = source
-        self._q = queue.Queue(max_queue)
-        self._keyed = False
-        self._closed = False
-
-    @property
-    def info(self):
-        return self._source._info
-
-    def offer(self, item) -> None:
-        if not self._keyed and not item.keyframe:
-            return
-        self._keyed = True
-        try:
-            self._q.put_nowait(item)
-        except Exception:
-            pass
-
-    def get(self, timeout: float | None = None):
-        import queue
-
-        if self._closed:
-            return None
-        try:
-            return self._q.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def close(self) -> None:
-        self._closed = True
-        if self in self._source._subs:
-            self._source._subs.remove(self)
+    clock = SystemClock()
+    return CameraCapture(camera_id, url, clock, Alarms(clock.now), CaptureOptions(open_timeout_s=2.0)).start()
 
 
 def record_file(store, camera_id: str, video, started_at: datetime, seconds: float = 9.0) -> list:

@@ -17,7 +17,7 @@ from openrtcc.edge.hub_http import hub_client
 from openrtcc.edge.hub_uploads import HubUploads
 from openrtcc.edge.live_streamer import LiveLimits, LiveStreamer
 from openrtcc.edge.policy_gate import PolicyGate
-from tests.edge_live_support import RtspPackets, camera_policy, decode_mp4, policy_update, start_receiver
+from tests.edge_live_support import camera_capture, camera_policy, decode_mp4, policy_update, start_receiver
 from tests.rtsp import rtsp_server  # noqa: F401  (the fixture)
 
 CAM = "cam-live"
@@ -34,9 +34,9 @@ def receiver():
 
 @pytest.fixture(scope="module")
 def camera(rtsp_server):  # noqa: F811
-    source = RtspPackets(CAM, rtsp_server.url("static"))
-    yield source
-    source.close()
+    capture = camera_capture(CAM, rtsp_server.url("static"))
+    yield capture
+    capture.stop()
 
 
 def _config(hub_url: str, **limits) -> EdgeConfig:
@@ -158,14 +158,14 @@ def test_a_camera_that_sends_nothing_ends_the_session_as_offline(receiver, clock
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen()
-    source = RtspPackets(CAM, f"rtsp://127.0.0.1:{silent.getsockname()[1]}/cam")
+    source = camera_capture(CAM, f"rtsp://127.0.0.1:{silent.getsockname()[1]}/cam")
     try:
         with Session(receiver, source, SystemClock(), limits=LiveLimits(offline_after_s=1.0)) as s:
             assert receiver.wait_for(lambda: s.ended(), timeout=8.0)
         assert s.ended()[0].reason == "the camera is offline"
         assert receiver.live(s.session_id) == []
     finally:
-        source.close()
+        source.stop()
         silent.close()
 
 

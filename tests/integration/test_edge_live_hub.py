@@ -16,7 +16,7 @@ from openrtcc.edge.policy_gate import PolicyGate
 from openrtcc.edge.request_handler import RequestHandler
 from tests.edge_box_link import LinkedBox, integrated_camera, playlist_segments
 from tests.edge_hub import live_edge_hub  # noqa: F401  (a fixture)
-from tests.edge_live_support import RtspPackets, decode_mp4
+from tests.edge_live_support import camera_capture, decode_mp4
 from tests.rtsp import rtsp_server  # noqa: F401  (the fixture)
 
 START = {"purpose": "robbery in progress at the corner shop", "case_number": "LP-2026-0077"}
@@ -43,7 +43,7 @@ def test_an_officer_watches_the_box_stream_through_the_hub_and_stops_it(live_edg
                                         "cameras": [{"id": cam["id"], "name": "Front", "url": "rtsp://127.0.0.1:1/x"}]})
     gate = PolicyGate(config)
     gate.apply_policy(box.expect("policy"))  # the owner's policy as the hub pushed it on connect
-    camera = RtspPackets(cam["id"], rtsp_server.url("static"))
+    camera = camera_capture(cam["id"], rtsp_server.url("static"))
     client = hub_client(config, box.key)
     access_log = EdgeAccessLog(tmp_path / "access_log.db", now=clock.now)
     handler = RequestHandler(config, gate, access_log, HubUploads(client), box.send, clock, {cam["id"]: camera}.get)
@@ -75,6 +75,6 @@ def test_an_officer_watches_the_box_stream_through_the_hub_and_stops_it(live_edg
     finally:
         handler.close()
         client.close()
-        camera.close()
+        camera.stop()
         access_log.close()
         box.close()

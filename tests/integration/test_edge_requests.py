@@ -31,7 +31,7 @@ from openrtcc.edge.policy_gate import PolicyGate
 from openrtcc.edge.request_handler import RequestHandler, RequestLimits
 from openrtcc.edge.segment_store import SegmentStore
 from tests.edge_live_support import (
-    RtspPackets,
+    camera_capture,
     camera_policy,
     decode_mp4,
     policy_update,
@@ -136,7 +136,7 @@ def test_nothing_is_shared_before_the_hub_has_sent_a_policy_or_while_the_camera_
 @pytest.mark.slow
 def test_an_allowed_session_streams_until_live_stop_and_the_box_caps_its_sessions(tmp_path, receiver, clock,
                                                                                   rtsp_server):  # noqa: F811
-    camera = RtspPackets(CAM, rtsp_server.url("static"))
+    camera = camera_capture(CAM, rtsp_server.url("static"))
     b = Box(tmp_path, receiver, clock, sources={CAM: camera}, limits=RequestLimits(max_live_sessions=1))
     try:
         # emergency-only, with an emergency declared around the camera by the asking agency: allowed
@@ -163,7 +163,7 @@ def test_an_allowed_session_streams_until_live_stop_and_the_box_caps_its_session
                        ("ended", "stopped by the hub: user closed the view")]
     finally:
         b.close()
-        camera.close()
+        camera.stop()
 
 
 # ---------------------------------------------------------------- clips

@@ -24,8 +24,9 @@ from openrtcc.domain.edge_protocol import LiveEnded, LiveStart, LiveStarted
 from openrtcc.domain.privacy_masks import PrivacyMask
 from openrtcc.edge.hls_segmenter import HlsSegment, HlsSegmenter
 from openrtcc.edge.hub_uploads import HubUploads, UploadStatus
+from openrtcc.edge.frames import FrameDecoder
 from openrtcc.edge.masks import apply_masks
-from openrtcc.edge.packets import EncodedPacket, PacketSource, PacketSubscription, StreamInfo
+from openrtcc.edge.packets import PacketSource, PacketSubscription
 from openrtcc.edge.policy_gate import PolicyGate
 
 log = logging.getLogger(__name__)
@@ -39,33 +40,6 @@ class LiveLimits:
     offline_after_s: float = 10.0  # no packet for this long: the camera is offline
     hub_unreachable_after_s: float = 15.0  # no segment accepted for this long: give up
     max_queue: int = 120
-
-
-class FrameDecoder:
-    """Decodes a subscription's packets; after a gap it waits for the next keyframe."""
-
-    def __init__(self, info: StreamInfo):
-        self._info = info
-        self._ctx = av.CodecContext.create(info.codec_name, "r")
-        if info.extradata:
-            self._ctx.extradata = info.extradata
-        self._synced = False
-
-    def decode(self, item: EncodedPacket) -> list[tuple[av.VideoFrame, float | None]]:
-        """Frames with their stream time in seconds (None when the packet had no timestamp)."""
-        if item.gap_before:
-            self._synced = False
-        if not self._synced and not item.keyframe:
-            return []
-        self._synced = True
-        try:
-            frames = self._ctx.decode(item.packet)
-        except av.FFmpegError as exc:
-            log.debug("undecodable packet skipped: %s", exc)
-            self._synced = False
-            return []
-        tb = self._info.time_base
-        return [(f, float(f.pts * tb) if f.pts is not None and tb else None) for f in frames]
 
 
 class _SessionTime:
@@ -127,6 +101,8 @@ class LiveStreamer:
         return not self._stopped.is_set()
 
     def start(self) -> None:
+        if self._stopped.is_set():
+            return
         self._unsubscribe = self._gate.on_change(self._policy_changed)
         self._send(LiveStarted(session_id=self.session_id, sent_at=self._clock.now()))
         self._thread.start()
@@ -188,7 +164,8 @@ class LiveStreamer:
                 segmenter.close()  # the session is over: what the encoder still holds is not sent
 
     def _stream(self, subscription: PacketSubscription) -> HlsSegmenter | None:
-        segmenter = decoder = clock = None
+        segmenter = clock = None
+        decoder = FrameDecoder(threads=1)
         last_packet = last_check = last_accepted = time.monotonic()
         while not self._stopped.is_set():
             item = subscription.get(timeout=0.25)
@@ -202,14 +179,14 @@ class LiveStreamer:
                     self.stop("the camera is offline")
                 continue
             last_packet = now
-            if decoder is None:  # the stream's parameters are known once its first packet is here
-                info = subscription.info
-                rate = min(max(float(info.average_rate or 15), 1.0), 60.0)
-                decoder, clock = FrameDecoder(info), _SessionTime(rate)
-            for frame, stream_t in decoder.decode(item):
-                if segmenter is None:
+            info = subscription.info  # read after get(): a reconnection may have changed the stream
+            if clock is None:
+                clock = _SessionTime(min(max(float(info.average_rate or 15), 1.0), 60.0) if info else 15.0)
+            for frame, _ in decoder.decode(item, info):
+                if segmenter is None:  # sized by the first picture, whatever the stream declared
                     segmenter = HlsSegmenter(frame.width, frame.height, clock.rate, self._limits.segment_seconds)
-                segments = segmenter.push(self._prepare(frame, segmenter), clock.at(stream_t, item.gap_before))
+                t = clock.at(decoder.stream_time(frame), item.gap_before)
+                segments = segmenter.push(self._prepare(frame, segmenter), t)
                 if self._upload_all(segments):
                     last_accepted = now
             if segmenter is not None and now - last_accepted >= self._limits.hub_unreachable_after_s:
