@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
 import uvicorn
@@ -56,3 +57,61 @@ def live_edge_hub(app, hub, world):
     yield EdgeHub(f"http://127.0.0.1:{port}", hub, world)
     server.should_exit = True
     thread.join(timeout=10)
+
+
+class OffsetClock:
+    """The box's clock: the hub's (injected) clock plus a fixed error, to show skew detection."""
+
+    def __init__(self, base, offset_s: float = 0.0):
+        self.base, self.offset = base, timedelta(seconds=offset_s)
+
+    def now(self) -> datetime:
+        return self.base.now() + self.offset
+
+
+def wait_for(predicate, timeout_s: float = 5.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+@dataclass
+class Box:
+    config: EdgeConfig
+    creds: object
+    gate: object
+    alarms: object
+    access_log: object
+    link: object
+    clock: object
+
+    def stop(self) -> None:
+        self.link.stop()
+        self.access_log.close()
+
+
+def start_box(edge_hub: EdgeHub, owner, tmp_path, camera_ids: list[str], *, skew_s: float = 0.0,
+              **edge) -> Box:
+    """Enrol a box through the real API and connect its real HubLink; returns once the hub welcomed it."""
+    from openrtcc.edge.access_log import EdgeAccessLog, access_log_path
+    from openrtcc.edge.alarms import Alarms
+    from openrtcc.edge.enrolment import enrol
+    from openrtcc.edge.hub_link import HubLink
+    from openrtcc.edge.policy_gate import PolicyGate
+
+    config = edge_hub.config(tmp_path, [{"id": c, "name": f"cam {c[:6]}", "url": "rtsp://192.0.2.10/stream"}
+                                        for c in camera_ids], **edge)
+    creds = enrol(config, edge_hub.code(owner))
+    clock = OffsetClock(edge_hub.hub.clock, skew_s)
+    alarms = Alarms(clock.now)
+    gate = PolicyGate(config, config.edge.data_dir / "policy.json")
+    log = EdgeAccessLog(access_log_path(config), clock.now)
+    link = HubLink(config, creds, gate, clock=clock, alarms=alarms, access_log=log, min_backoff_s=0.2,
+                   max_backoff_s=1.0)
+    link.start()
+    wait_for(link.connected.is_set, what="the link to connect")
+    return Box(config, creds, gate, alarms, log, link, clock)

@@ -68,6 +68,7 @@ class HubLink:
         self._requests = ThreadPoolExecutor(4, thread_name_prefix="hub-link-request")
         self.connected = threading.Event()
         self.clock_skew_s: float | None = None
+        self.unknown_cameras: list[str] = []  # configured cameras the hub would not link (last welcome)
         self.last_close_reason: str | None = None
 
     # ------------------------------------------------------------ for the other parts of the agent
@@ -171,6 +172,7 @@ class HubLink:
                                               "set up NTP, or schedules and emergencies open at the wrong time")
         else:
             self._alarms.clear("clock_skew")
+        self.unknown_cameras = list(welcome.unknown_cameras)
         if welcome.unknown_cameras:
             log.warning("the hub does not know these cameras as the owner's integrated ones: %s",
                         ", ".join(welcome.unknown_cameras))

@@ -237,3 +237,31 @@ def offline_cameras(hub: Hub, actor: Actor) -> list[str]:
         uow.record(actor.entry("camera.map_offline", f"agency:{actor.agency_id}", count=len(ids)))
         uow.commit()
     return ids
+
+
+@dataclass(frozen=True, slots=True)
+class BoxAccessEntry:
+    at: datetime
+    edge: str
+    agency: str | None
+    kind: str
+    outcome: str
+    reason: str
+    purpose: str | None
+    case_number: str | None
+
+
+def edge_access_log(hub: Hub, owner: Actor, camera_id: str, limit: int = 500) -> list[BoxAccessEntry]:
+    """What the owner's boxes logged about this camera (beside the hub's own log of the same camera)."""
+    owner.require(Permission.OWN_CAMERAS)
+    with hub.uow() as uow:
+        cam = uow.cameras.get_for_owner(owner.user_id, camera_id)
+        if cam is None:
+            raise NotFound("no such camera among yours")
+        boxes = {r.id: r.name for r in uow.edges.for_owner(owner.user_id)}
+        rows = uow.edges.access_for_camera(camera_id, list(boxes), limit)
+        agencies = {a: uow.accounts.agency(a) for a in {r.agency_id for r in rows if r.agency_id}}
+        uow.record(owner.entry("camera.edge_access_log", f"camera:{camera_id}", count=len(rows)))
+        uow.commit()
+    return [BoxAccessEntry(r.at, boxes[r.edge_id], agencies[r.agency_id].name if agencies.get(r.agency_id) else
+                           r.agency_id, r.kind, r.outcome, r.reason, r.purpose, r.case_number) for r in rows]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +38,12 @@ def revoke(edge_id: str, owner: OwnerActor, hub: HubDep) -> dict:
 @router.put("/api/owner/cameras/{camera_id}/edge")
 def link_camera(camera_id: str, body: CameraEdgeIn, owner: OwnerActor, hub: HubDep) -> CameraOwnerOut:
     return CameraOwnerOut.of(edges.link_camera(hub, owner, camera_id, body.edge_id))
+
+
+@router.get("/api/owner/cameras/{camera_id}/edge-access-log")
+def edge_access_log(camera_id: str, owner: OwnerActor, hub: HubDep) -> list[dict]:
+    """The box's own log of this camera, newest first: shown beside the hub's log in the portal."""
+    return [dataclasses.asdict(e) for e in edges.edge_access_log(hub, owner, camera_id)]
 
 
 @router.post("/api/edge/enrol", status_code=201, response_model=EnrolOut)
