@@ -1,5 +1,5 @@
 """A live session on the box against a real RTSP camera and a real HTTP receiver standing in for the hub: the
-segments decode, last about 0.5 s and have the owner's privacy mask black; a revocation, a pause, the end of a
+segments decode, last about 0.5 s and have the owner's privacy mask black; a revocation, the end of a
 schedule window, a refusing hub and the session's maximum length each end it with one LiveEnded."""
 
 from __future__ import annotations
@@ -117,13 +117,6 @@ def test_revoking_live_sharing_ends_the_session_and_its_uploads(receiver, camera
         ended = _ended_within_5s_and_uploads_stop(s, lambda: s.gate.apply_policy(
             policy_update(clock.now(), camera_policy(CAM, share_live=False))))
     assert ended.reason == "the owner does not share live video" and not ended.refused
-
-
-def test_pausing_the_camera_ends_the_session(receiver, camera, clock):
-    with Session(receiver, camera, clock) as s:
-        ended = _ended_within_5s_and_uploads_stop(s, lambda: s.gate.apply_policy(
-            policy_update(clock.now(), camera_policy(CAM, mode="paused"))))
-    assert ended.reason == "the owner has paused sharing"
 
 
 def test_the_end_of_a_schedule_window_ends_the_session_without_any_policy_message(receiver, camera, clock):

@@ -5,6 +5,7 @@ a SHA-256 equal to the uploaded bytes'."""
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -131,6 +132,29 @@ def test_nothing_is_shared_before_the_hub_has_sent_a_policy_or_while_the_camera_
     box.handler.handle_live_start(_live(clock, "s-unplugged"))  # no packet source for the camera
     assert box.sent[-1].reason == "the camera is not connected to the box"
     assert [e.outcome for e in box.log.latest(10)] == ["refused", "refused"]
+
+
+def test_a_request_the_hub_did_not_vouch_for_in_full_is_refused_logged_and_answered(box, clock):
+    box.policy(camera_policy(CAM))
+    start = _live(clock, "s-anon").model_dump(mode="json")
+    del start["requester"]["user_id"]
+    start["requester"]["purpose"] = ""
+    box.handler.refuse_malformed(json.dumps(start), "requester.user_id: Field required")
+    clip = _clip(clock, "c-anon", clock.now() - timedelta(minutes=2), clock.now()).model_dump(mode="json")
+    clip["requester"] = None
+    clip["camera_id"] = "../../etc"  # not an id: logged as unknown, never echoed
+    box.handler.refuse_malformed(json.dumps(clip), "requester: Input should be a valid dictionary")
+    box.handler.refuse_malformed(b"{not json", "invalid JSON")  # nothing to answer or log
+    box.handler.refuse_malformed(json.dumps({"type": "policy"}), "cameras: Field required")  # not a request
+    assert [(type(m).__name__, m.refused if isinstance(m, LiveEnded) else m.status) for m in box.sent] == [
+        ("LiveEnded", True), ("ClipResult", "refused")]
+    assert box.sent[0].session_id == "s-anon" and box.sent[1].request_id == "c-anon"
+    entries = box.log.latest(10)
+    assert [(e.kind, e.outcome, e.camera_id, e.agency_id, e.user_id, e.purpose) for e in entries] == [
+        ("live", "refused", CAM, "agency-1", None, None), ("clip", "refused", None, None, None, None)]
+    assert entries[0].reason == ("the hub's request was incomplete or malformed: "
+                                 "requester.user_id: Field required")
+    assert box.handler.live_sessions() == []
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ vouch for in full, or for a camera this box does not have, is refused and logged
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 import threading
@@ -19,11 +20,14 @@ from pathlib import Path
 
 from openrtcc.domain.access import AccessKind, Decision
 from openrtcc.domain.clock import Clock
+from pydantic import TypeAdapter, ValidationError
+
 from openrtcc.domain.edge_protocol import (
     ClipRequest,
     ClipResult,
     HoldRequest,
     HoldResult,
+    Id,
     LiveEnded,
     LiveStart,
     LiveStop,
@@ -48,6 +52,21 @@ class RequestLimits:
     max_clip: timedelta = timedelta(hours=1)
     max_hold: timedelta = timedelta(days=7)
     future_slack: timedelta = timedelta(seconds=5)  # the hub's clock may be a little ahead of the box's
+
+
+_ID = TypeAdapter(Id)
+_REQUESTS = {"live_start": ("live", "session_id"), "clip_request": ("clip", "request_id"), "hold": ("hold", "hold_id")}
+
+
+def _valid_id(value: object) -> str | None:
+    try:
+        return _ID.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def _text(value: object, limit: int) -> str | None:
+    return value[:limit] if isinstance(value, str) and value.strip() else None
 
 
 def _vouched(requester: Requester, needs_case: bool) -> str | None:
@@ -222,6 +241,36 @@ class RequestHandler:
             return Decision(True, "the hold was already released")
         self._store.release_hold(msg.hold_id)  # ending a hold only shortens what is kept: no policy check
         return Decision(True, "hold released")
+
+    # ------------------------------------------------------------ requests that do not parse
+
+    def refuse_malformed(self, raw: str | bytes, problem: str) -> None:
+        """A request from the hub that failed validation (say, a requester without a user or a purpose): the
+        hub did not vouch for it in full, so it is refused, logged with what can be read, and answered when
+        its id can be read."""
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            return
+        if not isinstance(doc, dict) or doc.get("type") not in _REQUESTS:
+            return
+        kind, id_field = _REQUESTS[doc["type"]]
+        who = doc.get("requester") if isinstance(doc.get("requester"), dict) else {}
+        reason = f"the hub's request was incomplete or malformed: {problem}"[:300]
+        now = self._clock.now()
+        self._log.record(kind=kind, outcome="refused", reason=reason, at=now,
+                         camera_id=_valid_id(doc.get("camera_id")), agency_id=_valid_id(who.get("agency_id")),
+                         user_id=_valid_id(who.get("user_id")), purpose=_text(who.get("purpose"), 300),
+                         case_number=_text(who.get("case_number"), 64))
+        ident = _valid_id(doc.get(id_field))
+        if ident is None:
+            return
+        if kind == "live":
+            self._send(LiveEnded(session_id=ident, reason=reason, refused=True, sent_at=now))
+        elif kind == "clip":
+            self._send(ClipResult(request_id=ident, status="refused", reason=reason, sent_at=now))
+        else:
+            self._send(HoldResult(hold_id=ident, status="refused", reason=reason, sent_at=now))
 
     # ------------------------------------------------------------ shared
 
