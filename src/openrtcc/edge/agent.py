@@ -1,0 +1,214 @@
+"""The edge box's composition root: `rtcc edge --config edge.toml` builds every part here and runs them.
+
+Threads, one job each: a capture per camera stream (RTSP demux, reconnects); a recorder per recorded camera
+(remux into sealed segments); a plate pipeline per plate-reading camera (decode, read, queue durably); the
+read forwarder (queue -> hub); the hub link (WebSocket: policy in, health/access log/results out, requests
+to the request handler); health, retention and the clock watchdog on timers. Nothing else in the box picks
+a concrete class. SIGINT/SIGTERM stop everything in order within a few seconds: requests first (live
+sessions end and say so), then the cameras (recorders seal their last segment), then the forwarder, and
+the link last, so the hub hears the ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openrtcc.domain.clock import Clock, SystemClock
+from openrtcc.domain.edge_protocol import CLOCK_SKEW_ALARM_S, CameraHealth
+from openrtcc.edge.access_log import EdgeAccessLog, access_log_path
+from openrtcc.edge.alarms import Alarms
+from openrtcc.edge.capture import CameraCapture
+from openrtcc.edge.clock_watchdog import ClockWatchdog
+from openrtcc.edge.config import CameraSection, EdgeConfig
+from openrtcc.edge.credentials import Credentials, load_credentials
+from openrtcc.edge.day_keys import DayKeys
+from openrtcc.edge.health import HealthReporter
+from openrtcc.edge.hub_http import hub_client
+from openrtcc.edge.hub_link import HubLink
+from openrtcc.edge.hub_uploads import HubUploads
+from openrtcc.edge.packets import PacketSource
+from openrtcc.edge.policy_gate import PolicyGate
+from openrtcc.edge.read_forwarder import ReadForwarder
+from openrtcc.edge.read_queue import ReadQueue
+from openrtcc.edge.request_handler import RequestHandler
+from openrtcc.edge.retention import RetentionRunner
+from openrtcc.edge.segment_store import SegmentStore
+from openrtcc.edge.url_guard import UnsafeCameraUrl, check_camera_url, hub_endpoints
+from openrtcc.periodic import PeriodicTask
+
+log = logging.getLogger(__name__)
+
+RETENTION_EVERY_S = 300.0
+CLOCK_CHECK_EVERY_S = 5.0
+UNRESOLVED_RETRY_S = 30.0
+STOP_BUDGET_S = 8.0
+
+
+@dataclass
+class CameraParts:
+    """What runs for one configured camera."""
+
+    section: CameraSection
+    main: CameraCapture | None = None
+    sub: CameraCapture | None = None  # the substream, when configured: plate reading and live view use it
+    workers: list = field(default_factory=list)  # recorder, plate pipeline: each has stop()
+
+    def source(self) -> PacketSource | None:
+        return self.sub or self.main
+
+    def health(self) -> CameraHealth | None:
+        return self.main.health() if self.main is not None else None
+
+
+class EdgeAgent:
+    def __init__(self, config: EdgeConfig, *, clock: Clock | None = None, credentials: Credentials | None = None):
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.credentials = credentials or load_credentials(config)  # no credentials: "run rtcc edge enrol"
+        data_dir = Path(config.edge.data_dir)
+        self.alarms = Alarms(self.clock.now)
+        self.gate = PolicyGate(config, data_dir / "policy.json")
+        self.access_log = EdgeAccessLog(access_log_path(config), now=self.clock.now)
+        self.day_keys = DayKeys(data_dir)
+        self.store = SegmentStore(data_dir, config.recording, self.alarms, self.clock, day_keys=self.day_keys)
+        self.retention = RetentionRunner(self.store, self.day_keys, self.gate.retention_days, self.clock, self.alarms)
+        self.reads = ReadQueue(data_dir / "reads.sqlite3")
+        self.link = HubLink(config, self.credentials, self.gate, clock=self.clock, alarms=self.alarms,
+                            access_log=self.access_log)
+        self.forwarder = ReadForwarder(self.reads, self.credentials.edge_id, self._hub_client,
+                                       self.gate.read_recipients, self.alarms)
+        self._uploads_client = self._hub_client()
+        self.requests = RequestHandler(config, self.gate, self.access_log, HubUploads(self._uploads_client),
+                                       self.link.send, self.clock, self._source, self.store)
+        self.health = HealthReporter(self.link.send, self.link.connected.is_set, self.clock, self.alarms,
+                                     cameras=self._camera_health, disk=self.store.usage,
+                                     queued_reads=self.reads.pending)
+        self.watchdog = ClockWatchdog(self.clock, self.alarms)
+        self.cameras = {c.id: CameraParts(c) for c in config.cameras}
+        self._hub = hub_endpoints(config.edge.hub_url)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._timers = [PeriodicTask("edge-retention", RETENTION_EVERY_S, self.retention.run_once),
+                        PeriodicTask("edge-clock", CLOCK_CHECK_EVERY_S, self.watchdog.check)]
+        self._check_urls()
+
+    def _hub_client(self):
+        return hub_client(self.config, self.credentials.key)
+
+    def _check_urls(self) -> None:
+        """A URL that can never be safe (scheme, link-local, metadata, the hub...) stops the box at start."""
+        for parts in self.cameras.values():
+            for url in (parts.section.url, parts.section.substream_url):
+                if url is None:
+                    continue
+                try:
+                    check_camera_url(url, hub=self._hub)
+                except UnsafeCameraUrl as exc:
+                    if "does not resolve" not in exc.message:  # a name that may resolve later is retried
+                        raise UnsafeCameraUrl(f"camera {parts.section.id}: {exc.message}") from None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        log.info("edge %s starting: %s camera(s), hub %s", self.credentials.edge_id, len(self.cameras),
+                 self.config.edge.hub_url)
+        self.requests.register(self.link)
+        self.link.on_connect(self._on_connect)
+        self.link.start()
+        self._spawn("read-forwarder", self.forwarder.run, self._stop)
+        for parts in self.cameras.values():
+            self._spawn(f"camera-{parts.section.id}", self._start_camera, parts)
+        self.health.start()
+        for timer in self._timers:
+            timer.start()
+
+    def _spawn(self, name: str, target: Callable, *args) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _on_connect(self) -> None:
+        skew = self.link.clock_skew_s
+        if skew is not None and abs(skew) <= CLOCK_SKEW_ALARM_S:
+            # The hub agrees with our clock: whatever jump was seen is over (an RTC set right by NTP).
+            self.watchdog.accept()
+            self.retention.accept_clock()
+
+    def _start_camera(self, parts: CameraParts) -> None:
+        """Check the URLs (retrying a name that does not resolve yet), then start capture and its workers."""
+        section = parts.section
+        while not self._stop.is_set():
+            try:
+                main = check_camera_url(section.url, hub=self._hub)
+                sub = check_camera_url(section.substream_url, hub=self._hub) if section.substream_url else None
+                break
+            except UnsafeCameraUrl as exc:
+                self.alarms.raise_("camera_offline", exc.message, section.id)
+                self._stop.wait(UNRESOLVED_RETRY_S)
+        else:
+            return
+        # The capture opens the URL pinned to the address just checked: no second DNS answer is trusted.
+        parts.main = CameraCapture(section.id, main.connect_url, self.clock, self.alarms)
+        if sub is not None:
+            parts.sub = CameraCapture(section.id, sub.connect_url, self.clock, self.alarms)
+        parts.workers = self._workers(parts)
+        for capture in (parts.main, parts.sub):
+            if capture is not None:
+                capture.start()
+
+    def _workers(self, parts: CameraParts) -> list:
+        """The recorder and the plate pipeline for one camera, subscribed before the capture starts."""
+        return []
+
+    def _source(self, camera_id: str) -> PacketSource | None:
+        parts = self.cameras.get(camera_id)
+        return parts.source() if parts is not None else None
+
+    def _camera_health(self) -> list[CameraHealth]:
+        return [h for h in (p.health() for p in self.cameras.values()) if h is not None]
+
+    def stop(self, budget_s: float = STOP_BUDGET_S) -> None:
+        """Stop in order; each step gets what is left of the budget."""
+        deadline = time.monotonic() + budget_s
+        self._stop.set()
+        self.requests.close()
+        captures = [c for p in self.cameras.values() for c in (p.main, p.sub) if c is not None]
+        for capture in captures:
+            capture.stop(timeout=0)  # all told at once; joined below
+        for capture in captures:
+            capture.stop(timeout=max(0.1, deadline - time.monotonic()))
+        for worker in (w for p in self.cameras.values() for w in p.workers):
+            worker.stop()
+        for timer in self._timers:
+            timer.stop()
+        self.health.stop()
+        for thread in self._threads:
+            thread.join(max(0.1, deadline - time.monotonic()))
+        self.link.stop(timeout_s=max(0.5, deadline - time.monotonic()))
+        self._uploads_client.close()
+        self.reads.close()
+        self.store.close()
+        self.access_log.close()
+        log.info("edge %s stopped", self.credentials.edge_id)
+
+
+def run_agent(config: EdgeConfig) -> int:
+    """Run until SIGINT or SIGTERM; 0 after an orderly stop."""
+    agent = EdgeAgent(config)
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        agent.start()
+        stop.wait()
+        log.info("stopping")
+    finally:
+        agent.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return 0
