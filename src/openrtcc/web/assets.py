@@ -1,6 +1,6 @@
 """Front-end libraries from the npm registry, installed from the lock file and served locally.
 
-The hub never points a browser at a CDN: Leaflet and Supercluster are installed with `npm ci`
+The hub never points a browser at a CDN: Leaflet, Supercluster and hls.js are installed with `npm ci`
 (versions and integrity hashes pinned in package-lock.json) and copied into a local folder.
 """
 
@@ -23,6 +23,11 @@ FILES = [
     ("leaflet/LICENSE", "leaflet/LICENSE"),
     ("supercluster/dist/supercluster.min.js", "supercluster/supercluster.min.js"),
     ("supercluster/LICENSE", "supercluster/LICENSE"),
+    # The live-view player. The light build plays fMP4 HLS; its transmuxer worker is a file of ours, not a
+    # blob, so the page's CSP needs no blob: workers.
+    ("hls.js/dist/hls.light.min.js", "hls.js/hls.light.min.js"),
+    ("hls.js/dist/hls.worker.js", "hls.js/hls.worker.js"),
+    ("hls.js/LICENSE", "hls.js/LICENSE"),
 ]
 
 

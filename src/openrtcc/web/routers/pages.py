@@ -36,6 +36,7 @@ PAGES = (
     PageSpec("/hotlists", "hotlists.html", "Hot lists", roles=("admin", "supervisor", "analyst", "officer")),
     PageSpec("/alerts", "alerts.html", "Alerts", roles=("admin", "supervisor", "analyst", "officer")),
     PageSpec("/plates", "plates.html", "Plate search", roles=("supervisor", "analyst")),
+    PageSpec("/live", "live.html", "Live view", roles=("supervisor", "analyst", "officer")),
     PageSpec("/admin", "admin.html", "Users", roles=("admin",)),
     PageSpec("/audit", "audit.html", "Audit trail", roles=("auditor", "admin")),
 )

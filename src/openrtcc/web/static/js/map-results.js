@@ -84,7 +84,10 @@ export class ResultsView {
       el("button", { type: "button", class: "result-button", onclick: () => this.focus(i) },
         el("strong", {}, camera.name), el("span", {}, camera.address), el("br"),
         el("span", { class: "result-meta" }, meta)),
-      withContacts ? contactBlock(camera.contact) : null);
+      withContacts ? contactBlock(camera.contact) : null,
+      camera.tier === "integrated"
+        ? el("a", { class: "button small", href: `/live?camera=${encodeURIComponent(camera.id)}` }, "Live view and clips")
+        : null);
   }
 
   focus(i) {
