@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from openrtcc.edge.alarms import Alarms
+from openrtcc.edge.clock_watchdog import ClockWatchdog
 from openrtcc.edge.retention import RetentionRunner
 from openrtcc.edge.segment_store import SegmentStore, StorageFull
 from tests.edge_storage import CARS, Budget, EdgeClock, record_clip
@@ -187,3 +188,17 @@ def test_a_real_enospc_mid_segment_keeps_what_was_sealed_and_raises_the_alarm(sm
     recorded = record_clip(store, "cam1", edge_clock.now() + timedelta(minutes=1), max_segments=1)
     assert store.read_plaintext(recorded[0].segment) == recorded[0].plaintext
     assert not store.alarms.is_active("disk_full")
+
+
+def test_with_the_agents_clock_watchdog_retention_follows_its_judgement(open_store, edge_clock):
+    store = open_store()
+    record_clip(store, "cam1", edge_clock.now(), max_segments=1)
+    watchdog = ClockWatchdog(edge_clock, store.alarms, monotonic=edge_clock.monotonic)
+    runner = RetentionRunner(store, store.day_keys, lambda _c: 1, edge_clock, store.alarms,
+                             monotonic=edge_clock.monotonic, watchdog=watchdog)
+    edge_clock.jump(days=2)
+    assert runner.run_once().refused
+    assert store.alarms.is_active("clock_jump") and len(store.segments()) == 1
+    runner.accept_clock()  # the hub confirmed the new time: the footage really is 2 days old
+    assert not store.alarms.is_active("clock_jump")
+    assert runner.run_once().deleted_segments == 1

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from openrtcc.domain.clock import Clock
 from openrtcc.domain.recording import MAX_RETENTION_DAYS, check_clock, plan_retention
 from openrtcc.edge.alarms import Alarms
+from openrtcc.edge.clock_watchdog import ClockWatchdog
 from openrtcc.edge.day_keys import DayKeys
 from openrtcc.edge.segment_store import SegmentStore
 
@@ -38,7 +39,9 @@ class RetentionReport:
 class RetentionRunner:
     def __init__(self, store: SegmentStore, day_keys: DayKeys, retention_days_for: Callable[[str], int],
                  clock: Clock, alarms: Alarms, *, monotonic: Callable[[], float] = time.monotonic,
-                 tolerance_s: float = CLOCK_TOLERANCE_S):
+                 tolerance_s: float = CLOCK_TOLERANCE_S, watchdog: ClockWatchdog | None = None):
+        """With a watchdog (the agent's), its judgement of the clock is used and the clock_jump alarm is its;
+        without one the runner compares wall and monotonic clocks between its own runs."""
         self.store = store
         self.day_keys = day_keys
         self.retention_days_for = retention_days_for
@@ -46,31 +49,46 @@ class RetentionRunner:
         self.alarms = alarms
         self._monotonic = monotonic
         self._tolerance = tolerance_s
+        self._watchdog = watchdog
         self._reference: tuple[datetime, float] | None = None  # the last (wall, monotonic) seen sane
+        self._alarmed = False
 
     def accept_clock(self) -> None:
         """Take the wall clock as it is now (the hub confirmed it, or the owner fixed it)."""
         self._reference = (self.clock.now(), self._monotonic())
-        self.alarms.clear("clock_jump")
+        if self._watchdog is not None:
+            self._watchdog.accept()
+        self._clear_alarm()
+
+    def _clear_alarm(self) -> None:
+        if self._alarmed:
+            self._alarmed = False
+            self.alarms.clear("clock_jump")
 
     def run_once(self) -> RetentionReport:
         now = self.clock.now()
         refused = self._clock_problem(now)
         if refused:
-            self.alarms.raise_("clock_jump", f"{refused}; footage is not deleted by age until the clock is sane")
+            if self._watchdog is None or not self._watchdog.jumped:
+                self._alarmed = True
+                self.alarms.raise_("clock_jump", f"{refused}; footage is not deleted by age until the clock is sane")
             log.warning("retention skipped: %s", refused)
             return RetentionReport(refused=refused)
-        self.alarms.clear("clock_jump")
+        self._clear_alarm()
         return self._carry_out(now)
 
     def _clock_problem(self, now: datetime) -> str | None:
         mono = self._monotonic()
+        if self._watchdog is not None and not self._watchdog.check():
+            return "the wall clock jumped (clock watchdog)"
         if self._reference is None:
             newest = self.store.index.newest_start()
             if newest is not None and now < newest - timedelta(seconds=self._tolerance):
                 return (f"the wall clock ({now.isoformat()}) is behind the newest recording "
                         f"({newest.isoformat()})")
             self._reference = (now, mono)
+            return None
+        if self._watchdog is not None:
             return None
         check = check_clock(*self._reference, now, mono, self._tolerance)
         if not check.ok:
