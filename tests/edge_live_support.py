@@ -107,6 +107,16 @@ def camera_capture(camera_id: str, url: str):
     return CameraCapture(camera_id, url, clock, Alarms(clock.now), CaptureOptions(open_timeout_s=2.0)).start()
 
 
+def camera_capture_idle(camera_id: str):
+    """A configured camera whose capture was never started: a source that delivers nothing."""
+    from openrtcc.domain.clock import SystemClock
+    from openrtcc.edge.alarms import Alarms
+    from openrtcc.edge.capture import CameraCapture
+
+    clock = SystemClock()
+    return CameraCapture(camera_id, "rtsp://127.0.0.1:9/none", clock, Alarms(clock.now))
+
+
 def record_file(store, camera_id: str, video, started_at: datetime, seconds: float = 9.0) -> list:
     """Record a file into the box's store as the recorder does: packets remuxed (not transcoded) into MPEG-TS
     segments cut at keyframes, the first keyframe at `started_at`."""

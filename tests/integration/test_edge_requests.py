@@ -33,6 +33,7 @@ from openrtcc.edge.request_handler import RequestHandler, RequestLimits
 from openrtcc.edge.segment_store import SegmentStore
 from tests.edge_live_support import (
     camera_capture,
+    camera_capture_idle,
     camera_policy,
     decode_mp4,
     policy_update,
@@ -132,6 +133,26 @@ def test_nothing_is_shared_before_the_hub_has_sent_a_policy_or_while_the_camera_
     box.handler.handle_live_start(_live(clock, "s-unplugged"))  # no packet source for the camera
     assert box.sent[-1].reason == "the camera is not connected to the box"
     assert [e.outcome for e in box.log.latest(10)] == ["refused", "refused"]
+
+
+def test_an_access_the_box_cannot_log_is_refused_and_a_broken_store_still_answers_the_clip(tmp_path, receiver,
+                                                                                         clock):
+    idle = camera_capture_idle(CAM)
+    b = Box(tmp_path, receiver, clock, sources={CAM: idle})
+    try:
+        b.policy(camera_policy(CAM))
+        b.log.close()  # the box's access log is unusable
+        assert b.handler.handle_live_start(_live(clock, "s-unlogged")) is None
+        assert b.sent[-1].refused and b.sent[-1].reason == "the box could not write its access log, so it refuses"
+        assert b.handler.live_sessions() == []
+        b.store.close()  # and so is its segment index
+        result = b.handler.handle_clip_request(_clip(clock, "c-broken", clock.now() - timedelta(minutes=1),
+                                                     clock.now())).result(10)
+        assert (result.status, result.sha256) == ("failed", None)
+        assert result.reason.startswith("the box could not export the clip (")
+    finally:
+        b.handler.close()
+        b.client.close()
 
 
 def test_a_request_the_hub_did_not_vouch_for_in_full_is_refused_logged_and_answered(box, clock):

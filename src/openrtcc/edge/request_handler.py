@@ -120,9 +120,11 @@ class RequestHandler:
     # ------------------------------------------------------------ live
 
     def handle_live_start(self, msg: LiveStart) -> LiveStreamer | None:
-        decision = self._decide_live(msg)
-        self._record("live", msg.camera_id, msg.requester, decision)
+        decision = self._record("live", msg.camera_id, msg.requester, self._decide_live(msg))
         if not decision.allowed:
+            with self._lock:
+                if self._sessions.get(msg.session_id, False) is None:  # reserved, then the log write failed
+                    del self._sessions[msg.session_id]
             self._send(LiveEnded(session_id=msg.session_id, reason=decision.reason, refused=True,
                                  sent_at=self._clock.now()))
             return None
@@ -172,13 +174,19 @@ class RequestHandler:
     # ------------------------------------------------------------ clips
 
     def handle_clip_request(self, msg: ClipRequest):
-        """Decides now; the export and upload run in the box's one clip worker. Returns its future."""
-        return self._clips.submit(self.serve_clip, msg)
+        """Decides, exports and uploads in the box's one clip worker (a transcode at a time). Returns its future."""
+        return self._clips.submit(self._serve_clip_guarded, msg)
+
+    def _serve_clip_guarded(self, msg: ClipRequest) -> ClipResult:
+        try:
+            return self.serve_clip(msg)
+        except Exception as exc:  # a full disk, a broken store: the hub must still hear how the request ended
+            log.exception("clip %s failed", msg.request_id)
+            return self._clip_done(msg, "failed", f"the box could not export the clip ({type(exc).__name__})")
 
     def serve_clip(self, msg: ClipRequest) -> ClipResult:
-        decision = self._decide_recorded(msg.camera_id, msg.requester, msg.start, msg.end, self._limits.max_clip,
-                                         "clip")
-        self._record("clip", msg.camera_id, msg.requester, decision)
+        decision = self._record("clip", msg.camera_id, msg.requester, self._decide_recorded(
+            msg.camera_id, msg.requester, msg.start, msg.end, self._limits.max_clip, "clip"))
         if not decision.allowed:
             return self._clip_result(msg, "refused", decision.reason)
         self._work_dir.mkdir(parents=True, exist_ok=True)
@@ -294,8 +302,15 @@ class RequestHandler:
         return decision
 
     def _record(self, kind: str, camera_id: str, requester: Requester, decision: Decision,
-                outcome: str | None = None) -> None:
-        self._log.record(kind=kind, outcome=outcome or ("allowed" if decision.allowed else "refused"),
-                         reason=decision.reason, at=self._clock.now(), camera_id=camera_id,
-                         agency_id=requester.agency_id, user_id=requester.user_id, purpose=requester.purpose,
-                         case_number=requester.case_number)
+                outcome: str | None = None) -> Decision:
+        """Write the entry; an access the box cannot log is an access it refuses."""
+        try:
+            self._log.record(kind=kind, outcome=outcome or ("allowed" if decision.allowed else "refused"),
+                             reason=decision.reason, at=self._clock.now(), camera_id=camera_id,
+                             agency_id=requester.agency_id, user_id=requester.user_id, purpose=requester.purpose,
+                             case_number=requester.case_number)
+        except Exception:
+            log.exception("the access log could not be written (%s on %s)", kind, camera_id)
+            if decision.allowed and outcome is None:
+                return Decision(False, "the box could not write its access log, so it refuses")
+        return decision
