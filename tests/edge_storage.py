@@ -6,11 +6,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import av
 
-CARS = Path("/work/shared/data/alpr/video/cars.mp4")
+from tests.alpr_cli import VIDEO as CARS
+from tests.services import require_service
+
+
+def require_sample_clip() -> None:
+    require_service(CARS.is_file(), "the 720p sample clip cars.mp4", "place the offline data at ../shared/data/alpr")
 
 
 class EdgeClock:

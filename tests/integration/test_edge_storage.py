@@ -19,9 +19,13 @@ from openrtcc.edge.alarms import Alarms
 from openrtcc.edge.day_keys import DayKeyDestroyed
 from openrtcc.edge.sealed_files import TamperedSegment
 from openrtcc.edge.segment_store import SegmentStore
-from tests.edge_storage import CARS, Budget, EdgeClock, record_clip
+from tests.edge_storage import Budget, EdgeClock, record_clip, require_sample_clip
 
-pytestmark = pytest.mark.skipif(not CARS.exists(), reason="the sample clip is not on this machine")
+
+
+@pytest.fixture(autouse=True)
+def _sample_clip():
+    require_sample_clip()
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -16,9 +16,13 @@ from openrtcc.domain.privacy_masks import PrivacyMask
 from openrtcc.edge.alarms import Alarms
 from openrtcc.edge.clip_export import ClipError, export_clip
 from openrtcc.edge.segment_store import SegmentStore
-from tests.edge_storage import CARS, Budget, EdgeClock, record_clip
+from tests.edge_storage import CARS, Budget, EdgeClock, record_clip, require_sample_clip
 
-pytestmark = pytest.mark.skipif(not CARS.exists(), reason="the sample clip is not on this machine")
+
+
+@pytest.fixture(autouse=True)
+def _sample_clip():
+    require_sample_clip()
 
 TOP_LEFT_QUARTER = PrivacyMask(((0.0, 0.0), (0.5, 0.0), (0.5, 0.5), (0.0, 0.5)))
 

@@ -14,10 +14,14 @@ from openrtcc.edge.alarms import Alarms
 from openrtcc.edge.clock_watchdog import ClockWatchdog
 from openrtcc.edge.retention import RetentionRunner
 from openrtcc.edge.segment_store import SegmentStore, StorageFull
-from tests.edge_storage import CARS, Budget, EdgeClock, record_clip
+from tests.edge_storage import Budget, EdgeClock, record_clip, require_sample_clip
 from tests.services import require_service
 
-pytestmark = pytest.mark.skipif(not CARS.exists(), reason="the sample clip is not on this machine")
+
+
+@pytest.fixture(autouse=True)
+def _sample_clip():
+    require_sample_clip()
 
 
 @pytest.fixture
