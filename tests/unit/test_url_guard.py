@@ -7,6 +7,7 @@ import ipaddress
 import pytest
 
 from openrtcc.edge.url_guard import (
+    UnresolvedCameraHost,
     UnsafeCameraUrl,
     address_refusal,
     check_camera_url,
@@ -94,8 +95,8 @@ def test_the_checked_url_is_pinned_to_the_resolved_address():
     assert "pa%40ss" not in repr(checked) and "pa%40ss" not in checked.redacted
 
 
-def test_an_unresolvable_host_is_a_clear_error():
-    with pytest.raises(UnsafeCameraUrl, match="does not resolve"):
+def test_an_unresolvable_host_is_a_clear_error_worth_retrying():
+    with pytest.raises(UnresolvedCameraHost, match="does not resolve"):
         check_camera_url("rtsp://no-such-camera.invalid/x")
 
 

@@ -39,7 +39,7 @@ from openrtcc.edge.read_queue import ReadQueue
 from openrtcc.edge.request_handler import RequestHandler
 from openrtcc.edge.retention import RetentionRunner
 from openrtcc.edge.segment_store import SegmentStore
-from openrtcc.edge.url_guard import UnsafeCameraUrl, check_camera_url, hub_endpoints
+from openrtcc.edge.url_guard import UnresolvedCameraHost, UnsafeCameraUrl, check_camera_url, hub_endpoints
 from openrtcc.periodic import PeriodicTask
 
 log = logging.getLogger(__name__)
@@ -66,11 +66,28 @@ class CameraParts:
         return self.main.health() if self.main is not None else None
 
 
+def check_camera_urls(config: EdgeConfig, hub) -> None:
+    """A URL that can never be safe (scheme, link-local, metadata, the hub...) stops the box at start; a name
+    that does not resolve yet is retried by the camera's thread instead."""
+    for camera in config.cameras:
+        for url in (camera.url, camera.substream_url):
+            if url is None:
+                continue
+            try:
+                check_camera_url(url, hub=hub)
+            except UnresolvedCameraHost:
+                pass
+            except UnsafeCameraUrl as exc:
+                raise UnsafeCameraUrl(f"camera {camera.id}: {exc.message}") from None
+
+
 class EdgeAgent:
     def __init__(self, config: EdgeConfig, *, clock: Clock | None = None, credentials: Credentials | None = None):
         self.config = config
         self.clock = clock or SystemClock()
         self.credentials = credentials or load_credentials(config)  # no credentials: "run rtcc edge enrol"
+        self._hub = hub_endpoints(config.edge.hub_url)
+        check_camera_urls(config, self._hub)  # before anything is created on disk
         data_dir = Path(config.edge.data_dir)
         self.alarms = Alarms(self.clock.now)
         self.gate = PolicyGate(config, data_dir / "policy.json")
@@ -91,27 +108,13 @@ class EdgeAgent:
                                      queued_reads=self.reads.pending)
         self.watchdog = ClockWatchdog(self.clock, self.alarms)
         self.cameras = {c.id: CameraParts(c) for c in config.cameras}
-        self._hub = hub_endpoints(config.edge.hub_url)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._timers = [PeriodicTask("edge-retention", RETENTION_EVERY_S, self.retention.run_once),
                         PeriodicTask("edge-clock", CLOCK_CHECK_EVERY_S, self.watchdog.check)]
-        self._check_urls()
 
     def _hub_client(self):
         return hub_client(self.config, self.credentials.key)
-
-    def _check_urls(self) -> None:
-        """A URL that can never be safe (scheme, link-local, metadata, the hub...) stops the box at start."""
-        for parts in self.cameras.values():
-            for url in (parts.section.url, parts.section.substream_url):
-                if url is None:
-                    continue
-                try:
-                    check_camera_url(url, hub=self._hub)
-                except UnsafeCameraUrl as exc:
-                    if "does not resolve" not in exc.message:  # a name that may resolve later is retried
-                        raise UnsafeCameraUrl(f"camera {parts.section.id}: {exc.message}") from None
 
     # ------------------------------------------------------------ lifecycle
 

@@ -1,8 +1,9 @@
 """`rtcc edge ...`: run the box, enrol it, find cameras, print its access log.
 
-Errors are one line on stderr naming what is wrong (the file and key for a bad edge.toml); exit status 0 on
-success, 1 when the work found nothing or failed (no cameras discovered, the hub refused), 2 for a bad
-configuration or arguments.
+Errors are one line on stderr naming what is wrong (the file and key for a bad edge.toml, the camera for an
+unsafe URL); exit status 0 on success, 1 when the work found nothing or failed (no cameras discovered, the
+hub refused or unreachable, the box's own files unusable), 2 for a bad configuration, a box not enrolled or
+bad arguments.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from pathlib import Path
 
 from openrtcc.domain.errors import DomainError
 from openrtcc.edge.config import EdgeConfig, load_edge_config
+from openrtcc.edge.day_keys import DayKeyError
 
 log = logging.getLogger(__name__)
+# Failures of the hub or the network rather than of the configuration or the command line.
+_NOT_THE_OWNERS_INPUT = ("hub_unreachable", "hub_untrusted", "enrolment_refused")
 
 
 def run_edge_command(args) -> int:
@@ -25,7 +29,10 @@ def run_edge_command(args) -> int:
         return handler(args)
     except DomainError as exc:
         print(f"rtcc edge {command}: {exc.message}", file=sys.stderr)
-        return 2 if exc.code in ("edge_config", "invalid_input", "key_missing", "key_exposed") else 1
+        return 1 if exc.code in _NOT_THE_OWNERS_INPUT else 2
+    except (DayKeyError, OSError) as exc:  # the box's own files: unreadable keys, a data_dir it cannot write
+        print(f"rtcc edge {command}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _config(args) -> EdgeConfig:

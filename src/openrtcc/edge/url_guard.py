@@ -43,6 +43,12 @@ class UnsafeCameraUrl(InvalidInput):
     code = "unsafe_camera_url"
 
 
+class UnresolvedCameraHost(UnsafeCameraUrl):
+    """The host name does not resolve (now): worth retrying later, unlike the other refusals."""
+
+    code = "camera_host_unresolved"
+
+
 @dataclass(frozen=True)
 class CheckedUrl:
     url: str = field(repr=False)  # as configured, credentials included
@@ -129,7 +135,7 @@ def resolve_host(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeCameraUrl(f"the camera host {host} does not resolve ({exc})") from None
+        raise UnresolvedCameraHost(f"the camera host {host} does not resolve ({exc})") from None
     seen: list[str] = []
     for *_, sockaddr in infos:
         address = sockaddr[0].split("%", 1)[0]  # an IPv6 zone (fe80::1%eth0) is not part of the address
@@ -160,7 +166,7 @@ def _check(url: str, hub: Iterable[tuple[IpAddress, int]], resolver: Resolver | 
     scheme, host, port = split_camera_url(url, schemes)
     addresses = [ipaddress.ip_address(a) for a in (resolver or resolve_host)(host, port)]
     if not addresses:
-        raise UnsafeCameraUrl(f"the camera host {host} does not resolve")
+        raise UnresolvedCameraHost(f"the camera host {host} does not resolve")
     hub = list(hub)
     for address in addresses:
         reason = address_refusal(address, port, hub)
