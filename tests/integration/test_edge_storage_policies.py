@@ -146,7 +146,7 @@ def test_eviction_under_a_budget_takes_the_oldest_and_never_held_footage(open_st
     assert before <= stored_ids(store)
     for s in store.segments():
         assert s.ended_at is not None and s.size_bytes == store.path_of(s).stat().st_size
-    assert store.usage().used_bytes <= 2_500_000
+    assert store.usage().used_bytes == sum(s.size_bytes for s in store.segments()) <= 2_500_000
 
     store.release_hold("all")  # room returns: recording goes on and the alarm clears
     record_clip(store, "cam1", t0 + timedelta(minutes=3), max_segments=1)
@@ -187,6 +187,7 @@ def test_a_real_enospc_mid_segment_keeps_what_was_sealed_and_raises_the_alarm(sm
     assert not seg.complete and seg.ended_at is not None
     assert seg.size_bytes == store.path_of(seg).stat().st_size
     assert len(store.read_plaintext(seg)) > 0
+    assert store.usage().used_bytes == seg.size_bytes  # the record cut off by ENOSPC is not counted
 
     filler.unlink()  # room returns
     recorded = record_clip(store, "cam1", edge_clock.now() + timedelta(minutes=1), max_segments=1)

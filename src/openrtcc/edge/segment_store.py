@@ -190,7 +190,9 @@ class SegmentStore:
         ended = max(seg.started_at, (ended_at or self.clock.now()).astimezone(UTC))
         if writer.records == 0:
             self.delete_segments([seg])  # nothing sealed: the segment never held any video
+            self._release(writer.reserved_bytes)
             return Segment(**{**_fields(seg), "ended_at": ended})
+        self._release(writer.reserved_bytes - writer.sealed_bytes)  # a record reserved but cut off
         try:
             self.index.finish_segment(seg.id, ended, writer.sealed_bytes, complete)
         except sqlite3.Error as exc:
@@ -311,8 +313,13 @@ class SegmentWriter:
         self._f = f
         self._failed: BaseException | None = None
         self.finished: Segment | None = None
+        self.reserved_bytes = 0  # accounted in the store's usage; more than sealed_bytes after a failed write
         self._sealed = SealedWriter(f, key, segment.id, segment.day, chunk_bytes=store._chunk,
-                                    before_seal=store.reserve)
+                                    before_seal=self._reserve)
+
+    def _reserve(self, nbytes: int) -> None:
+        self._store.reserve(nbytes)
+        self.reserved_bytes += nbytes
 
     @property
     def sealed_bytes(self) -> int:
