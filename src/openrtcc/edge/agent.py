@@ -94,7 +94,9 @@ class EdgeAgent:
         self.access_log = EdgeAccessLog(access_log_path(config), now=self.clock.now)
         self.day_keys = DayKeys(data_dir)
         self.store = SegmentStore(data_dir, config.recording, self.alarms, self.clock, day_keys=self.day_keys)
-        self.retention = RetentionRunner(self.store, self.day_keys, self.gate.retention_days, self.clock, self.alarms)
+        self.watchdog = ClockWatchdog(self.clock, self.alarms)
+        self.retention = RetentionRunner(self.store, self.day_keys, self.gate.retention_days, self.clock, self.alarms,
+                                         watchdog=self.watchdog)
         self.reads = ReadQueue(data_dir / "reads.sqlite3")
         self.link = HubLink(config, self.credentials, self.gate, clock=self.clock, alarms=self.alarms,
                             access_log=self.access_log)
@@ -106,7 +108,6 @@ class EdgeAgent:
         self.health = HealthReporter(self.link.send, self.link.connected.is_set, self.clock, self.alarms,
                                      cameras=self._camera_health, disk=self.store.usage,
                                      queued_reads=self.reads.pending)
-        self.watchdog = ClockWatchdog(self.clock, self.alarms)
         self.cameras = {c.id: CameraParts(c) for c in config.cameras}
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -140,8 +141,7 @@ class EdgeAgent:
         skew = self.link.clock_skew_s
         if skew is not None and abs(skew) <= CLOCK_SKEW_ALARM_S:
             # The hub agrees with our clock: whatever jump was seen is over (an RTC set right by NTP).
-            self.watchdog.accept()
-            self.retention.accept_clock()
+            self.retention.accept_clock()  # and the watchdog's
 
     def _start_camera(self, parts: CameraParts) -> None:
         """Check the URLs (retrying a name that does not resolve yet), then start capture and its workers."""
