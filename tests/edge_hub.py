@@ -103,7 +103,8 @@ def start_box(edge_hub: EdgeHub, owner, tmp_path, camera_ids: list[str], *, skew
     from openrtcc.edge.hub_link import HubLink
     from openrtcc.edge.policy_gate import PolicyGate
 
-    config = edge_hub.config(tmp_path, [{"id": c, "name": f"cam {c[:6]}", "url": "rtsp://192.0.2.10/stream"}
+    url = edge.pop("camera_url", "rtsp://192.0.2.10/stream")
+    config = edge_hub.config(tmp_path, [{"id": c, "name": f"cam {c[:6]}", "url": url}
                                         for c in camera_ids], **edge)
     creds = enrol(config, edge_hub.code(owner))
     clock = OffsetClock(edge_hub.hub.clock, skew_s)
