@@ -179,6 +179,15 @@ def end_refused_sessions(hub: Hub, camera_id: str) -> int:
                for sid, why in refused)
 
 
+def camera_changed(hub: Hub, camera_id: str) -> None:
+    """Called after an owner's change committed: the change stands even if ending a session fails here (the
+    box ends it on its side when the PolicyUpdate arrives)."""
+    try:
+        end_refused_sessions(hub, camera_id)
+    except Exception:
+        log.exception("could not end the refused live sessions of camera %s", camera_id)
+
+
 def register_edge_handlers(hub: Hub, links) -> None:
     """LiveStarted marks the session confirmed by the box; LiveEnded closes it with the box's reason."""
     live_segments(hub)

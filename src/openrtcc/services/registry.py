@@ -18,7 +18,7 @@ from openrtcc.domain.cameras import (
 )
 from openrtcc.domain.errors import Conflict, InvalidInput, NotFound
 from openrtcc.domain.geo import Point, area_from_geojson, valid_coordinates
-from openrtcc.services import edge_policy
+from openrtcc.services import edge_policy, live_sessions
 from openrtcc.services.hub import Actor, Hub
 
 
@@ -131,6 +131,7 @@ def update_camera(hub: Hub, owner: Actor, camera_id: str, draft: CameraDraft) ->
                                sharing=changed.policy.mode.value))
         uow.commit()
     edge_policy.camera_changed(hub, changed.edge_id)  # the box enforces the change from now on
+    live_sessions.camera_changed(hub, changed.id)  # and the hub stops relaying what it now refuses
     return changed
 
 
@@ -149,6 +150,7 @@ def withdraw_camera(hub: Hub, owner: Actor, camera_id: str) -> Camera:
         uow.record(owner.entry("camera.withdraw", f"camera:{cam.id}"))
         uow.commit()
     edge_policy.camera_changed(hub, cam.edge_id)
+    live_sessions.camera_changed(hub, cam.id)
     return cam
 
 
