@@ -63,6 +63,7 @@ class CameraCapture:
         self._online_since = 0  # whole monotonic second of the first packet of this connection
         self.attempts = 0  # connection attempts, for tests and the bench
         self.packets = 0
+        self.last_dts: int | None = None  # of the last packet (the stream's time base: info.time_base)
 
     # ------------------------------------------------------------ the PacketSource side
 
@@ -193,6 +194,7 @@ class CameraCapture:
         bucket[1] += 1
         bucket[2] += packet.size
         self.packets += 1
+        self.last_dts = packet.dts
         for sub in self._subs:
             sub.put(item, info)
 

@@ -1,0 +1,240 @@
+"""Continuous recording of one camera: its packets remuxed, never transcoded, into MPEG-TS segments written
+through the segment store's encrypting writer.
+
+A segment is cut at the first keyframe once it holds `segment_seconds` of stream time, and whenever the
+stream restarts or packets were lost (so every segment starts with a keyframe and plays on its own). The
+muxer hands its output over after every packet and the writer seals it about once a second, so a crash
+loses at most the last second. When the store has no room (StorageFull) or the disk fails, this camera
+stops writing video, the capture goes on for the plate reader and live view, and opening a segment is
+retried every `retry_s` seconds; the store raises the alarm.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import av
+
+from openrtcc.domain.clock import Clock
+from openrtcc.edge.alarms import Alarms
+from openrtcc.edge.packets import EncodedPacket, PacketSource, StreamInfo
+from openrtcc.edge.segment_store import SegmentStore, SegmentWriter, StorageError, StorageFull
+from openrtcc.edge.stream_template import StreamTemplate
+
+log = logging.getLogger(__name__)
+
+FLUSH_EVERY_S = 1.0
+POLL_S = 0.25  # how often a recorder thread takes what its queue holds
+MAX_QUEUE = 600  # packets (about 20 s at 30 frames/s): a slow disk costs a gap, never the capture
+
+
+@dataclass(slots=True)
+class RecorderStats:
+    segments: int = 0
+    bytes: int = 0  # sealed (encrypted) bytes of finished segments
+    packets: int = 0  # written
+    unrecorded: int = 0  # received while the store had no room, or before a keyframe
+    errors: int = 0
+
+
+class _OpenSegment:
+    """One segment being written: the muxer over the store's writer."""
+
+    def __init__(self, writer: SegmentWriter, template: StreamTemplate, first: EncodedPacket):
+        self.writer = writer
+        self.info = template.info
+        self.start_dts = first.dts
+        self.started_at = first.captured_at
+        self.last_at = first.captured_at
+        self.flushed_at = time.monotonic()
+        # Every packet goes to the writer as it is muxed (flush_packets), so what the writer has is what was
+        # received, and its flush() about once a second seals it.
+        self.out = av.open(writer, "w", format="mpegts", options={"flush_packets": "1"})
+        self.stream = self.out.add_stream_from_template(template.stream)
+
+    def write(self, item: EncodedPacket) -> None:
+        packet = av.Packet(item.packet)  # a copy: the capture's packet is shared with other consumers
+        packet.pts, packet.dts = item.pts, item.dts
+        packet.time_base = self.info.time_base
+        packet.is_keyframe = item.keyframe
+        packet.stream = self.stream
+        self.out.mux_one(packet)
+        self.last_at = item.captured_at
+
+    def seconds(self, item: EncodedPacket) -> float:
+        return float((item.dts - self.start_dts) * self.info.time_base)
+
+    def close(self, ended_at: datetime):
+        self.out.close()  # the trailer: the muxer's last bytes
+        return self.writer.close(ended_at)
+
+    def abandon(self, ended_at: datetime | None) -> None:
+        """After a write failed: whatever was sealed stays, as an incomplete segment."""
+        try:
+            self.out.close()
+        except Exception:  # the writer refuses further writes: expected here
+            pass
+        try:
+            self.writer.abort(ended_at)
+        except Exception:
+            log.exception("could not mark segment %s incomplete", self.writer.segment.id)
+
+
+class Recorder:
+    """`start()` subscribes to the capture and records in a thread of its own until `stop()`."""
+
+    def __init__(self, capture: PacketSource, segment_store: SegmentStore, segment_seconds: float, clock: Clock,
+                 alarms: Alarms, *, retry_s: float = 10.0):
+        self.camera_id = capture.camera_id
+        self._capture = capture
+        self._store = segment_store
+        self.segment_seconds = segment_seconds
+        self._clock = clock
+        self._alarms = alarms
+        self.retry_s = retry_s
+        self.stats = RecorderStats()
+        self._segment: _OpenSegment | None = None
+        self._template: StreamTemplate | None = None  # of the current stream, reused by its segments
+        self._paused_until = 0.0  # monotonic: no room for video until then
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._subscription = None
+
+    def start(self) -> Recorder:
+        self._subscription = self._capture.subscribe(max_queue=MAX_QUEUE)
+        self._thread = threading.Thread(target=self._run, name=f"recorder-{self.camera_id}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Write what is queued, close the open segment (complete), end the thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._subscription is not None:
+            self._subscription.close()
+
+    @property
+    def recording(self) -> bool:
+        return self._segment is not None
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(POLL_S):
+                self._drain()
+                if self._segment is not None and time.monotonic() - self._segment.flushed_at >= FLUSH_EVERY_S:
+                    self._flush()
+            self._drain()
+        finally:
+            self._finish()
+            if self._template is not None:
+                self._template.close()
+
+    def _drain(self) -> None:
+        """Everything queued since the last turn. Woken by the clock, not by each packet: a wake-up per
+        packet per camera (thousands a second) costs the box more than the remuxing itself."""
+        sub = self._subscription
+        take = getattr(sub, "get_all", None)
+        while True:
+            items = take(0) if take else [p for p in [sub.get(0)] if p is not None]
+            if not items:
+                return
+            info = sub.info
+            for item in items:
+                self.record(item, info)
+
+    def record(self, item: EncodedPacket, info: StreamInfo) -> None:
+        """One packet: cut, open or write as needed (the recorder thread's step; public for tests)."""
+        seg = self._segment
+        if seg is not None and (item.gap_before or info is not seg.info):
+            self._finish()
+            seg = None
+        elif seg is not None and item.keyframe and seg.seconds(item) >= self.segment_seconds:
+            self._finish(item.captured_at)
+            seg = None
+        if seg is None:
+            seg = self._open(item, info)
+            if seg is None:
+                self.stats.unrecorded += 1
+                return
+        try:
+            seg.write(item)
+        except (StorageFull, StorageError) as exc:
+            self._storage_failed(exc, item.captured_at)
+            return
+        except av.FFmpegError as exc:  # e.g. timestamps going backwards: start afresh at the next keyframe
+            self.stats.errors += 1
+            log.warning("camera %s: segment cut after a muxer error: %s", self.camera_id, type(exc).__name__)
+            self._finish()
+            return
+        self.stats.packets += 1
+
+    def _open(self, item: EncodedPacket, info: StreamInfo) -> _OpenSegment | None:
+        if not item.keyframe or time.monotonic() < self._paused_until or item.dts is None:
+            return None
+        writer = None
+        try:
+            template = self._template_for(info, item)
+            writer = self._store.open_segment(self.camera_id, item.captured_at, "mpegts")
+            self._segment = _OpenSegment(writer, template, item)
+        except (av.FFmpegError, ValueError) as exc:  # not a stream this box can record
+            if writer is not None:
+                writer.abort(item.captured_at)
+            self.stats.errors += 1
+            log.warning("camera %s: cannot record this stream: %s", self.camera_id, exc)
+            return None
+        except (StorageFull, StorageError) as exc:
+            if writer is not None:
+                writer.abort(item.captured_at)
+            self._storage_failed(exc, item.captured_at)
+            return None
+        if self._paused_until:
+            self._paused_until = 0.0
+            log.info("camera %s: recording again", self.camera_id)
+        return self._segment
+
+    def _template_for(self, info: StreamInfo, keyframe: EncodedPacket) -> StreamTemplate:
+        if self._template is None or self._template.info is not info:
+            if self._template is not None:
+                self._template.close()
+                self._template = None
+            self._template = StreamTemplate(info, keyframe)
+        return self._template
+
+    def _flush(self) -> None:
+        seg = self._segment
+        seg.flushed_at = time.monotonic()
+        try:
+            seg.writer.flush()
+        except (StorageFull, StorageError) as exc:
+            self._storage_failed(exc, seg.last_at)
+
+    def _finish(self, ended_at: datetime | None = None) -> None:
+        seg, self._segment = self._segment, None
+        if seg is None:
+            return
+        try:
+            done = seg.close(ended_at or seg.last_at)
+        except (StorageFull, StorageError) as exc:
+            self._storage_failed(exc, seg.last_at, seg)
+            return
+        except av.FFmpegError:
+            self.stats.errors += 1
+            seg.abandon(seg.last_at)
+            return
+        self.stats.segments += 1
+        self.stats.bytes += done.size_bytes
+
+    def _storage_failed(self, exc: Exception, at: datetime, seg: _OpenSegment | None = None) -> None:
+        seg = seg or self._segment
+        self._segment = None
+        if seg is not None:
+            seg.abandon(at)
+        self.stats.errors += 1
+        if not self._paused_until:
+            log.warning("camera %s: video not recorded (%s); retrying every %g s", self.camera_id, exc, self.retry_s)
+        self._paused_until = time.monotonic() + self.retry_s
