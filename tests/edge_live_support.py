@@ -92,6 +92,12 @@ def policy_update(now: datetime, *policies: CameraPolicy) -> PolicyUpdate:
     return PolicyUpdate(sent_at=now, utc_offset_minutes=0, cameras=list(policies))
 
 
+def count_video_packets(data: bytes) -> int:
+    """Frames in an MP4 without decoding them (demuxed only)."""
+    with av.open(io.BytesIO(data), "r", format="mp4") as c:
+        return sum(1 for p in c.demux(video=0) if p.size)
+
+
 def decode_mp4(data: bytes) -> list[np.ndarray]:
     with av.open(io.BytesIO(data), "r", format="mp4") as c:
         return [f.to_ndarray(format="bgr24") for f in c.decode(video=0)]

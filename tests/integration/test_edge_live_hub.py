@@ -1,24 +1,30 @@
-"""The box's live view against the real hub: an officer asks, the hub sends LiveStart over the real link, the
-box's request handler decides with the policy the hub pushed, streams the real RTSP camera, uploads to the
-hub's real endpoints, the officer's playlist plays it, and the officer's stop ends it on both sides."""
+"""The box's live view and clips against the real hub: an officer asks, the hub sends LiveStart over the real
+link, the box's request handler decides with the policy the hub pushed, streams the real RTSP camera, uploads to
+the hub's real endpoints, the officer's playlist plays it, and the officer's stop ends it on both sides; an
+analyst's clip request is exported from the box's recordings and lands in the case's evidence."""
 
 from __future__ import annotations
 
+import hashlib
 import time
+from datetime import timedelta
 
 import pytest
 
 from openrtcc.edge.access_log import EdgeAccessLog
+from openrtcc.edge.alarms import Alarms
 from openrtcc.edge.config import EdgeConfig
 from openrtcc.edge.hub_http import hub_client
 from openrtcc.edge.hub_uploads import HubUploads
 from openrtcc.edge.policy_gate import PolicyGate
 from openrtcc.edge.request_handler import RequestHandler
+from openrtcc.edge.segment_store import SegmentStore
 from tests.edge_box_link import LinkedBox, integrated_camera, playlist_segments
 from tests.edge_hub import live_edge_hub  # noqa: F401  (a fixture)
-from tests.edge_live_support import camera_capture, decode_mp4
-from tests.rtsp import rtsp_server  # noqa: F401  (the fixture)
+from tests.edge_live_support import camera_capture, count_video_packets, decode_mp4, record_file
+from tests.rtsp import VIDEO, rtsp_server  # noqa: F401  (the fixture)
 
+CASE = "LP-2026-0078"
 START = {"purpose": "robbery in progress at the corner shop", "case_number": "LP-2026-0077"}
 
 
@@ -76,5 +82,51 @@ def test_an_officer_watches_the_box_stream_through_the_hub_and_stops_it(live_edg
         handler.close()
         client.close()
         camera.stop()
+        access_log.close()
+        box.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_clip_asked_at_the_hub_is_exported_by_the_box_and_lands_in_the_case_evidence(live_edge_hub, world, anon,  # noqa: F811
+                                                                                      clock, tmp_path):
+    owner = world.owner("Olga")
+    cam = integrated_camera(world, owner)
+    box = LinkedBox(live_edge_hub.url, owner, anon)
+    box.connect([cam["id"]])
+    config = EdgeConfig.model_validate({"edge": {"hub_url": live_edge_hub.url, "data_dir": str(tmp_path)},
+                                        "cameras": [{"id": cam["id"], "name": "Front", "url": "rtsp://127.0.0.1:1/x"}]})
+    gate = PolicyGate(config)
+    gate.apply_policy(box.expect("policy"))
+    store = SegmentStore(tmp_path, config.recording, Alarms(clock.now), clock)
+    recorded_at = clock.now() - timedelta(minutes=5)
+    record_file(store, cam["id"], VIDEO, recorded_at, seconds=5.0)
+    client = hub_client(config, box.key)
+    access_log = EdgeAccessLog(tmp_path / "access_log.db", now=clock.now)
+    handler = RequestHandler(config, gate, access_log, HubUploads(client), box.send, clock, {}.get, store)
+    analyst = world.staff("analyst")
+    try:
+        r = analyst.post(f"/api/cameras/{cam['id']}/clips", json={
+            "purpose": "hit and run on Main St", "case_number": CASE,
+            "start": (recorded_at + timedelta(seconds=1)).isoformat(),
+            "end": (recorded_at + timedelta(seconds=3)).isoformat()})
+        assert r.status_code == 201, r.text
+        clip_id = r.json()["id"]
+        result = handler.handle_clip_request(box.expect("clip_request")).result(30)
+        assert result.status == "ready", result
+        clip = _wait(lambda: (c := analyst.get(f"/api/clips/{clip_id}").json())["status"] == "ready" and c)
+        assert (clip["sha256"], clip["size_bytes"]) == (result.sha256, result.size_bytes)
+        # what the hub stored (its download path is tested hub-side): the bytes the box hashed
+        stored = [p for p in live_edge_hub.hub.media.root.rglob("*") if p.is_file()]
+        assert len(stored) == 1 and hashlib.sha256(stored[0].read_bytes()).hexdigest() == result.sha256
+        assert 30 <= count_video_packets(stored[0].read_bytes()) <= 70  # ~2 s at ~18 fps, from the keyframe before
+        evidence = analyst.get(f"/api/agency/cases/{CASE}/evidence").json()
+        assert [(e["id"], e["sha256"]) for e in evidence] == [(clip_id, result.sha256)]
+        assert [(e.kind, e.outcome, e.case_number) for e in access_log.latest(5)] == [
+            ("clip", "allowed", CASE), ("clip", "ended", CASE)]
+    finally:
+        handler.close()
+        client.close()
+        store.close()
         access_log.close()
         box.close()
