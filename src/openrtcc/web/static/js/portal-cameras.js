@@ -2,14 +2,16 @@
 import { api } from "./api.js";
 import { byId, confirmAction, el, notice, replaceChildren, table } from "./dom.js";
 import { timeElement, words } from "./format.js";
+import { showBoxLog } from "./portal-edges.js";
 
 export class CameraList {
   /** programs: /api/programs rows; onEdit(camera) opens the camera in the form; onLoaded(cameras). */
-  constructor(container, programs, { onEdit, onLoaded }) {
+  constructor(container, programs, { onEdit, onLoaded, onEdgeSettings }) {
     this.container = container;
     this.programNames = new Map(programs.map((p) => [p.agency_id, p.name]));
     this.onEdit = onEdit;
     this.onLoaded = onLoaded;
+    this.onEdgeSettings = onEdgeSettings;
     this.cameras = [];
   }
 
@@ -45,6 +47,8 @@ export class CameraList {
       el("td", {}, timeElement(camera.created_at)),
       el("td", { class: "row-actions" },
         active ? el("button", { type: "button", class: "small", onclick: () => this.onEdit(camera) }, "Edit") : null,
+        active && camera.tier === "integrated" && this.onEdgeSettings
+          ? el("button", { type: "button", class: "small", onclick: () => this.onEdgeSettings(camera) }, "Edge settings") : null,
         el("button", { type: "button", class: "small secondary", onclick: () => this.showAccessLog(camera) }, "Access log"),
         active ? el("button", { type: "button", class: "small danger", onclick: () => this.withdraw(camera) }, "Withdraw") : null));
   }
@@ -84,6 +88,7 @@ export class CameraList {
     byId("access-log-title").textContent = `Access log: ${camera.name}`;
     replaceChildren(body, notice("Loading…"));
     dialog.showModal();
+    showBoxLog(byId("edge-log-body"), camera);
     try {
       const entries = await api(`/api/owner/cameras/${encodeURIComponent(camera.id)}/access-log`);
       replaceChildren(body, entries.length ? accessTable(entries) : notice("No agency has accessed this camera."));

@@ -1,0 +1,72 @@
+"""The owner portal's edge parts in a real browser: a code generated and shown once, a box enrolled with it
+(over the box's API), listed; a camera linked to it, plate reads shared, a privacy mask drawn on the canvas
+and stored as fractions; both access logs side by side; the box revoked."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from tests.conftest import camera_body
+from tests.e2e.conftest import log_on, new_owner
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+def test_owner_enrols_a_box_links_a_camera_and_draws_a_mask(page, live_hub):
+    base = live_hub.base_url
+    email, owner = new_owner(live_hub, "Edna")
+    name = f"Edge porch {uuid.uuid4().hex[:4]}"
+    r = owner.post("/api/owner/cameras", json=camera_body(live_hub.agency_id, name=name, tier="integrated",
+                                                          sharing={"mode": "always", "share_live": True}))
+    assert r.status_code == 201, r.text
+    cam_id = r.json()["id"]
+    log_on(page, base, email)
+    page.wait_for_url(f"{base}/portal")
+
+    page.get_by_label("Box name").fill("Garage box")
+    page.get_by_role("button", name="Generate enrolment code").click()
+    code = page.locator("#edge-code [data-code]").get_attribute("data-code")
+    assert len(code.replace("-", "")) == 10 and f"rtcc edge enrol --code {code}" in page.locator("#edge-code").inner_text()
+    enrolled = httpx.post(f"{base}/api/edge/enrol", json={"code": code, "name": "Garage box", "software_version": "0.9"})
+    assert enrolled.status_code == 201, enrolled.text
+    edge_id = enrolled.json()["edge_id"]
+
+    page.reload()
+    box_row = page.locator(f"#edge-list tr[data-edge-id='{edge_id}']")
+    assert "Garage box" in box_row.inner_text() and "Not connected" in box_row.inner_text()
+
+    page.locator(f"#camera-list tr[data-camera-id='{cam_id}']").get_by_role("button", name="Edge settings").click()
+    dialog = page.locator("#edge-settings-dialog")
+    dialog.get_by_label("Edge box that integrates this camera").select_option(edge_id)
+    dialog.get_by_label("Emergency radius", exact=False).fill("400")
+    dialog.get_by_label("Lakeport Police").check()
+    canvas = page.locator("#mask-canvas").bounding_box()
+    for fx, fy in ((0.1, 0.1), (0.5, 0.1), (0.5, 0.6)):
+        page.mouse.click(canvas["x"] + fx * canvas["width"], canvas["y"] + fy * canvas["height"])
+    dialog.get_by_role("button", name="Close mask").click()
+    assert "Mask 1: 3 points" in page.locator("#mask-list").inner_text()
+    dialog.screenshot(path="/tmp/rtcc-edge-settings.png")
+    dialog.get_by_role("button", name="Save edge settings").click()
+    dialog.wait_for(state="hidden")
+
+    cam = owner.get(f"/api/owner/cameras/{cam_id}").json()
+    assert cam["edge_id"] == edge_id
+    assert cam["sharing"]["emergency_radius_m"] == 400 and cam["sharing"]["share_reads_with"] == [live_hub.agency_id]
+    (mask,) = cam["sharing"]["privacy_masks"]
+    assert [[round(x, 1), round(y, 1)] for x, y in mask] == [[0.1, 0.1], [0.5, 0.1], [0.5, 0.6]]
+    assert cam["sharing"]["mode"] == "always" and cam["sharing"]["share_live"] is True  # the rest untouched
+
+    page.locator(f"#camera-list tr[data-camera-id='{cam_id}']").get_by_role("button", name="Access log").click()
+    page.locator("#edge-log-body").filter(has_text="The box has logged no access to this camera.").wait_for()
+    page.locator("#access-log-dialog").get_by_role("button", name="Close").click()
+    page.locator("#edges").screenshot(path="/tmp/rtcc-edge-boxes.png")
+
+    page.locator(f"#edge-list tr[data-edge-id='{edge_id}']").get_by_role("button", name="Revoke").click()
+    page.locator("#confirm-ok").click()
+    page.locator(f"#edge-list tr[data-edge-id='{edge_id}']").filter(has_text="Revoked").wait_for()
+    assert owner.get("/api/owner/edges").json()[0]["revoked"] is True
+    assert [e for e in page.console_errors if not e.startswith("Failed to load resource")] == []
+    owner.close()
