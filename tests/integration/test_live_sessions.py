@@ -69,12 +69,13 @@ def test_live_session_from_request_to_the_box_ending_it(scene, world, hub, media
     assert officer.get(f"/api/live/{sid}/init.mp4").content == init
     colleague = world.staff("analyst")  # same agency, allowed live video: may watch it too
     assert colleague.get(playlist_url).status_code == 200
+    assert colleague.get(playlist_url).status_code == 200  # recorded once, not per poll
     status = officer.get(f"/api/live/{sid}").json()
     assert status["state"] == "live" and status["confirmed_by_box"] and status["camera_name"] == cam["name"]
 
     log = owner.get(f"/api/owner/cameras/{cam['id']}/access-log").json()
-    assert any(e["kind"] == "live" and e["purpose"] == START["purpose"] for e in log)
-    assert "live.start" in _actions(hub)
+    assert [e["kind"] for e in log if e["purpose"] == START["purpose"]] == ["live", "live"]  # officer, colleague
+    assert "live.start" in _actions(hub) and _actions(hub).count("live.watch") == 1
 
     box.send(LiveEnded(sent_at=world.clock.now(), session_id=sid, reason="the owner paused sharing"))
     _wait(lambda: officer.get(f"/api/live/{sid}").json()["state"] == "ended")

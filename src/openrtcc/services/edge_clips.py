@@ -167,7 +167,7 @@ def get_clip(hub: Hub, actor: Actor, clip_id: str):
     return row
 
 
-def open_clip(hub: Hub, actor: Actor, clip_id: str) -> tuple[object, BinaryIO]:
+def open_clip(hub: Hub, actor: Actor, clip_id: str) -> tuple[object, str, BinaryIO]:
     """The clip's bytes for download: audited, and shown in the owner's access log."""
     actor.require(Permission.VIEW_EVIDENCE)
     with hub.uow() as uow:
@@ -176,12 +176,13 @@ def open_clip(hub: Hub, actor: Actor, clip_id: str) -> tuple[object, BinaryIO]:
             raise NotFound("no such clip in your agency")
         if row.status != "ready":
             raise Conflict(f"this clip is {row.status}, not ready to download", code="clip_not_ready")
+        evidence = uow.footage.evidence_item(actor.agency_id, clip_id)  # the same id: its media type
         uow.activity.log_access([dict(camera_pk=row.camera_pk, agency_id=actor.agency_id, user_id=actor.user_id,
                                       kind="footage", purpose=f"evidence review, case {row.case_number}",
                                       case_number=row.case_number, at=hub.clock.now())])
         uow.record(actor.entry("clip.download", f"edge_clip:{clip_id}", sha256=row.sha256))
         uow.commit()
-    return row, hub.media.open(row.storage_key)
+    return row, evidence.media_type, hub.media.open(row.storage_key)
 
 
 def register_edge_handlers(hub: Hub, links) -> None:

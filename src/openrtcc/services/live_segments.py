@@ -35,6 +35,8 @@ class LiveMeta:
     agency_id: str
     user_id: str
     token_hash: str
+    purpose: str = ""
+    case_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ class LiveBuffer:
     init: bytes | None = None
     segments: deque = field(default_factory=lambda: deque(maxlen=KEEP_SEGMENTS))
     confirmed: bool = False  # the box said LiveStarted
+    viewers: set = field(default_factory=set)  # users whose watching is on record (the owner sees each)
 
     @property
     def size(self) -> int:
@@ -77,7 +80,7 @@ class LiveSegments:
         with self._lock:
             buf = self._buffers.get(meta.session_id)
             if buf is None:
-                buf = LiveBuffer(meta, now, segments=deque(maxlen=self.keep))
+                buf = LiveBuffer(meta, now, segments=deque(maxlen=self.keep), viewers={meta.user_id})
                 self._buffers[meta.session_id] = buf
             return buf
 

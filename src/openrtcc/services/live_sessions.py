@@ -66,7 +66,8 @@ def start_live(hub: Hub, actor: Actor, camera_id: str, purpose: str, case_number
                                       kind="live", purpose=purpose, case_number=case_number, at=now)])
         uow.record(actor.entry("live.start", f"live_session:{sid}", camera=cam.id, case=case_number))
         uow.commit()
-    live_segments(hub).open(LiveMeta(sid, cam.id, cam.edge_id, actor.agency_id, actor.user_id, token_hash), now)
+    live_segments(hub).open(LiveMeta(sid, cam.id, cam.edge_id, actor.agency_id, actor.user_id, token_hash,
+                                     purpose, case_number), now)
     requester = Requester(agency_id=actor.agency_id, user_id=actor.user_id, purpose=purpose,
                           case_number=case_number)
     start = LiveStart(sent_at=now, session_id=sid, camera_id=cam.id, requester=requester, upload_token=token)
@@ -92,6 +93,7 @@ def session_status(hub: Hub, actor: Actor, session_id: str) -> dict:
         cam = uow.cameras.get_for_agency(row.agency_id, row.camera_id)
         uow.rollback()
     buf = live_segments(hub).get(session_id)
+    live_segments(hub).viewed(session_id, hub.clock.now())  # the page polls this while it is open
     state = "ended" if row.ended_at else "live" if buf is not None and buf.segments else "starting"
     return {"id": row.id, "camera_id": row.camera_id, "camera_name": cam.name if cam else None, "state": state, "purpose": row.purpose,
             "case_number": row.case_number, "started_at": row.started_at, "ended_at": row.ended_at,
@@ -110,8 +112,23 @@ def watch(hub: Hub, actor: Actor, session_id: str) -> LiveBuffer:
         buf = live_segments(hub).open(_meta(row), hub.clock.now())  # the hub restarted since it began
     elif not _may_view(actor, buf.meta):
         raise NotFound("no such live session")
+    if actor.user_id not in buf.viewers:
+        _record_viewer(hub, actor, buf)
     live_segments(hub).viewed(session_id, hub.clock.now())
     return buf
+
+
+def _record_viewer(hub: Hub, actor: Actor, buf: LiveBuffer) -> None:
+    """A colleague joining someone's session is an access of its own: on the owner's log and audited."""
+    m, now = buf.meta, hub.clock.now()
+    with hub.uow() as uow:
+        cam = uow.cameras.get_for_agency(m.agency_id, m.camera_id)
+        if cam is not None:
+            uow.activity.log_access([dict(camera_pk=cam.pk, agency_id=actor.agency_id, user_id=actor.user_id,
+                                          kind="live", purpose=m.purpose, case_number=m.case_number, at=now)])
+        uow.record(actor.entry("live.watch", f"live_session:{m.session_id}", camera=m.camera_id))
+        uow.commit()
+    buf.viewers.add(actor.user_id)
 
 
 def receive_upload(hub: Hub, edge_id: str, session_id: str, name: str, token: str | None,
@@ -215,7 +232,8 @@ def register_edge_handlers(hub: Hub, links) -> None:
 
 
 def _meta(row) -> LiveMeta:
-    return LiveMeta(row.id, row.camera_id, row.edge_id, row.agency_id, row.user_id, row.upload_token_hash)
+    return LiveMeta(row.id, row.camera_id, row.edge_id, row.agency_id, row.user_id, row.upload_token_hash,
+                    row.purpose, row.case_number)
 
 
 def _may_view(actor: Actor, meta: LiveMeta) -> bool:

@@ -42,9 +42,9 @@ def get_clip(clip_id: str, actor: AgencyActor, hub: HubDep) -> ClipOut:
 
 @router.get("/api/clips/{clip_id}/download")
 def download(clip_id: str, actor: AgencyActor, hub: HubDep) -> StreamingResponse:
-    row, stream = edge_clips.open_clip(hub, actor, clip_id)
+    row, media_type, stream = edge_clips.open_clip(hub, actor, clip_id)
     name = row.storage_key.rsplit("/", 1)[-1]
-    return StreamingResponse(stream, media_type="video/mp4", headers={
+    return StreamingResponse(stream, media_type=media_type, headers={
         "Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": row.sha256})
 
 
