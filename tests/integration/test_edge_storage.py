@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -110,8 +111,7 @@ record_clip(store, "cam1", clock.now(), flush_every=10, on_flush=on_flush)
 """
 
 
-@pytest.mark.parametrize("cut_bytes", [0, 1000], ids=["killed", "killed-and-torn"])
-def test_a_killed_writer_is_salvaged_up_to_its_last_sealed_record(tmp_path, open_store, cut_bytes):
+def test_a_killed_writer_is_salvaged_up_to_its_last_sealed_record(tmp_path, open_store):
     data_dir = tmp_path / "edge"
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(data_dir)], cwd=REPO, stdout=subprocess.PIPE,
                             text=True)
@@ -127,40 +127,55 @@ def test_a_killed_writer_is_salvaged_up_to_its_last_sealed_record(tmp_path, open
         proc.wait()
     # The muxer's bytes are deterministic: record the same clip to learn what the writer had been given.
     reference = record_clip(open_store(data_dir=tmp_path / "ref"), "cam1", EdgeClock().now(), max_segments=1)[0]
-    seg_file = next((data_dir / "video").rglob(f"{segment_id}.seg"))
-    if cut_bytes:
-        seg_file.write_bytes(seg_file.read_bytes()[:-cut_bytes])  # the last record torn by the crash
+    torn_dir = tmp_path / "torn"
+    shutil.copytree(data_dir, torn_dir)
+    torn_file = next((torn_dir / "video").rglob(f"{segment_id}.seg"))
+    torn_file.write_bytes(torn_file.read_bytes()[:-1000])  # and a variant where the crash tore the last record
 
-    store = open_store(data_dir=data_dir)
-    assert store.recovery.salvaged == 1
-    seg = store.index.segment(segment_id)
-    assert seg is not None and not seg.complete and seg.ended_at is not None
-    salvaged = store.read_plaintext(seg)
-    if cut_bytes:
-        assert 0 < len(salvaged) < flushed
-    else:
-        assert len(salvaged) == flushed
-    assert salvaged == reference.plaintext[:len(salvaged)]
-    assert demuxed_packets(salvaged) > 10
-    assert seg.size_bytes == seg_file.stat().st_size
-    # The next start finds nothing more to do.
-    again = open_store(data_dir=data_dir)
-    assert again.recovery.salvaged == 0
+    for where, cut in ((data_dir, False), (torn_dir, True)):
+        store = open_store(data_dir=where)
+        assert store.recovery.salvaged == 1
+        seg = store.index.segment(segment_id)
+        assert seg is not None and not seg.complete and seg.ended_at is not None
+        salvaged = store.read_plaintext(seg)
+        if cut:
+            assert 0 < len(salvaged) < flushed
+        else:
+            assert len(salvaged) == flushed
+        assert salvaged == reference.plaintext[:len(salvaged)]
+        assert demuxed_packets(salvaged) > 10
+        assert seg.size_bytes == store.path_of(seg).stat().st_size
+        store.close()
+        assert open_store(data_dir=where).recovery.salvaged == 0  # the next start finds nothing more to do
 
 
-def test_orphan_files_are_removed_at_start_and_unknown_files_left(tmp_path, open_store, edge_clock):
+def test_unindexed_files_are_indexed_again_when_they_check_out_and_removed_when_not(tmp_path, open_store, edge_clock):
     store = open_store()
-    (r,) = record_clip(store, "cam1", edge_clock.now(), max_segments=1)
-    cam_dir = store.path_of(r.segment).parent
-    orphan = cam_dir / "0123456789abcdef0123456789abcdef.seg"
-    orphan.write_bytes(store.path_of(r.segment).read_bytes())
+    recorded = record_clip(store, "cam1", edge_clock.now(), max_segments=3)
+    first = recorded[0].segment
+    cam_dir = store.path_of(first).parent
+    copy = cam_dir / "0123456789abcdef0123456789abcdef.seg"  # our bytes under another segment's name
+    copy.write_bytes(store.path_of(first).read_bytes())
     foreign = cam_dir / "notes.txt"
     foreign.write_text("the owner's file")
+    store.index.delete_segments([first.id])  # a power cut undid the row's commit; the file survived
     store.close()
+
     again = open_store()
-    assert again.recovery.orphans_removed == 1
-    assert not orphan.exists() and foreign.exists()
-    assert again.read_plaintext(r.segment) == r.plaintext
+    assert (again.recovery.adopted, again.recovery.orphans_removed) == (1, 1)
+    assert not copy.exists() and foreign.exists()
+    back = again.index.segment(first.id)
+    assert (back.started_at, back.complete, back.size_bytes) == (first.started_at, True, first.size_bytes)
+    assert again.read_plaintext(back) == recorded[0].plaintext
+    again.close()
+
+    # The whole index lost: every segment is found again from its sealed header.
+    for f in (tmp_path / "edge").glob("segments.sqlite3*"):
+        f.unlink()
+    rebuilt = open_store()
+    assert rebuilt.recovery.adopted == 3
+    assert [s.started_at for s in rebuilt.segments("cam1")] == [r.segment.started_at for r in recorded]
+    assert rebuilt.usage().used_bytes == sum(r.segment.size_bytes for r in recorded)
 
 
 def test_destroying_a_day_key_makes_that_day_unreadable_and_no_other(open_store, edge_clock, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
+import threading
 from datetime import timedelta
 
 import pytest
@@ -207,3 +208,35 @@ def test_with_the_agents_clock_watchdog_retention_follows_its_judgement(open_sto
     runner.accept_clock()  # the hub confirmed the new time: the footage really is 2 days old
     assert not store.alarms.is_active("clock_jump")
     assert runner.run_once().deleted_segments == 1
+
+
+def test_many_recorders_at_once_under_eviction_keep_the_index_and_usage_consistent(open_store, edge_clock):
+    store = open_store(Budget(max_bytes=6_000_000))
+    t0 = edge_clock.now()
+    errors: list[BaseException] = []
+    written: dict[str, bytes] = {}
+
+    def recorder(cam: int) -> None:
+        try:
+            for n in range(6):
+                w = store.open_segment(f"cam{cam}", t0 + timedelta(seconds=10 * n + cam / 100))
+                payload = os.urandom(150_000)
+                for i in range(0, len(payload), 1316):  # muxer-sized writes, flushed now and then
+                    w.write(payload[i:i + 1316])
+                    if i % 40_000 < 1316:
+                        w.flush()
+                written[w.close(t0 + timedelta(seconds=10 * n + 9)).id] = payload
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=recorder, args=(c,)) for c in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    stored = store.segments()
+    assert len(stored) < len(written)  # the budget made eviction run while others wrote
+    assert store.usage().used_bytes == sum(s.size_bytes for s in stored) <= 6_000_000
+    for s in stored:
+        assert s.complete and store.read_plaintext(s) == written[s.id]

@@ -19,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from openrtcc.adapters.alpr.model_files import ModelFilesError
 from openrtcc.domain.clock import Clock, SystemClock
+from openrtcc.domain.errors import InvalidInput
 from openrtcc.domain.edge_protocol import CLOCK_SKEW_ALARM_S, CameraHealth
 from openrtcc.edge.access_log import EdgeAccessLog, access_log_path
 from openrtcc.edge.alarms import Alarms
@@ -32,10 +34,13 @@ from openrtcc.edge.health import HealthReporter
 from openrtcc.edge.hub_http import hub_client
 from openrtcc.edge.hub_link import HubLink
 from openrtcc.edge.hub_uploads import HubUploads
+from openrtcc.edge.frames import decode_frames
 from openrtcc.edge.packets import PacketSource
+from openrtcc.edge.plate_pipeline import PipelineSettings, PlatePipeline, default_workers, load_reader
 from openrtcc.edge.policy_gate import PolicyGate
 from openrtcc.edge.read_forwarder import ReadForwarder
 from openrtcc.edge.read_queue import ReadQueue
+from openrtcc.edge.recorder import Recorder
 from openrtcc.edge.request_handler import RequestHandler
 from openrtcc.edge.retention import RetentionRunner
 from openrtcc.edge.segment_store import SegmentStore
@@ -48,6 +53,8 @@ RETENTION_EVERY_S = 300.0
 CLOCK_CHECK_EVERY_S = 5.0
 UNRESOLVED_RETRY_S = 30.0
 STOP_BUDGET_S = 8.0
+FIRST_HEALTH_AFTER_S = 3.0
+PLATE_QUEUE = 120  # packets; a reader that falls behind skips to the next keyframe rather than lagging
 
 
 @dataclass
@@ -64,6 +71,41 @@ class CameraParts:
 
     def health(self) -> CameraHealth | None:
         return self.main.health() if self.main is not None else None
+
+
+class PlateWorker:
+    """Drives one camera's plate pipeline in a thread: decimated frames from its subscription in, reads out
+    to the durable queue. A failure is logged and the pipeline restarted; the reads already queued stay."""
+
+    RESTART_S = 5.0
+
+    def __init__(self, source: PacketSource, pipeline: PlatePipeline, frames_per_second: float):
+        self._source, self.pipeline, self._every_s = source, pipeline, 1.0 / frames_per_second
+        self._stop = threading.Event()
+        self._subscription = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> PlateWorker:
+        self._thread = threading.Thread(target=self._run, name=f"plates-{self.pipeline.camera_id}", daemon=True)
+        self._subscription = self._source.subscribe(max_queue=PLATE_QUEUE)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.pipeline.run(decode_frames(self._subscription, self._every_s), should_stop=self._stop.is_set)
+            except Exception:  # a corrupt stream or a reader error must not end plate reading for good
+                log.exception("camera %s: plate reading failed; restarting", self.pipeline.camera_id)
+            if self._stop.wait(self.RESTART_S) or self._subscription.closed:
+                return
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._subscription is not None:
+            self._subscription.close()  # ends decode_frames
+        if self._thread is not None:
+            self._thread.join(timeout)
 
 
 def check_camera_urls(config: EdgeConfig, hub) -> None:
@@ -109,10 +151,22 @@ class EdgeAgent:
                                      cameras=self._camera_health, disk=self.store.usage,
                                      queued_reads=self.reads.pending)
         self.cameras = {c.id: CameraParts(c) for c in config.cameras}
+        self._pipeline_settings = PipelineSettings(frames_per_second=config.plate_reading.frames_per_second,
+                                                   region=config.plate_reading.region, workers=default_workers())
+        self.plate_reader = self._load_plate_reader() if any(c.plate_reading for c in config.cameras) else None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._timers = [PeriodicTask("edge-retention", RETENTION_EVERY_S, self.retention.run_once),
                         PeriodicTask("edge-clock", CLOCK_CHECK_EVERY_S, self.watchdog.check)]
+
+    def _load_plate_reader(self):
+        """One reader for every camera (onnxruntime sessions serve concurrent calls); loaded at start, so
+        missing model files stop the box with a clear error rather than leaving reads silently off."""
+        pr = self.config.plate_reading
+        try:
+            return load_reader(pr.model_dir, self._pipeline_settings.workers, pr.threads)
+        except (ModelFilesError, ValueError, OSError) as exc:
+            raise InvalidInput(f"cannot load the plate reader: {exc}", code="plate_reader_unavailable") from None
 
     def _hub_client(self):
         return hub_client(self.config, self.credentials.key)
@@ -138,6 +192,11 @@ class EdgeAgent:
         thread.start()
 
     def _on_connect(self) -> None:
+        # The first health report soon after connecting (the cameras have had a moment to come online), not
+        # a whole interval later: the map shows the box's cameras as soon as they are up.
+        first = threading.Timer(FIRST_HEALTH_AFTER_S, self.health.report)
+        first.daemon = True
+        first.start()
         skew = self.link.clock_skew_s
         if skew is not None and abs(skew) <= CLOCK_SKEW_ALARM_S:
             # The hub agrees with our clock: whatever jump was seen is over (an RTC set right by NTP).
@@ -166,8 +225,18 @@ class EdgeAgent:
                 capture.start()
 
     def _workers(self, parts: CameraParts) -> list:
-        """The recorder and the plate pipeline for one camera, subscribed before the capture starts."""
-        return []
+        """The recorder and the plate worker for one camera, subscribed before the capture starts."""
+        section, workers = parts.section, []
+        if section.record:
+            workers.append(Recorder(parts.main, self.store, self.config.recording.segment_seconds, self.clock,
+                                    self.alarms).start())
+        if section.plate_reading and self.plate_reader is not None:
+            camera_id = section.id
+            pipeline = PlatePipeline(camera_id, self.plate_reader, lambda: self.gate.masks(camera_id),
+                                     lambda: self.gate.read_recipients(camera_id), self.reads, self.clock.now,
+                                     self._pipeline_settings, self.alarms, on_read=self.forwarder.wake.set)
+            workers.append(PlateWorker(parts.source(), pipeline, self._pipeline_settings.frames_per_second).start())
+        return workers
 
     def _source(self, camera_id: str) -> PacketSource | None:
         parts = self.cameras.get(camera_id)
@@ -181,13 +250,15 @@ class EdgeAgent:
         deadline = time.monotonic() + budget_s
         self._stop.set()
         self.requests.close()
+        # Workers first: a recorder writes what is queued and seals its segment while the capture still runs.
+        workers = [w for p in self.cameras.values() for w in p.workers]
+        for worker in workers:
+            worker.stop(timeout=max(0.1, min(3.0, deadline - time.monotonic())))
         captures = [c for p in self.cameras.values() for c in (p.main, p.sub) if c is not None]
         for capture in captures:
             capture.stop(timeout=0)  # all told at once; joined below
         for capture in captures:
             capture.stop(timeout=max(0.1, deadline - time.monotonic()))
-        for worker in (w for p in self.cameras.values() for w in p.workers):
-            worker.stop()
         for timer in self._timers:
             timer.stop()
         self.health.stop()

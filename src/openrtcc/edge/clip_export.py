@@ -213,7 +213,8 @@ def _transcode(output, items, length: float, masks) -> tuple[float | None, float
         if t.rel > length + 1.0:  # frames are reordered by the decoder: read a little past the end
             break
         for frame in in_stream.codec_context.decode(t.packet):
-            rel = t.rel if frame.pts is None else _frame_rel(frame, t)
+            # A frame's pts may be an earlier packet's (the decoder reorders): time it by its own pts.
+            rel = t.rel if frame.pts is None else t.rel + (frame.pts - t.packet.pts) * float(in_stream.time_base)
             if rel < 0 or rel > length:
                 continue
             if encoder is None:
@@ -228,11 +229,6 @@ def _transcode(output, items, length: float, masks) -> tuple[float | None, float
     if encoder is not None:
         output.mux(encoder.encode(None))
     return first, last
-
-
-def _frame_rel(frame, t: _Timed) -> float:
-    # The frame's own pts (in the packet's stream time base) may be an earlier packet's: reordering.
-    return t.rel + (frame.pts - t.packet.pts) * float(frame.time_base)
 
 
 def _add_encoder(output, in_stream):

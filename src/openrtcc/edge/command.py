@@ -19,7 +19,7 @@ from openrtcc.edge.day_keys import DayKeyError
 
 log = logging.getLogger(__name__)
 # Failures of the hub or the network rather than of the configuration or the command line.
-_NOT_THE_OWNERS_INPUT = ("hub_unreachable", "hub_untrusted", "enrolment_refused")
+_NOT_THE_OWNERS_INPUT = ("hub_unreachable", "hub_untrusted", "enrolment_refused", "plate_reader_unavailable")
 
 
 def run_edge_command(args) -> int:

@@ -2,10 +2,12 @@
 reordering, splice or cut of the file is detected.
 
 Layout: header = magic "RTCCSEG\\0", version (1 byte), day (10 ASCII bytes, YYYY-MM-DD), random 8-byte nonce
-prefix, segment id length (1 byte) and id. Then records: a 4-byte big-endian word (ciphertext length, top bit
-set on the final record) and the ciphertext with its 16-byte tag. Record i is sealed with nonce = prefix +
-i (4 bytes) and AAD = header + i + final flag, so records cannot be moved, dropped from the middle, moved
-between files or promoted to final. A file without its final record was cut short (a crash): the reader
+prefix, start time (8 bytes, microseconds since the epoch), container name length and segment id length
+(1 byte each), the container name and the id. The header is authenticated with every record, and lets a
+file whose index row was lost (a power cut undoes the last SQLite commits) be indexed again.
+Then records: a 4-byte big-endian word (ciphertext length, top bit set on the final record) and the
+ciphertext with its 16-byte tag. Record i is sealed with nonce = prefix + i (4 bytes) and AAD = header + i +
+final flag, so records cannot be moved, dropped from the middle, moved between files or promoted to final. A file without its final record was cut short (a crash): the reader
 returns the whole records and says so; the index knows whether the writer had closed it (then a missing
 final record is tampering).
 """
@@ -16,7 +18,7 @@ import os
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
@@ -24,7 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MAGIC = b"RTCCSEG\x00"
 VERSION = 1
-_FIXED = struct.Struct(">8sB10s8sB")
+_FIXED = struct.Struct(">8sB10s8sqBB")
 _WORD = struct.Struct(">I")
 _AAD_TAIL = struct.Struct(">IB")
 FINAL_BIT = 1 << 31
@@ -46,6 +48,8 @@ class EmptySegment(Exception):
 class SealedHeader:
     segment_id: str
     day: date
+    started_at: datetime
+    container: str
     nonce_prefix: bytes
     raw: bytes
 
@@ -56,13 +60,14 @@ class SealedHeader:
         return self.raw + _AAD_TAIL.pack(index, 1 if final else 0)
 
 
-def make_header(segment_id: str, day: date) -> SealedHeader:
-    sid = segment_id.encode()
-    if not 0 < len(sid) <= MAX_ID_BYTES:
-        raise ValueError("a segment id is 1 to 64 bytes")
+def make_header(segment_id: str, day: date, started_at: datetime, container: str) -> SealedHeader:
+    sid, cont = segment_id.encode(), container.encode()
+    if not 0 < len(sid) <= MAX_ID_BYTES or not 0 < len(cont) <= 32:
+        raise ValueError("a segment id is 1 to 64 bytes, a container name 1 to 32")
     prefix = os.urandom(8)
-    raw = _FIXED.pack(MAGIC, VERSION, day.isoformat().encode(), prefix, len(sid)) + sid
-    return SealedHeader(segment_id, day, prefix, raw)
+    started_us = round(started_at.timestamp() * 1_000_000)
+    raw = _FIXED.pack(MAGIC, VERSION, day.isoformat().encode(), prefix, started_us, len(cont), len(sid)) + cont + sid
+    return SealedHeader(segment_id, day, started_at, container, prefix, raw)
 
 
 def read_header(f: BinaryIO) -> SealedHeader:
@@ -71,20 +76,21 @@ def read_header(f: BinaryIO) -> SealedHeader:
         if fixed and not MAGIC.startswith(fixed[:len(MAGIC)]):
             raise TamperedSegment("not a sealed segment file")
         raise EmptySegment("the segment file ends inside its header")
-    magic, version, day_s, prefix, id_len = _FIXED.unpack(fixed)
+    magic, version, day_s, prefix, started_us, cont_len, id_len = _FIXED.unpack(fixed)
     if magic != MAGIC:
         raise TamperedSegment("not a sealed segment file")
     if version != VERSION:
         raise TamperedSegment(f"unknown sealed segment version {version}")
-    sid = f.read(id_len)
-    if len(sid) < id_len:
+    rest = f.read(cont_len + id_len)
+    if len(rest) < cont_len + id_len:
         raise EmptySegment("the segment file ends inside its header")
     try:
         day = date.fromisoformat(day_s.decode("ascii"))
-        segment_id = sid.decode()
-    except (UnicodeDecodeError, ValueError):
+        started_at = datetime.fromtimestamp(started_us / 1_000_000, UTC)
+        container, segment_id = rest[:cont_len].decode("ascii"), rest[cont_len:].decode()
+    except (UnicodeDecodeError, ValueError, OverflowError, OSError):
         raise TamperedSegment("the segment header is damaged") from None
-    return SealedHeader(segment_id, day, prefix, fixed + sid)
+    return SealedHeader(segment_id, day, started_at, container, prefix, fixed + rest)
 
 
 def _write_all(f: BinaryIO, data: bytes) -> None:
@@ -105,11 +111,12 @@ class SealedWriter:
     failed write the caller truncates the file there.
     """
 
-    def __init__(self, f: BinaryIO, key: bytes, segment_id: str, day: date, *,
-                 before_seal: Callable[[int], None] | None = None, chunk_bytes: int = CHUNK_BYTES):
+    def __init__(self, f: BinaryIO, key: bytes, segment_id: str, day: date, started_at: datetime,
+                 container: str, *, before_seal: Callable[[int], None] | None = None,
+                 chunk_bytes: int = CHUNK_BYTES):
         self._f = f
         self._aead = AESGCM(key)
-        self._header = make_header(segment_id, day)
+        self._header = make_header(segment_id, day, started_at, container)
         self._before_seal = before_seal
         self._chunk = chunk_bytes
         self._buf = bytearray()

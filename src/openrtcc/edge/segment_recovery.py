@@ -1,16 +1,20 @@
 """Crash recovery of the segment store at start: segments left open are salvaged up to their last sealed
-record and closed as incomplete; segment files the index does not know (orphans) are removed."""
+record and closed as incomplete; segment files the index does not know are indexed again when they check
+out, and removed when they do not."""
 
 from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from openrtcc.domain.recording import Segment
 from openrtcc.edge.day_keys import DayKeyError
+from openrtcc.edge.segment_index import MAX_SEGMENT_SECONDS
 from openrtcc.edge.sealed_files import MAGIC, EmptySegment, SealedReader, TamperedSegment
 
 if TYPE_CHECKING:
@@ -23,7 +27,8 @@ log = logging.getLogger(__name__)
 class RecoveryReport:
     salvaged: int = 0  # open segments closed as incomplete with their sealed records
     dropped: int = 0  # open segments with nothing sealed (row and file removed)
-    orphans_removed: int = 0
+    adopted: int = 0  # files whose index row was lost, indexed again from their sealed header
+    orphans_removed: int = 0  # files of ours that failed the check or held nothing
 
 
 def recover_segments(store: SegmentStore) -> RecoveryReport:
@@ -33,11 +38,11 @@ def recover_segments(store: SegmentStore) -> RecoveryReport:
             salvaged += 1
         else:
             dropped += 1
-    orphans = _remove_orphans(store)
-    report = RecoveryReport(salvaged, dropped, orphans)
-    if salvaged or dropped or orphans:
-        log.warning("segment store recovered after a stop: %s salvaged, %s empty dropped, %s orphan files removed",
-                    salvaged, dropped, orphans)
+    adopted, removed = _sweep_unindexed(store)
+    report = RecoveryReport(salvaged, dropped, adopted, removed)
+    if salvaged or dropped or adopted or removed:
+        log.warning("segment store recovered after a stop: %s salvaged, %s empty dropped, %s unindexed files "
+                    "indexed again, %s unusable files removed", salvaged, dropped, adopted, removed)
     return report
 
 
@@ -62,13 +67,15 @@ def _salvage(store: SegmentStore, seg: Segment) -> bool:
     if not records:
         store.delete_segments([seg])
         return False
-    # The end is not known after a crash: the file's last write is the best witness of it.
-    store.index.finish_segment(seg.id, max(seg.started_at, mtime), good, complete)
+    store.index.finish_segment(seg.id, _end_from(seg.started_at, mtime), good, complete)
     return True
 
 
-def _remove_orphans(store: SegmentStore) -> int:
-    removed = 0
+def _sweep_unindexed(store: SegmentStore) -> tuple[int, int]:
+    """(adopted, removed): files of ours without an index row. A power cut can undo the last commits of the
+    index (WAL, synchronous=NORMAL), so a file that checks out (its header names this file's segment, day
+    and a readable record) is indexed again from its header; one that does not, or holds nothing, goes."""
+    adopted = removed = 0
     for day_dir in sorted(p for p in store.video_dir.iterdir() if p.is_dir()):
         try:
             day = date.fromisoformat(day_dir.name)
@@ -77,12 +84,47 @@ def _remove_orphans(store: SegmentStore) -> int:
         for cam_dir in (p for p in day_dir.iterdir() if p.is_dir()):
             known = store.index.ids_in(day, cam_dir.name)
             for f in cam_dir.iterdir():
-                if f.suffix == ".seg" and f.stem not in known and _looks_sealed(f):
+                if f.suffix != ".seg" or f.stem in known or not _looks_sealed(f):
+                    continue
+                if _adopt(store, f, day, cam_dir.name):
+                    adopted += 1
+                else:
                     f.unlink()
                     removed += 1
             _rmdir_if_empty(cam_dir)
         _rmdir_if_empty(day_dir)
-    return removed
+    return adopted, removed
+
+
+def _adopt(store: SegmentStore, path: Path, day: date, camera_id: str) -> bool:
+    records = 0
+    try:
+        with open(path, "r+b") as f:
+            reader = SealedReader(f, store.day_keys.key_for)
+            h = reader.header
+            if h.segment_id != path.stem or h.day != day or h.started_at.date() != day:
+                return False
+            for _ in reader.records():
+                records += 1
+            if not records:
+                return False
+            f.truncate(reader.good_bytes)
+            mtime = datetime.fromtimestamp(os.fstat(f.fileno()).st_mtime, UTC)
+    except (EmptySegment, TamperedSegment, DayKeyError, OSError):
+        return False
+    segment = Segment(id=h.segment_id, camera_id=camera_id, day=day, started_at=h.started_at,
+                      ended_at=_end_from(h.started_at, mtime), size_bytes=reader.good_bytes,
+                      complete=reader.complete, container=h.container)
+    try:
+        store.index.add_segment(segment, f"video/{day.isoformat()}/{camera_id}/{path.name}")
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def _end_from(started_at: datetime, mtime: datetime) -> datetime:
+    """The end is not known after a crash: the file's last write is the best witness, within reason."""
+    return min(max(started_at, mtime), started_at + timedelta(seconds=MAX_SEGMENT_SECONDS))
 
 
 def _looks_sealed(path) -> bool:

@@ -314,7 +314,8 @@ class SegmentWriter:
         self._failed: BaseException | None = None
         self.finished: Segment | None = None
         self.reserved_bytes = 0  # accounted in the store's usage; more than sealed_bytes after a failed write
-        self._sealed = SealedWriter(f, key, segment.id, segment.day, chunk_bytes=store._chunk,
+        self._sealed = SealedWriter(f, key, segment.id, segment.day, segment.started_at, segment.container,
+                                    chunk_bytes=store._chunk,
                                     before_seal=self._reserve)
 
     def _reserve(self, nbytes: int) -> None:
