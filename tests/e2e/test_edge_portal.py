@@ -70,3 +70,33 @@ def test_owner_enrols_a_box_links_a_camera_and_draws_a_mask(page, live_hub):
     assert owner.get("/api/owner/edges").json()[0]["revoked"] is True
     assert [e for e in page.console_errors if not e.startswith("Failed to load resource")] == []
     owner.close()
+
+
+def test_a_camera_its_box_reports_offline_shows_offline_on_the_map(page, live_hub, admin_api, tmp_path):
+    from tests.e2e.conftest import enrol_in_browser, new_agency_user
+    from tests.edge_hub import EdgeHub, start_box, wait_for
+    from openrtcc.domain.edge_protocol import CameraHealth, Health
+
+    _, owner = new_owner(live_hub, "Otto")
+    cams = [owner.post("/api/owner/cameras", json=camera_body(
+        live_hub.agency_id, name=f"Otto {i}", tier="integrated", lat=43.01, lon=-87.9 + i * 0.001)).json()["id"]
+        for i in range(2)]
+    box = start_box(EdgeHub(live_hub.base_url, live_hub.hub, None), owner, tmp_path, cams)
+    analyst = new_agency_user(admin_api, "analyst")
+    try:
+        assert box.link.send(Health(sent_at=box.clock.now(), cameras=[
+            CameraHealth(camera_id=cams[0], online=False, error="no frames for 30 s"),
+            CameraHealth(camera_id=cams[1], online=True, fps=15)]))
+        wait_for(lambda: owner.get("/api/owner/edges").json()[0]["cameras"][0]["online"] is False, what="health")
+        offline = set(admin_api.get("/api/agency/map/offline").json()["offline"])
+        assert cams[0] in offline and cams[1] not in offline
+        log_on(page, live_hub.base_url, analyst)
+        enrol_in_browser(page)
+        page.wait_for_url(f"{live_hub.base_url}/map")
+        page.locator("body[data-map-ready='1']").wait_for(state="attached")
+        assert f"{len(offline)} offline" in page.locator("#map-status").inner_text()
+        assert "Offline (edge box)" in page.locator(".map-legend").inner_text()
+        page.screenshot(path="/tmp/rtcc-map-offline.png")
+    finally:
+        box.stop()
+        owner.close()

@@ -4,6 +4,7 @@
 /* global L, Supercluster */
 
 export const TIER_COLOURS = { registered: "#2b6cb0", integrated: "#c05621" };
+export const OFFLINE_COLOUR = "#718096"; // a camera its edge box reports offline (or a silent box)
 // The canvas reaches this far beyond each edge of the view, so a drag shows cameras at once.
 const PAD = 0.3;
 const POINT_RADIUS = 6;
@@ -12,7 +13,7 @@ function features(fields, rows) {
   const at = Object.fromEntries(fields.map((name, i) => [name, i]));
   return rows.map((r) => ({
     type: "Feature",
-    properties: { tier: r[at.tier] },
+    properties: { tier: r[at.tier], id: r[at.id] },
     geometry: { type: "Point", coordinates: [r[at.lon], r[at.lat]] },
   }));
 }
@@ -40,11 +41,18 @@ function countLabel(count) {
 function drawPoint(ctx, item) {
   ctx.beginPath();
   ctx.arc(item.x, item.y, POINT_RADIUS, 0, 2 * Math.PI);
-  ctx.fillStyle = TIER_COLOURS[item.tier] || "#555";
+  ctx.fillStyle = item.offline ? OFFLINE_COLOUR : TIER_COLOURS[item.tier] || "#555";
   ctx.fill();
   ctx.lineWidth = 1.5;
   ctx.strokeStyle = "#ffffff";
   ctx.stroke();
+  if (item.offline) { // a cross, so offline reads without colour too
+    const d = POINT_RADIUS * 0.55;
+    ctx.beginPath();
+    ctx.moveTo(item.x - d, item.y - d); ctx.lineTo(item.x + d, item.y + d);
+    ctx.moveTo(item.x + d, item.y - d); ctx.lineTo(item.x - d, item.y + d);
+    ctx.stroke();
+  }
 }
 
 // A ring split by tier (integrated share first, clockwise from north) around the count.
@@ -73,6 +81,7 @@ export class ClusterLayer {
     this.index = null;
     this.bounds = null;
     this.items = [];
+    this.offline = new Set();
     this.counts = { total: 0, registered: 0, integrated: 0 };
     const pane = map.createPane("cameras");
     pane.style.zIndex = 410;
@@ -128,8 +137,13 @@ export class ClusterLayer {
       const c = f.properties;
       return c.cluster
         ? { x: p.x, y: p.y, lat, lon, count: c.point_count, integrated: c.integrated, id: c.cluster_id, r: clusterRadius(c.point_count) }
-        : { x: p.x, y: p.y, lat, lon, count: 1, tier: c.tier, r: POINT_RADIUS };
+        : { x: p.x, y: p.y, lat, lon, count: 1, tier: c.tier, camera: c.id, offline: this.offline.has(c.id), r: POINT_RADIUS };
     });
+  }
+
+  /** Camera ids shown as offline from now on (the small list of /api/agency/map/offline). */
+  markOffline(ids) {
+    this.offline = new Set(ids);
   }
 
   /** Redraw for the current view; returns how many cameras the view holds. */
@@ -170,11 +184,13 @@ export function legendControl(counts) {
       div.replaceChildren();
       const line = (cls, text) => {
         const p = L.DomUtil.create("div", "", div);
-        if (cls) L.DomUtil.create("span", `swatch ${cls}`, p);
+        const swatch = cls ? L.DomUtil.create("span", `swatch ${cls}`, p) : null;
+        if (cls === "offline") swatch.style.background = OFFLINE_COLOUR;
         p.append(text);
       };
       line("registered", `Registered: ${counts.registered.toLocaleString()}`);
       line("integrated", `Integrated: ${counts.integrated.toLocaleString()}`);
+      line("offline", "Offline (edge box)");
       line("result", "Search result");
       line("", `${counts.total.toLocaleString()} camera${counts.total === 1 ? "" : "s"} · ${inView.toLocaleString()} in view`);
     };

@@ -9,6 +9,16 @@ import { SearchTools } from "./map-search.js";
 import { session } from "./session.js";
 
 const FOOTAGE_ROLES = new Set(["analyst", "supervisor"]);
+const OFFLINE_REFRESH_MS = 60_000;
+
+// Cameras their edge box reports offline: a short list beside the points, so the big payload stays as it is.
+async function offlineCameras() {
+  try {
+    return (await api("/api/agency/map/offline")).offline;
+  } catch {
+    return [];
+  }
+}
 
 async function myJurisdiction(agencyId) {
   try {
@@ -56,17 +66,28 @@ async function start() {
   // A visitor without a map role gets a refusal here, and the session check sends them on their way.
   const pointsRequest = api("/api/agency/map/points");
   pointsRequest.catch(() => {});
+  const offlineRequest = offlineCameras();
   const me = await session;
   const map = createMap(byId("agency-map"), { zoomControl: true, worldCopyJump: false });
   const layer = new ClusterLayer(map);
   const [data, jurisdiction] = await Promise.all([pointsRequest, myJurisdiction(me.agency_id)]);
   layer.load(data.fields, data.points);
+  layer.markOffline(await offlineRequest);
   frameInitialView(map, layer, jurisdiction);
   const legend = legendControl(layer.counts).addTo(map);
   const redraw = () => legend.update(layer.render());
   redraw();
   map.on("moveend", redraw);
-  byId("map-status").textContent = `${layer.counts.total.toLocaleString()} active cameras in your program.`;
+  const status = () => {
+    const off = layer.offline.size ? `, ${layer.offline.size.toLocaleString()} offline` : "";
+    byId("map-status").textContent = `${layer.counts.total.toLocaleString()} active cameras in your program${off}.`;
+  };
+  status();
+  setInterval(async () => {
+    layer.markOffline(await offlineCameras());
+    redraw();
+    status();
+  }, OFFLINE_REFRESH_MS);
   announceFirstRender(layer.counts.total);
   const results = new ResultsView(map, byId("results"), byId("results-summary"));
   const tools = new SearchTools(map, byId("search-form"), results, setUpFootageRequests(me.role));
