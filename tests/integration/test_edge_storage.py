@@ -149,6 +149,17 @@ def test_a_killed_writer_is_salvaged_up_to_its_last_sealed_record(tmp_path, open
         assert open_store(data_dir=where).recovery.salvaged == 0  # the next start finds nothing more to do
 
 
+def test_a_segment_left_open_with_nothing_sealed_is_dropped_at_start(tmp_path, open_store, edge_clock):
+    store = open_store()
+    writer = store.open_segment("cam1", edge_clock.now())
+    writer.write(b"\x47" * 1000)  # buffered, never sealed: the box stopped here
+    store.close()
+    again = open_store()
+    assert (again.recovery.salvaged, again.recovery.dropped) == (0, 1)
+    assert again.segments() == [] and not writer.path.exists()
+    assert again.usage().used_bytes == 0
+
+
 def test_unindexed_files_are_indexed_again_when_they_check_out_and_removed_when_not(tmp_path, open_store, edge_clock):
     store = open_store()
     recorded = record_clip(store, "cam1", edge_clock.now(), max_segments=3)

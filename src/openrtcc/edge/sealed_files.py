@@ -224,3 +224,36 @@ class SealedReader:
                 self._f.seek(here)
                 return False
         return True
+
+
+class PlaintextStream:
+    """A forward-only binary file over decrypted records (what PyAV's demuxer reads from)."""
+
+    def __init__(self, records: Iterator[bytes]):
+        self._records = records
+        self._buf = bytearray()
+        self._pos = 0
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        while not self._done and (n < 0 or len(self._buf) - self._pos < n):
+            nxt = next(self._records, None)
+            if nxt is None:
+                self._done = True
+                break
+            del self._buf[:self._pos]
+            self._pos = 0
+            self._buf += nxt
+        end = len(self._buf) if n < 0 else min(len(self._buf), self._pos + n)
+        out = bytes(self._buf[self._pos:end])
+        self._pos = end
+        return out
+
+    def close(self) -> None:
+        self._done = True
+        close = getattr(self._records, "close", None)
+        if close:
+            close()

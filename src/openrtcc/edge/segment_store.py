@@ -25,10 +25,10 @@ from openrtcc.domain.edge_protocol import DiskUsage
 from openrtcc.domain.errors import Conflict, InvalidInput
 from openrtcc.domain.recording import Hold, Segment, plan_eviction
 from openrtcc.edge.alarms import Alarms
-from openrtcc.edge.day_keys import DayKeys
+from openrtcc.edge.day_keys import DayKeyError, DayKeys
 from openrtcc.edge.segment_index import SegmentIndex
 from openrtcc.edge.segment_recovery import recover_segments
-from openrtcc.edge.sealed_files import CHUNK_BYTES, SealedReader, SealedWriter, TamperedSegment
+from openrtcc.edge.sealed_files import CHUNK_BYTES, PlaintextStream, SealedReader, SealedWriter, TamperedSegment
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class SegmentStore:
         self._lock = threading.RLock()
         self._fs_seen: tuple[int, int] | None = None  # (free + used, used) at the last statvfs
         self._ballast = self.data_dir / "segments.ballast"
+        self._used = 0
         self.recovery = recover_segments(self)
         self._used = self.index.total_bytes()
         self._ensure_ballast()
@@ -99,8 +100,14 @@ class SegmentStore:
                           ended_at=None, size_bytes=0, complete=False, container=container)
         rel = f"video/{day.isoformat()}/{camera_id}/{segment.id}.seg"
         path = self.data_dir / rel
-        key = self.day_keys.key_for(day, create=True)
         self._release(self._chunk)
+        try:
+            key = self.day_keys.key_for(day, create=True)
+        except DayKeyError as exc:
+            self.alarms.raise_("key_missing", str(exc))
+            raise StorageError(str(exc)) from exc
+        except OSError as exc:
+            self._raise_for_os_error(exc, camera_id)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.index.add_segment(segment, rel)
@@ -400,34 +407,3 @@ class SegmentWriter:
         if isinstance(exc, StorageFull):
             raise exc
         self._store._raise_for_os_error(exc, self.segment.camera_id)
-
-
-class PlaintextStream:
-    """A forward-only binary file over decrypted records."""
-
-    def __init__(self, records: Iterator[bytes]):
-        self._records = records
-        self._buf = b""
-        self._done = False
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1) -> bytes:
-        while not self._done and (n < 0 or len(self._buf) < n):
-            nxt = next(self._records, None)
-            if nxt is None:
-                self._done = True
-            else:
-                self._buf += nxt
-        if n < 0:
-            out, self._buf = self._buf, b""
-        else:
-            out, self._buf = self._buf[:n], self._buf[n:]
-        return out
-
-    def close(self) -> None:
-        self._done = True
-        close = getattr(self._records, "close", None)
-        if close:
-            close()
