@@ -80,7 +80,7 @@ class HlsSegmenter:
     """Feed frames with their time in seconds; get back the segments they completed."""
 
     def __init__(self, width: int, height: int, frame_rate: float = 15.0, segment_seconds: float = 0.5,
-                 crf: int = 23, max_kbps: int = 4000):
+                 crf: int = 26, max_kbps: int = 2000):
         self.width, self.height = live_size(width, height)
         self.segment_seconds = segment_seconds
         self._sink = _Sink()
