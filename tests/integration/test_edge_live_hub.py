@@ -88,8 +88,8 @@ def test_an_officer_watches_the_box_stream_through_the_hub_and_stops_it(live_edg
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_a_clip_asked_at_the_hub_is_exported_by_the_box_and_lands_in_the_case_evidence(live_edge_hub, world, anon,  # noqa: F811
-                                                                                      clock, tmp_path):
+def test_a_clip_asked_at_the_hub_is_exported_by_the_box_and_lands_in_the_case_evidence(
+        live_edge_hub, world, anon, clock, tmp_path):  # noqa: F811
     owner = world.owner("Olga")
     cam = integrated_camera(world, owner)
     box = LinkedBox(live_edge_hub.url, owner, anon)

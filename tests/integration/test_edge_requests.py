@@ -273,7 +273,8 @@ def test_clip_requests_are_refused_when_the_policy_or_the_range_says_no(box, clo
         ({}, _clip(clock, "c-6", now - s, now + timedelta(minutes=1)), "the clip's range ends in the future"),
         ({}, _clip(clock, "c-7", t0 - timedelta(hours=1), t0 - timedelta(minutes=50)),
          "nothing was recorded on this camera in that range"),
-        ({}, _clip(clock, "c-8", t0, t0 + 2 * s, requester=no_case), "a request for recorded video needs a case number"),
+        ({}, _clip(clock, "c-8", t0, t0 + 2 * s, requester=no_case),
+         "a request for recorded video needs a case number"),
         ({}, _clip(clock, "c-9", t0, t0 + 2 * s, camera=ELSEWHERE), "no such camera on this box"),
     ]
     before = len(receiver.uploads)
