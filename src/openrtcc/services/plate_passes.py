@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -35,6 +37,11 @@ class PassOptions:
     region_hint: str | None = None
     gap_s: float = 1.5  # a plate unseen this long has gone: its pass completes
     repeat_window_s: float = 10.0  # the same plate completing again this soon is the same vehicle
+    # Without motion the reader still looks this often (0: never): a vehicle that stopped in view, or one
+    # too far away for the gate to notice it moving, is still read. Keep it above 1 / gap_s, so that a
+    # parked vehicle's pass stays open between looks instead of closing after each.
+    idle_reads_per_second: float = 0.0
+    workers: int = 1  # frames read at once, each on its own core (the reader must take concurrent calls)
 
     def tracker_config(self) -> TrackerConfig:
         return TrackerConfig(max_gap_frames=max(2, round(self.gap_s * self.fps)),
@@ -43,6 +50,10 @@ class PassOptions:
     @property
     def stride(self) -> int:
         return max(1, round(self.fps / self.reads_per_second))
+
+    @property
+    def idle_stride(self) -> int | None:
+        return max(1, round(self.fps / self.idle_reads_per_second)) if self.idle_reads_per_second > 0 else None
 
 
 @dataclass
@@ -69,11 +80,23 @@ class PassFound:
 
 
 @dataclass
+class _Step:
+    """A frame's place in the tracker's order: its reading (None: the reader skipped it) may still be running."""
+
+    index: int
+    image: object = None
+    readings: Future | None = None
+
+
+@dataclass
 class _Run:
     options: PassOptions
     tracker: PlateTracker
     stats: PassStats
+    pool: ThreadPoolExecutor | None = None
     kept: dict[int, object] = field(default_factory=dict)  # frame index -> image, for open passes' best
+    steps: deque = field(default_factory=deque)  # frames not yet given to the tracker, in order
+    in_flight: int = 0
     last_read: int | None = None
     started: float = 0.0
     promptest: float | None = None  # live: the smallest (arrival - stream time) seen
@@ -85,39 +108,75 @@ def find_passes(frames: Iterable[Frame], reader: PlateReader, gate: MotionGate, 
     """Yields each pass as soon as it completes (its plate unseen for `gap_s`), the rest when the frames
     end or `should_stop()` turns true. Static frames never reach the reader; moving ones do at most
     `reads_per_second`, so a busy scene costs a bounded amount and an empty one almost nothing."""
-    run = _Run(options, PlateTracker(options.tracker_config()), stats or PassStats(), started=monotonic())
+    pool = ThreadPoolExecutor(options.workers, "plate-reader") if options.workers > 1 else None
+    run = _Run(options, PlateTracker(options.tracker_config()), stats or PassStats(), pool, started=monotonic())
     try:
         for frame in frames:
             run.stats.frames += 1
-            yield from _found(run, _step(run, frame, reader, gate, monotonic))
+            _step(run, frame, reader, gate, monotonic)
+            # Several frames may be in the reader at once; the tracker takes them in frame order.
+            yield from _found(run, _track(run, max_in_flight=2 * options.workers - 1))
             if should_stop():
                 log.info("stopping: finishing the passes in progress")
                 break
+        yield from _found(run, _track(run, max_in_flight=0))
         yield from _found(run, run.tracker.flush())
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         run.stats.seconds = monotonic() - run.started
 
 
-def _step(run: _Run, frame: Frame, reader: PlateReader, gate: MotionGate,
-          monotonic: Callable[[], float]) -> list[VehiclePass]:
+def _step(run: _Run, frame: Frame, reader: PlateReader, gate: MotionGate, monotonic: Callable[[], float]) -> None:
     behind = run.options.live and _behind(run, frame, monotonic)
-    if not gate.has_motion(frame.grey_small()):
-        return run.tracker.advance(frame.index)
-    run.stats.motion_frames += 1
-    if run.last_read is not None and frame.index - run.last_read < run.options.stride:
-        return run.tracker.advance(frame.index)
+    moving = gate.has_motion(frame.grey_small())
+    run.stats.motion_frames += moving
+    stride = run.options.stride if moving else run.options.idle_stride
+    if stride is None or (run.last_read is not None and frame.index - run.last_read < stride):
+        run.steps.append(_Step(frame.index))
+        return
     if behind:
         run.stats.lag_skipped += 1
-        return run.tracker.advance(frame.index)
+        run.steps.append(_Step(frame.index))
+        return
     image = frame.bgr()
-    began = monotonic()
-    readings = reader.read(image, run.options.region_hint)
-    run.stats.read_seconds += monotonic() - began
     run.stats.read_frames += 1
     run.last_read = frame.index
-    done = run.tracker.update(frame.index, readings)
-    if frame.index in run.tracker.best_frames():
-        run.kept[frame.index] = image
+    run.in_flight += 1
+    run.steps.append(_Step(frame.index, image, _submit(run, reader, image, monotonic)))
+
+
+def _submit(run: _Run, reader: PlateReader, image, monotonic: Callable[[], float]) -> Future:
+    def read():
+        began = monotonic()
+        readings = reader.read(image, run.options.region_hint)
+        return readings, monotonic() - began
+
+    if run.pool is not None:
+        return run.pool.submit(read)
+    done: Future = Future()
+    done.set_result(read())
+    return done
+
+
+def _track(run: _Run, max_in_flight: int) -> list[VehiclePass]:
+    """Give the tracker every frame whose reading is done, in order, waiting for the oldest readings
+    while more than `max_in_flight` are running."""
+    done: list[VehiclePass] = []
+    while run.steps:
+        step = run.steps[0]
+        if step.readings is None:
+            done += run.tracker.advance(step.index)
+        elif step.readings.done() or run.in_flight > max_in_flight:
+            readings, seconds = step.readings.result()
+            run.in_flight -= 1
+            run.stats.read_seconds += seconds
+            done += run.tracker.update(step.index, readings)
+            if step.index in run.tracker.best_frames():
+                run.kept[step.index] = step.image
+        else:
+            break
+        run.steps.popleft()
     return done
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from openrtcc.adapters.alpr.crops import views_in_image, views_of_crop
-from openrtcc.adapters.alpr.detector import PlateDetector
+from openrtcc.adapters.alpr.detector import Detection, PlateDetector
 from openrtcc.adapters.alpr.model_files import ModelFiles, resolve_model_files
 from openrtcc.adapters.alpr.ocr import OcrOutput, PlateOcr
+from openrtcc.adapters.alpr.tiles import merge_detections
 from openrtcc.domain.plate_formats import region_code
 from openrtcc.domain.plate_scoring import Scored, decode_argmax, k_best, reading_region, region_weights, rescore
 from openrtcc.domain.plates import PlateCandidate, PlateReading
@@ -48,10 +50,17 @@ class OnnxPlateReader:
     def from_dir(cls, model_dir: Path, options: ReaderOptions | None = None) -> OnnxPlateReader:
         return cls(ModelFiles.in_dir(model_dir), options)
 
-    def read(self, image: np.ndarray, region_hint: str | None = None) -> list[PlateReading]:
-        """Plates in a BGR image (as OpenCV and PyAV give), most confident first."""
+    def read(self, image: np.ndarray, region_hint: str | None = None,
+             windows: Sequence[tuple[int, int, int, int]] | None = None, whole_only: bool = False) -> list[PlateReading]:
+        """Plates in a BGR image (as OpenCV and PyAV give), most confident first. `windows` (x1, y1, x2, y2):
+        detect in each of these parts of the image instead of the whole (see tiles.py); OCR reads the
+        plates from the whole image either way. `whole_only`: plates touching the image's edge (maybe cut)
+        are not read at all (video: a later frame shows them whole)."""
         _check_image(image)
-        detections = self.detector.detect(image, self.options.min_detection)[:MAX_PLATES]
+        detections = self._detect(image, windows)
+        if whole_only:
+            detections = [d for d in detections if not _at_edge(d.box, image.shape[1], image.shape[0])]
+        detections = detections[:MAX_PLATES]
         if not self.options.refine:
             views = [[image[y1:y2, x1:x2]] for x1, y1, x2, y2 in (_int_box(d.box) for d in detections)]
         else:
@@ -62,6 +71,17 @@ class OnnxPlateReader:
                   for d in detections]
         readings = self._read_views(views, [_int_box(d.box) for d in detections], scores, region_hint)
         return sorted(readings, key=lambda r: r.confidence, reverse=True)
+
+    def _detect(self, image: np.ndarray, windows) -> list[Detection]:
+        height, width = image.shape[:2]
+        if not windows or list(windows) == [(0, 0, width, height)]:
+            return self.detector.detect(image, self.options.min_detection)
+        found = []
+        for x1, y1, x2, y2 in windows:
+            part = self.detector.detect(image[y1:y2, x1:x2], self.options.min_detection)
+            found.append(((x1, y1, x2, y2), [((d.box[0] + x1, d.box[1] + y1, d.box[2] + x1, d.box[3] + y1), d.score)
+                                             for d in part]))
+        return [Detection(box, score) for box, score in merge_detections(found, width, height)]
 
     def read_crop(self, crop: np.ndarray, region_hint: str | None = None) -> PlateReading | None:
         """OCR an image that is already one plate (a crop); the box is the whole crop."""
