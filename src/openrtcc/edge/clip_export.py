@@ -80,15 +80,17 @@ def export_clip(store: SegmentStore, camera_id: str, start: datetime, end: datet
     segments = [s for s in store.segments(camera_id, start, end) if s.size_bytes > 0 or s.open]
     if not segments:
         raise ClipError("nothing_recorded", f"nothing was recorded on camera {camera_id} in that range")
-    plaintexts = [_verified(store, s) for s in segments]
+    for s in segments:  # a first pass, so that nothing is written from a clip that cannot be whole
+        _readable(store, s, lambda seg: sum(len(r) for r in store.iter_plaintext(seg)))
+    plaintexts = (_readable(store, s, store.read_plaintext) for s in segments)  # one segment in memory at a time
     if isinstance(out, Path):
         return _export_to_path(segments, plaintexts, start, end, masks, out)
     return _mux(segments, plaintexts, start, end, masks, out)
 
 
-def _verified(store: SegmentStore, segment) -> bytes:
+def _readable(store: SegmentStore, segment, read):
     try:
-        return store.read_plaintext(segment)
+        return read(segment)
     except DayKeyDestroyed as exc:
         raise ClipError("day_shredded", f"footage of {exc.day.isoformat()} has been destroyed "
                                         "(its key was shredded)") from exc
@@ -112,14 +114,16 @@ def _export_to_path(segments, plaintexts, start, end, masks, path: Path) -> Clip
 
 
 def _packets(segments, plaintexts, start: datetime, opened: list) -> Iterator[tuple[_Timed, av.VideoStream]]:
-    """Every video packet of the segments, timed in seconds relative to `start`. The inputs stay open (in
-    `opened`, closed by the caller) because a kept packet may outlive its segment's turn."""
+    """Every video packet of the segments, timed in seconds relative to `start`. The last two inputs stay
+    open (in `opened`, closed by the caller): a packet kept back may outlive its segment's turn."""
     for seg, data in zip(segments, plaintexts):
         try:
             container = av.open(io.BytesIO(data), format=seg.container)
         except (av.FFmpegError, ValueError):
             continue  # a salvaged segment too short to hold a stream
         opened.append(container)
+        while len(opened) > 2:
+            opened.pop(0).close()
         if not container.streams.video:
             continue
         stream = container.streams.video[0]
