@@ -60,6 +60,7 @@ class HubLink:
         self._backoff = (min_backoff_s, max_backoff_s)
         self._handlers: dict[type, list[Callable]] = {}
         self._connect_listeners: list[Callable[[], None]] = []
+        self._malformed_listeners: list[Callable[[str | bytes, str], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._outbox: asyncio.Queue | None = None
         self._stopping: asyncio.Event | None = None
@@ -79,6 +80,11 @@ class HubLink:
 
     def on_connect(self, listener: Callable[[], None]) -> None:
         self._connect_listeners.append(listener)
+
+    def on_malformed(self, listener: Callable[[str | bytes, str], None]) -> None:
+        """`listener(raw, problem)` in a worker thread for each hub message that fails validation (so that a
+        request the hub did not vouch for in full is still refused, logged and answered)."""
+        self._malformed_listeners.append(listener)
 
     def send(self, message) -> bool:
         """Queue a message for the hub, from any thread; False when the link is down (it is not kept)."""
@@ -183,6 +189,10 @@ class HubLink:
                 message = parse_hub_message(raw)
             except ValidationError as exc:
                 log.warning("ignored a malformed message from the hub: %s", exc.errors(include_input=False)[:1])
+                first = exc.errors(include_url=False, include_input=False)[0]
+                problem = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+                for listener in self._malformed_listeners:
+                    self._requests.submit(self._guarded, lambda text, fn=listener: fn(text, problem), raw)
                 continue
             self._dispatch(message)
 

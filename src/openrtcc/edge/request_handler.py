@@ -105,6 +105,7 @@ class RequestHandler:
         link.on(LiveStop, self.handle_live_stop)
         link.on(ClipRequest, self.handle_clip_request)
         link.on(HoldRequest, self.handle_hold_request)
+        link.on_malformed(self.refuse_malformed)
 
     def live_sessions(self) -> list[LiveStreamer]:
         with self._lock:
