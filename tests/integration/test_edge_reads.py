@@ -7,13 +7,15 @@ import threading
 import time
 from datetime import timedelta
 
-import httpx
 import pytest
 import uvicorn
 from sqlalchemy import func, select
 
 from openrtcc.adapters.db.tables import audit_log, plate_read
 from openrtcc.domain.reads import ReadIn
+from openrtcc.edge.access_log import EdgeAccessLog
+from openrtcc.edge.config import EdgeConfig
+from openrtcc.edge.hub_http import hub_client
 from openrtcc.edge.read_forwarder import ReadForwarder
 from openrtcc.edge.read_queue import ReadQueue
 from tests.conftest import HARBOR
@@ -87,12 +89,11 @@ def live(app):
     h.stop()
 
 
-def forwarder(queue: ReadQueue, box: Box, url: str, shared: bool = True, **kw) -> ReadForwarder:
-    def client() -> httpx.Client:
-        return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {box.key}"}, timeout=5)
-
-    return ReadForwarder(queue, box.edge_id, client, lambda _camera: ("x",) if shared else (),
-                         min_backoff_s=0.01, max_backoff_s=0.05, **kw)
+def forwarder(queue: ReadQueue, box: Box, url: str, recipients: tuple[str, ...] = ("agency",), **kw) -> ReadForwarder:
+    """The box's forwarder with the box's own HTTPS client factory, and the box's sharing decision fixed."""
+    config = EdgeConfig.model_validate({"edge": {"hub_url": url}})
+    return ReadForwarder(queue, box.edge_id, lambda: hub_client(config, box.key, timeout_s=5),
+                         lambda _camera: recipients, min_backoff_s=0.01, max_backoff_s=0.05, **kw)
 
 
 def test_hub_outage_then_return_delivers_every_read_exactly_once(world, anon, hub, clock, live, tmp_path, backend):
@@ -100,7 +101,8 @@ def test_hub_outage_then_return_delivers_every_read_exactly_once(world, anon, hu
     queue = ReadQueue(tmp_path / "reads.db")
     for n in range(7):
         queue.enqueue(box.camera["id"], a_read(clock, box.camera["id"], plate=f"OUT{n}"), shared=True, now=clock.now())
-    fwd = forwarder(queue, box, live.url, batch_size=3)
+    log = EdgeAccessLog(tmp_path / "access.sqlite3", now=clock.now)
+    fwd = forwarder(queue, box, live.url, (box.lakeport.id,), batch_size=3, access_log=log)
     down = fwd.send_once()
     assert down.retry_after_s > 0 and down.delivered == 0
     assert queue.pending() == 7 and rows(hub) == []
@@ -112,6 +114,10 @@ def test_hub_outage_then_return_delivers_every_read_exactly_once(world, anon, hu
     assert {r.agency_id for r in stored} == {box.lakeport.id}
     assert {r.camera_id for r in stored} == {box.camera["id"]}
     assert all(r.lat == pytest.approx(43.0) for r in stored)  # placed at the camera by the hub
+    # The owner's view on the box: what left it, for whom.
+    entries = [e for e in log.latest(100) if e.kind == "reads"]
+    assert sum(int(e.reason.split()[0]) for e in entries) == 7
+    assert {(e.camera_id, e.agency_id, e.outcome) for e in entries} == {(box.camera["id"], box.lakeport.id, "allowed")}
 
 
 def test_a_batch_sent_again_after_a_lost_answer_is_duplicate_not_doubled(world, anon, hub, clock, backend, tmp_path):
@@ -148,13 +154,13 @@ def test_sharing_off_nothing_reaches_the_hub(world, anon, hub, clock, live, tmp_
     cam = box.camera["id"]
     queue.enqueue(cam, a_read(clock, cam, plate="LOC1"), shared=False, now=clock.now())  # off when captured
     queue.enqueue(cam, a_read(clock, cam, plate="LOC2"), shared=True, now=clock.now())  # off before sending
-    done = forwarder(queue, box, live.url, shared=False).send_once()
+    done = forwarder(queue, box, live.url, recipients=()).send_once()
     assert done.sent == 0 and done.kept_local == 1
     assert queue.counts() == {"pending": 0, "local": 2, "quarantined": 0}
     # And the hub refuses to store what its own camera row does not share, whatever a box sends.
     queue2 = ReadQueue(tmp_path / "reads2.db")
     queue2.enqueue(cam, a_read(clock, cam, plate="LOC3"), shared=True, now=clock.now())
-    done = forwarder(queue2, box, live.url, shared=True).send_once()
+    done = forwarder(queue2, box, live.url).send_once()
     assert done.sent == 1 and done.kept_local == 1 and done.delivered == 0
     assert rows(hub) == []
 

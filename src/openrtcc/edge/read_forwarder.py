@@ -52,10 +52,11 @@ class ReadForwarder:
 
     def __init__(self, queue: ReadQueue, edge_id: str, client: Callable[[], httpx.Client],
                  recipients: Callable[[str], tuple[str, ...]], alarms: Alarms | None = None, *,
-                 batch_size: int = MAX_BATCH, min_backoff_s: float = 1.0, max_backoff_s: float = 60.0,
-                 idle_s: float = 1.0):
+                 access_log=None, batch_size: int = MAX_BATCH, min_backoff_s: float = 1.0,
+                 max_backoff_s: float = 60.0, idle_s: float = 1.0):
         self.queue, self.edge_id, self._make_client, self._recipients = queue, edge_id, client, recipients
         self.alarms = alarms
+        self.access_log = access_log  # edge/access_log.EdgeAccessLog: the owner sees what left the box
         self.batch_size = min(batch_size, MAX_BATCH)
         self._limit = self.batch_size
         self.min_backoff_s, self.max_backoff_s, self.idle_s = min_backoff_s, max_backoff_s, idle_s
@@ -122,6 +123,19 @@ class ReadForwarder:
         self.queue.keep_local(local)
         result.delivered += len(done)
         result.kept_local += len(local)
+        self._log_delivered([q for q in batch if q.row_id in set(done)])
+
+    def _log_delivered(self, delivered: list[QueuedRead]) -> None:
+        """One line per camera and agency in the box's own access log: reads left the box for them."""
+        if self.access_log is None:
+            return
+        per_camera: dict[str, int] = {}
+        for q in delivered:
+            per_camera[q.camera_id] = per_camera.get(q.camera_id, 0) + 1
+        for camera_id, count in per_camera.items():
+            for agency_id in self._recipients(camera_id):
+                self.access_log.record(kind="reads", outcome="allowed", camera_id=camera_id, agency_id=agency_id,
+                                       reason=f"{count} plate reads sent to the hub for this agency")
 
     def _refused(self, batch: list[QueuedRead], response: httpx.Response, result: SendResult) -> None:
         """A 4xx about the batch's content: quarantine the read it names, or narrow the batch down."""
