@@ -33,6 +33,7 @@ from openrtcc.bootstrap import build_hub
 from openrtcc.config import Settings
 from openrtcc.services.admin import create_agency
 from openrtcc.web.app import create_app
+from tests.alpr_cli import MODELS, require_alpr_files
 from tests.conftest import LAKEPORT, PASSWORD, camera_body
 from tests.edge_hub import free_port
 from tests.fault_proxy import FaultProxy
@@ -129,6 +130,7 @@ def _until(check, timeout: float, what: str, site: Site | None = None):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, rtsp_server):  # noqa: F811
+    require_alpr_files()
     data = tmp_path_factory.mktemp("edge-e2e")
     settings = Settings(data_dir=data / "hub", database_url=f"sqlite:///{data / 'hub.db'}", smtp_host=None,
                         tile_url="")
@@ -155,7 +157,7 @@ segment_seconds = 2
 reserve_bytes = 0
 
 [plate_reading]
-model_dir = "{os.environ.get('RTCC_MODEL_DIR', '')}"
+model_dir = "{MODELS}"
 frames_per_second = 4
 threads = 1
 
