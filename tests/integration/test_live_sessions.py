@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from openrtcc.domain.edge_protocol import LiveEnded, LiveStarted
-from openrtcc.services.live_sessions import VIEWER_IDLE, end_refused_sessions, live_segments
+from openrtcc.services.live_sessions import BOX_SILENT, VIEWER_IDLE, end_refused_sessions, live_segments
 from tests.edge_box_link import LinkedBox, fmp4_segments, integrated_camera, playlist_segments
 from tests.edge_hub import live_edge_hub  # noqa: F401  (a fixture)
 
@@ -45,6 +45,8 @@ def _actions(hub) -> list[str]:
 def test_live_session_from_request_to_the_box_ending_it(scene, world, hub, media, backend):
     owner, cam, box, officer = scene
     init, segments = media
+    colleague = world.staff("analyst")  # same agency, allowed live video: may watch it too (made first: the
+    # authenticator's enrolment moves the test clock on by 31 s)
     r = _start(officer, cam["id"])
     assert r.status_code == 201, r.text
     sid, playlist_url = r.json()["id"], r.json()["playlist_url"]
@@ -67,7 +69,6 @@ def test_live_session_from_request_to_the_box_ending_it(scene, world, hub, media
     assert playlist_segments(text) == ["segments/0.m4s", "segments/1.m4s", "segments/2.m4s"]
     assert officer.get(f"/api/live/{sid}/segments/1.m4s").content == segments[1]
     assert officer.get(f"/api/live/{sid}/init.mp4").content == init
-    colleague = world.staff("analyst")  # same agency, allowed live video: may watch it too
     assert colleague.get(playlist_url).status_code == 200
     assert colleague.get(playlist_url).status_code == 200  # recorded once, not per poll
     status = officer.get(f"/api/live/{sid}").json()
@@ -208,6 +209,22 @@ def test_nobody_watching_ends_the_session_at_the_next_upload(scene, world, media
     world.clock.advance(seconds=VIEWER_IDLE.total_seconds() + 1)
     assert box.upload(sid, "1", segments[1], token).status_code == 410
     assert "watching" in box.expect("live_stop").reason
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_silent_box_ends_the_session_and_the_viewer_is_told(scene, world, media):
+    owner, cam, box, officer = scene
+    init, segments = media
+    sid = _start(officer, cam["id"]).json()["id"]
+    token = box.expect("live_start").upload_token
+    assert box.upload(sid, "0", segments[0], token).status_code == 204
+    world.clock.advance(seconds=BOX_SILENT.total_seconds() - 1)
+    assert officer.get(f"/api/live/{sid}").json()["state"] == "live"
+    world.clock.advance(seconds=2)
+    status = officer.get(f"/api/live/{sid}").json()
+    assert status["state"] == "ended" and "no video from the camera's box" in status["end_reason"]
+    assert box.expect("live_stop").session_id == sid
+    assert officer.get(f"/api/live/{sid}/index.m3u8").status_code == 410
 
 
 def _wait(predicate, timeout: float = 5.0) -> None:

@@ -50,6 +50,7 @@ class Segment:
 class LiveBuffer:
     meta: LiveMeta
     last_viewed_at: datetime
+    last_upload_at: datetime  # the box's last upload; at first, when the session was opened here
     init: bytes | None = None
     segments: deque = field(default_factory=lambda: deque(maxlen=KEEP_SEGMENTS))
     confirmed: bool = False  # the box said LiveStarted
@@ -80,7 +81,7 @@ class LiveSegments:
         with self._lock:
             buf = self._buffers.get(meta.session_id)
             if buf is None:
-                buf = LiveBuffer(meta, now, segments=deque(maxlen=self.keep), viewers={meta.user_id})
+                buf = LiveBuffer(meta, now, now, segments=deque(maxlen=self.keep), viewers={meta.user_id})
                 self._buffers[meta.session_id] = buf
             return buf
 
@@ -88,14 +89,15 @@ class LiveSegments:
         with self._lock:
             return self._buffers.get(session_id)
 
-    def put_init(self, session_id: str, data: bytes) -> None:
+    def put_init(self, session_id: str, data: bytes, now: datetime) -> None:
         with self._lock:
             buf = self._buffers[session_id]
             self._make_room(len(data) - len(buf.init or b""))
             self._total += len(data) - len(buf.init or b"")
             buf.init = data
+            buf.last_upload_at = now
 
-    def put_segment(self, session_id: str, seg: Segment) -> None:
+    def put_segment(self, session_id: str, seg: Segment, now: datetime) -> None:
         """Keep a segment (a re-sent one replaces its earlier copy); the oldest beyond `keep` is dropped."""
         with self._lock:
             buf = self._buffers[session_id]
@@ -111,6 +113,7 @@ class LiveSegments:
             buf.segments.append(seg)
             buf.segments = deque(sorted(buf.segments, key=lambda s: s.seq), maxlen=self.keep)
             self._total += len(seg.data)
+            buf.last_upload_at = now
 
     def viewed(self, session_id: str, now: datetime) -> None:
         with self._lock:

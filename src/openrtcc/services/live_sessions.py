@@ -37,6 +37,9 @@ MAX_SEGMENT_SECONDS = 10.0
 # A tab closed without "stop" must not keep the owner's camera streaming: a minute without a playlist
 # fetch ends the session at the box's next upload.
 VIEWER_IDLE = timedelta(seconds=60)
+# A box that went away (crashed, lost its network) sends no LiveEnded: this long without an upload ends the
+# session, so the viewer is told rather than left watching a frozen picture.
+BOX_SILENT = timedelta(seconds=30)
 SEGMENT_TYPES = frozenset({"video/mp4", "video/iso.segment"})
 
 
@@ -92,13 +95,19 @@ def session_status(hub: Hub, actor: Actor, session_id: str) -> dict:
     with hub.uow() as uow:
         cam = uow.cameras.get_for_agency(row.agency_id, row.camera_id)
         uow.rollback()
+    now = hub.clock.now()
     buf = live_segments(hub).get(session_id)
-    live_segments(hub).viewed(session_id, hub.clock.now())  # the page polls this while it is open
+    live_segments(hub).viewed(session_id, now)  # the page polls this while it is open
+    if row.ended_at is None and buf is not None and now - buf.last_upload_at > BOX_SILENT:
+        reason = f"no video from the camera's box for {BOX_SILENT.seconds} s"
+        end_session(hub, session_id, reason, tell_box=True)
+        row = _viewer_row(hub, actor, session_id)
+        buf = None
     state = "ended" if row.ended_at else "live" if buf is not None and buf.segments else "starting"
-    return {"id": row.id, "camera_id": row.camera_id, "camera_name": cam.name if cam else None, "state": state, "purpose": row.purpose,
-            "case_number": row.case_number, "started_at": row.started_at, "ended_at": row.ended_at,
-            "end_reason": row.end_reason, "confirmed_by_box": bool(buf and buf.confirmed),
-            "segments": len(buf.segments) if buf else 0}
+    return {"id": row.id, "camera_id": row.camera_id, "camera_name": cam.name if cam else None, "state": state,
+            "purpose": row.purpose, "case_number": row.case_number, "started_at": row.started_at,
+            "ended_at": row.ended_at, "end_reason": row.end_reason,
+            "confirmed_by_box": bool(buf and buf.confirmed), "segments": len(buf.segments) if buf else 0}
 
 
 def watch(hub: Hub, actor: Actor, session_id: str) -> LiveBuffer:
@@ -146,7 +155,7 @@ def receive_upload(hub: Hub, edge_id: str, session_id: str, name: str, token: st
     if name == "init":
         if len(data) > MAX_INIT_BYTES or data[4:8] != b"ftyp":
             raise InvalidInput("an init segment is an fMP4 ftyp + moov of at most 512 KiB", code="bad_segment")
-        live_segments(hub).put_init(session_id, data)
+        live_segments(hub).put_init(session_id, data, now)
         return
     if not name.isdigit() or int(name) >= 2**31:
         raise InvalidInput("segment number: 0 or a positive integer", code="bad_segment")
@@ -155,7 +164,7 @@ def receive_upload(hub: Hub, edge_id: str, session_id: str, name: str, token: st
     if len(data) > MAX_SEGMENT_BYTES or data[4:8] not in (b"styp", b"moof"):
         raise InvalidInput("a media segment is an fMP4 fragment (styp/moof + mdat) of at most 8 MiB",
                            code="bad_segment")
-    live_segments(hub).put_segment(session_id, Segment(int(name), duration_s, data))
+    live_segments(hub).put_segment(session_id, Segment(int(name), duration_s, data), now)
 
 
 def end_session(hub: Hub, session_id: str, reason: str, *, tell_box: bool, actor: Actor | None = None) -> bool:
