@@ -46,6 +46,9 @@ def test_enrol_then_authenticate_list_and_revoke(world, anon, hub, backend):
     with pytest.raises(Unauthenticated) as unknown:
         authenticate_edge(hub, "rtcc_edge_nonsense", "127.0.0.1")
     assert refused.value.message == unknown.value.message  # a revoked key is not told apart from a wrong one
+    answers = [anon.post("/api/edge/reads", headers={"Authorization": f"Bearer {k}"},
+                         json={"version": 1, "reads": []}) for k in (key, "rtcc_edge_nonsense")]
+    assert [a.status_code for a in answers] == [401, 401] and answers[0].json() == answers[1].json()
 
     actions = _actions(hub)
     assert {"edge.code_create", "edge.enrol", "edge.revoke", "edge.refused"} <= actions

@@ -177,3 +177,32 @@ def test_the_boxs_access_log_reaches_the_owner_once(live_edge_hub, world, tmp_pa
         assert world.owner("Bob").get(f"/api/owner/cameras/{cam}/edge-access-log").status_code == 404
     finally:
         box.stop()
+
+
+def test_hold_results_confirm_the_hold(live_edge_hub, world, tmp_path, clock, backend):
+    from sqlalchemy import insert, select
+
+    from openrtcc.adapters.db.tables import edge_hold
+    from openrtcc.domain.edge_protocol import HoldResult
+
+    owner = world.owner("Olga")
+    cam = _integrated(world, owner)
+    box = start_box(live_edge_hub, owner, tmp_path, [cam])
+    supervisor = world.staff("supervisor")
+    user = supervisor.get("/api/auth/me").json()
+    engine = live_edge_hub.hub.extras["engine"]
+    with engine.begin() as conn:  # a hold as the hub's clip service records it (not this module's to make)
+        conn.execute(insert(edge_hold).values(
+            id="hold-1", camera_id=cam, edge_id=box.creds.edge_id, agency_id=world.agency().id, case_number="26-9",
+            start_at=clock.now() - timedelta(hours=1), end_at=clock.now(), created_by=user["id"],
+            created_at=clock.now()))
+    try:
+        assert box.link.send(HoldResult(sent_at=box.clock.now(), hold_id="hold-1", status="held"))
+        def confirmed():
+            with engine.connect() as conn:
+                return conn.execute(select(edge_hold.c.confirmed_at).where(edge_hold.c.id == "hold-1")).scalar_one()
+        wait_for(lambda: confirmed() is not None, what="the hold confirmed")
+        assert box.link.send(HoldResult(sent_at=box.clock.now(), hold_id="hold-1", status="released"))
+        wait_for(lambda: confirmed() is None, what="the release")
+    finally:
+        box.stop()

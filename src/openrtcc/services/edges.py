@@ -72,13 +72,14 @@ def accept_hello(hub: Hub, box: EdgeBox, hello: Hello, client: str | None) -> We
     skew = _skew_ms(hub, hello.sent_at)
     with hub.uow() as uow:
         mine = {c.id: c for c in uow.cameras.list_for_owner(box.owner_id)}
-        unknown = []
+        unknown, moved_from = [], set()
         for cam in hello.cameras:
             known = mine.get(cam.camera_id)
             if known is None or known.tier is not Tier.INTEGRATED or known.status.value != "active":
                 unknown.append(cam.camera_id)
             elif known.edge_id != box.id:
                 uow.edges.link_camera(known.id, box.owner_id, box.id)
+                moved_from.add(known.edge_id)
         uow.edges.mark_link(box.id, connected=True, at=hub.clock.now(), software_version=hello.software_version,
                             clock_skew_ms=skew)
         uow.record(AuditEntry("edge.connect", "success", box.owner_id, None, f"edge:{box.id}", client,
@@ -86,6 +87,7 @@ def accept_hello(hub: Hub, box: EdgeBox, hello: Hello, client: str | None) -> We
                                "unknown_cameras": unknown, "clock_skew_ms": skew,
                                "clock_skew_alarm": abs(skew) > CLOCK_SKEW_ALARM_S * 1000}))
         uow.commit()
+    edge_policy.camera_changed(hub, *moved_from)  # a box the camera moved away from stops serving it
     return Welcome(sent_at=hub.clock.now(), edge_id=box.id, unknown_cameras=unknown)
 
 
