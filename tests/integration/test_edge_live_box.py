@@ -78,7 +78,7 @@ class Session:
 
 def test_segments_decode_last_half_a_second_and_the_mask_is_black(receiver, camera, clock):
     with Session(receiver, camera, clock, masks=[LEFT_HALF_TOP]) as s:
-        assert receiver.wait_for(lambda: len(s.media()) >= 5), "no live segments arrived"
+        assert receiver.wait_for(lambda: len(s.media()) >= 3), "no live segments arrived"
         s.streamer.stop("enough")
     uploads = receiver.live(s.session_id)
     assert uploads[0].path == f"/api/edge/live/{s.session_id}/segments/init"
@@ -90,7 +90,7 @@ def test_segments_decode_last_half_a_second_and_the_mask_is_black(receiver, came
     durations = [float(u.headers["x-segment-duration"]) for u in uploads[1:]]
     assert all(0.3 <= d <= 1.0 for d in durations), durations
     frames = decode_mp4(uploads[0].body + b"".join(u.body for u in uploads[1:]))
-    assert len(frames) >= 5 * 5
+    assert len(frames) >= 3 * 5
     assert frames[0].shape == (360, 640, 3)
     for f in frames:
         assert f[10:170, 10:310].mean() < 12  # the mask: black in every frame
