@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -24,6 +23,7 @@ log = logging.getLogger(__name__)
 RECOMMENDED_INTERVAL_S = 600
 # Wall-clock moves that the monotonic clock does not explain, beyond this, are a jump (NTP slews by far less).
 CLOCK_TOLERANCE_S = 300.0
+BATCH = 2000  # segments looked at a time, so a long backlog (or much held footage) never sits in memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,8 @@ class RetentionReport:
 class RetentionRunner:
     def __init__(self, store: SegmentStore, day_keys: DayKeys, retention_days_for: Callable[[str], int],
                  clock: Clock, alarms: Alarms, *, monotonic: Callable[[], float] = time.monotonic,
-                 tolerance_s: float = CLOCK_TOLERANCE_S, watchdog: ClockWatchdog | None = None):
+                 tolerance_s: float = CLOCK_TOLERANCE_S, watchdog: ClockWatchdog | None = None,
+                 batch: int = BATCH):
         """With a watchdog (the agent's), its judgement of the clock is used and the clock_jump alarm is its;
         without one the runner compares wall and monotonic clocks between its own runs."""
         self.store = store
@@ -50,6 +51,7 @@ class RetentionRunner:
         self._monotonic = monotonic
         self._tolerance = tolerance_s
         self._watchdog = watchdog
+        self._batch = batch
         self._reference: tuple[datetime, float] | None = None  # the last (wall, monotonic) seen sane
         self._alarmed = False
 
@@ -100,26 +102,29 @@ class RetentionRunner:
     def _carry_out(self, now: datetime) -> RetentionReport:
         index = self.store.index
         cameras = index.camera_ids()
-        candidates = [s for cam in cameras for s in index.ended_before(cam, now - timedelta(days=self._days(cam)))]
         holds = index.holds()
-        key_days = self.day_keys.days()
-        per_day = Counter(s.day for s in candidates)
-        in_use = {d for d in set(key_days) | set(per_day)
-                  if d < now.date() and index.count_on_day(d) > per_day.get(d, 0)}
-        plan = plan_retention(candidates, holds, self._days, now, key_days=key_days, days_in_use=in_use,
-                              cameras=cameras)
+        segments = nbytes = kept = 0
         # Files, then rows, then keys: each step is safe to repeat if the box stops in between.
-        deleted = self.store.delete_segments(plan.delete)
-        for day in plan.shred_days:
+        for camera_id in cameras:
+            cutoff, after = now - timedelta(days=self._days(camera_id)), None
+            while batch := index.ended_before(camera_id, cutoff, after=after, limit=self._batch):
+                plan = plan_retention(batch, holds, self._days, now)
+                deleted = self.store.delete_segments(plan.delete)
+                segments, nbytes = segments + deleted.segments, nbytes + deleted.bytes
+                kept += len(batch) - len(plan.delete)
+                after = (batch[-1].started_at, batch[-1].id)
+        key_days = self.day_keys.days()
+        in_use = {d for d in key_days if d < now.date() and index.has_segments_on(d)}
+        shred = plan_retention([], holds, self._days, now, key_days=key_days, days_in_use=in_use,
+                               cameras=cameras).shred_days
+        for day in shred:
             self.day_keys.destroy(day)
             self.store.remove_day_dir(day)
-        report = RetentionReport(deleted_segments=deleted.segments, deleted_bytes=deleted.bytes,
-                                 shredded_days=plan.shred_days, kept_by_holds=len(candidates) - len(plan.delete),
-                                 details={"cameras": len(cameras)})
-        if deleted.segments or plan.shred_days:
+        report = RetentionReport(deleted_segments=segments, deleted_bytes=nbytes, shredded_days=shred,
+                                 kept_by_holds=kept, details={"cameras": len(cameras)})
+        if segments or shred:
             log.info("retention: deleted %s segments (%s bytes), shredded days %s, %s expired segments kept by holds",
-                     deleted.segments, deleted.bytes, ",".join(d.isoformat() for d in plan.shred_days) or "none",
-                     report.kept_by_holds)
+                     segments, nbytes, ",".join(d.isoformat() for d in shred) or "none", kept)
         return report
 
     def _days(self, camera_id: str) -> int:

@@ -120,8 +120,8 @@ class SegmentIndex:
         return {r[0] for r in self._run("SELECT id FROM segments WHERE day = ? AND camera_id = ?",
                                         (day.isoformat(), camera_id))}
 
-    def count_on_day(self, day: date) -> int:
-        return self._run("SELECT COUNT(*) FROM segments WHERE day = ?", (day.isoformat(),))[0][0]
+    def has_segments_on(self, day: date) -> bool:
+        return bool(self._run("SELECT 1 FROM segments WHERE day = ? LIMIT 1", (day.isoformat(),)))
 
     def camera_ids(self) -> list[str]:
         return [r[0] for r in self._run("SELECT DISTINCT camera_id FROM segments ORDER BY camera_id")]
@@ -135,10 +135,17 @@ class SegmentIndex:
             args = (_us(after[0]), _us(after[0]), after[1])
         return [_segment(r) for r in self._run(sql + " ORDER BY started_us, id LIMIT ?", (*args, limit))]
 
-    def ended_before(self, camera_id: str, cutoff: datetime, limit: int = 20_000) -> list[Segment]:
-        return [_segment(r) for r in self._run(
-            f"SELECT {_SEGMENT_COLUMNS} FROM segments WHERE camera_id = ? AND started_us < ? AND ended_us < ? "
-            "ORDER BY started_us LIMIT ?", (camera_id, _us(cutoff), _us(cutoff), limit))]
+    def ended_before(self, camera_id: str, cutoff: datetime, after: tuple[datetime, str] | None = None,
+                     limit: int = 5000) -> list[Segment]:
+        """The camera's finished segments that ended before cutoff, oldest first, starting after
+        (started_at, id)."""
+        sql = (f"SELECT {_SEGMENT_COLUMNS} FROM segments WHERE camera_id = ? AND started_us < ? "
+               "AND ended_us < ?")
+        args: tuple = (camera_id, _us(cutoff), _us(cutoff))
+        if after is not None:
+            sql += " AND (started_us > ? OR (started_us = ? AND id > ?))"
+            args += (_us(after[0]), _us(after[0]), after[1])
+        return [_segment(r) for r in self._run(sql + " ORDER BY started_us, id LIMIT ?", (*args, limit))]
 
     def segments(self, camera_id: str | None = None, start: datetime | None = None,
                  end: datetime | None = None) -> list[Segment]:

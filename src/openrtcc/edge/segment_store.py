@@ -282,6 +282,8 @@ class SegmentStore:
     def add_hold(self, hold_id: str, camera_id: str, start: datetime, end: datetime, *,
                  case_number: str | None = None, requested_by: str | None = None) -> Hold:
         """Keep the camera's footage in [start, end] past retention and eviction. Idempotent per hold_id."""
+        if not _CAMERA_ID.match(camera_id) or not 0 < len(hold_id) <= 64:
+            raise InvalidInput("a hold needs a camera id and a hold id of 1-64 characters", code="hold_invalid")
         if start.tzinfo is None or end.tzinfo is None or end < start:
             raise InvalidInput("a hold needs a timezone-aware range with start <= end", code="hold_range")
         hold = Hold(hold_id=hold_id, camera_id=camera_id, start=start.astimezone(UTC), end=end.astimezone(UTC),
