@@ -97,7 +97,7 @@ class RequestHandler:
         self._limits = limits
         self._work_dir = Path(work_dir or Path(config.edge.data_dir) / "clips")
         self._lock = threading.Lock()
-        self._sessions: dict[str, LiveStreamer] = {}
+        self._sessions: dict[str, LiveStreamer | None] = {}  # None: reserved by a start being decided
         self._clips = ThreadPoolExecutor(1, thread_name_prefix="clip-export")  # one transcode at a time
 
     def register(self, link) -> None:
@@ -155,7 +155,7 @@ class RequestHandler:
                 return Decision(False, "a live session with this id is already running")
             if len(self._sessions) >= self._limits.max_live_sessions:
                 return Decision(False, "the box is already serving its maximum of live sessions")
-            self._sessions[msg.session_id] = None  # type: ignore[assignment]  # reserved until it starts
+            self._sessions[msg.session_id] = None
         return decision
 
     def _live_ended(self, session: LiveStreamer) -> None:
