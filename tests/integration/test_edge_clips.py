@@ -114,6 +114,10 @@ def test_mismatching_sha256_keeps_nothing_and_bad_uploads_are_refused(scene, wor
     stranger = LinkedBox(live_edge_hub.url, world.owner("Ivy"), anon, "stranger")
     assert _upload(stranger, clip_id, token, clip_bytes).status_code == 404
     stranger.close()
+    huge = clip_bytes + b"\0" * (2 * 1024 * 1024)  # past the hub's upload limit (2 MiB in tests)
+    assert _upload(box, clip_id, token, huge).status_code == 413  # declared too large: refused unread
+    chunked = (huge[i:i + 65536] for i in range(0, len(huge), 65536))  # no length: refused while it streams
+    assert _upload(box, clip_id, token, chunked, sha=hashlib.sha256(huge).hexdigest()).status_code == 413
     assert _stored_files(hub) == []  # nothing of any refused upload kept
     assert analyst.get(f"/api/clips/{clip_id}").json()["status"] == "requested"
     assert analyst.get(f"/api/agency/cases/{CASE}/evidence").json() == []
