@@ -30,6 +30,7 @@ class PacketQueue:
         self._waiting_key = True
         self._gap = False
         self._closed = False
+        self._waiting = 0  # consumers blocked in get(): only then does put() pay for a notify
         self._on_close = on_close
 
     def put(self, item: EncodedPacket, info: StreamInfo) -> None:
@@ -52,7 +53,8 @@ class PacketQueue:
                         return
                     self._waiting_key = False
             self._queue.append((item, info))
-            self._cond.notify()
+            if self._waiting:
+                self._cond.notify()
 
     def _drop_to_keyframe(self) -> None:
         queue = self._queue
@@ -65,10 +67,17 @@ class PacketQueue:
         if not queue:
             self._waiting_key = True
 
+    def _wait(self, timeout: float | None) -> None:
+        if not self._queue and not self._closed and timeout != 0:
+            self._waiting += 1
+            try:
+                self._cond.wait(timeout)
+            finally:
+                self._waiting -= 1
+
     def get(self, timeout: float | None = None) -> EncodedPacket | None:
         with self._cond:
-            if not self._queue and not self._closed:
-                self._cond.wait(timeout)
+            self._wait(timeout)
             if not self._queue:
                 return None
             item, info = self._queue.popleft()
@@ -81,8 +90,7 @@ class PacketQueue:
         a batch, for consumers that keep up with many cameras. A batch ends before a reconnection's first
         packet, so `info` holds for the whole batch."""
         with self._cond:
-            if not self._queue and not self._closed:
-                self._cond.wait(timeout)
+            self._wait(timeout)
             queue = self._queue
             if not queue:
                 return []

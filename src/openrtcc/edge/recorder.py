@@ -23,12 +23,12 @@ from openrtcc.domain.clock import Clock
 from openrtcc.edge.alarms import Alarms
 from openrtcc.edge.packets import EncodedPacket, PacketSource, StreamInfo
 from openrtcc.edge.segment_store import SegmentStore, SegmentWriter, StorageError, StorageFull
+from openrtcc.edge.recording_pump import RecordingPump, default_pump
 from openrtcc.edge.stream_template import StreamTemplate
 
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY_S = 1.0
-POLL_S = 0.25  # how often a recorder thread takes what its queue holds
 MAX_QUEUE = 600  # packets (about 20 s at 30 frames/s): a slow disk costs a gap, never the capture
 
 
@@ -85,10 +85,10 @@ class _OpenSegment:
 
 
 class Recorder:
-    """`start()` subscribes to the capture and records in a thread of its own until `stop()`."""
+    """`start()` subscribes to the capture and records (driven by the box's RecordingPump) until `stop()`."""
 
     def __init__(self, capture: PacketSource, segment_store: SegmentStore, segment_seconds: float, clock: Clock,
-                 alarms: Alarms, *, retry_s: float = 10.0):
+                 alarms: Alarms, *, retry_s: float = 10.0, pump: RecordingPump | None = None):
         self.camera_id = capture.camera_id
         self._capture = capture
         self._store = segment_store
@@ -100,43 +100,55 @@ class Recorder:
         self._segment: _OpenSegment | None = None
         self._template: StreamTemplate | None = None  # of the current stream, reused by its segments
         self._paused_until = 0.0  # monotonic: no room for video until then
+        self._pump = pump or default_pump()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._done = threading.Event()
         self._subscription = None
 
     def start(self) -> Recorder:
         self._subscription = self._capture.subscribe(max_queue=MAX_QUEUE)
-        self._thread = threading.Thread(target=self._run, name=f"recorder-{self.camera_id}", daemon=True)
-        self._thread.start()
+        self._pump.add(self)
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Write what is queued, close the open segment (complete), end the thread."""
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Write what is queued, close the open segment (complete); True once done."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._pump.wake()
+        done = self._done.wait(timeout) if self._subscription is not None else True
         if self._subscription is not None:
             self._subscription.close()
+        return done
 
     @property
     def recording(self) -> bool:
         return self._segment is not None
 
-    def _run(self) -> None:
+    def tick(self) -> bool:
+        """The pump's turn for this camera; False once stopped and finished."""
+        if self._done.is_set():
+            return False
+        stopping = self._stop.is_set()
         try:
-            while not self._stop.wait(POLL_S):
-                self._drain()
-                if self._segment is not None and time.monotonic() - self._segment.flushed_at >= FLUSH_EVERY_S:
-                    self._flush()
             self._drain()
+            if self._segment is not None and time.monotonic() - self._segment.flushed_at >= FLUSH_EVERY_S:
+                self._flush()
         finally:
+            if stopping:
+                self._close()
+        return not stopping
+
+    def _close(self) -> None:
+        try:
             self._finish()
             if self._template is not None:
                 self._template.close()
+                self._template = None
+        finally:
+            self._done.set()
 
     def _drain(self) -> None:
-        """Everything queued since the last turn. Woken by the clock, not by each packet: a wake-up per
-        packet per camera (thousands a second) costs the box more than the remuxing itself."""
+        """Everything queued since the last turn (the pump's clock, not each packet, wakes the recorder:
+        thousands of wake-ups a second cost the box more than the remuxing itself)."""
         sub = self._subscription
         take = getattr(sub, "get_all", None)
         while True:
