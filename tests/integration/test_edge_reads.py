@@ -147,6 +147,7 @@ def test_a_batch_sent_again_after_a_lost_answer_is_duplicate_not_doubled(world, 
         assert [x["plate"] for x in r.json()["results"]] == ["DUP1"]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # decided before the database stores
 def test_sharing_off_nothing_reaches_the_hub(world, anon, hub, clock, live, tmp_path, backend):
     box = Box(world, anon, share_with=[])
     live.start()
@@ -165,6 +166,7 @@ def test_sharing_off_nothing_reaches_the_hub(world, anon, hub, clock, live, tmp_
     assert rows(hub) == []
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # decided before the database stores
 def test_a_read_for_a_camera_not_on_this_edge_is_refused_and_quarantined(world, anon, hub, clock, live, tmp_path,
                                                                         backend):
     box = Box(world, anon, share_with=["lakeport"])
@@ -197,6 +199,7 @@ def test_a_read_for_a_camera_not_on_this_edge_is_refused_and_quarantined(world, 
     assert refused >= 3
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # decided before the database stores
 def test_a_refused_or_missing_key_stores_nothing(world, anon, hub, clock, backend):
     box = Box(world, anon, share_with=["lakeport"])
     body = {"version": 1, "reads": [a_read(clock, box.camera["id"]).model_dump(mode="json", exclude={"crop"})]}

@@ -1,0 +1,126 @@
+"""The read forwarder against a loopback HTTP server that answers as a troubled hub would: 503, silence
+past the timeout, a refusal that names no read. Nothing is dropped; the queue is never blocked."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from openrtcc.domain.reads import ReadIn
+from openrtcc.edge.alarms import Alarms
+from openrtcc.edge.config import EdgeConfig
+from openrtcc.edge.hub_http import hub_client
+from openrtcc.edge.read_forwarder import QUARANTINE_ALARM, ReadForwarder
+from openrtcc.edge.read_queue import ReadQueue
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+class TroubledHub(ThreadingHTTPServer):
+    """Answers each POST with the next scripted behaviour: an int status, "hang", or "ack" (stored)."""
+
+    def __init__(self, script: list):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.script, self.bodies = list(script), []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        self.server.bodies.append(body)
+        step = self.server.script.pop(0) if self.server.script else "ack"
+        if step == "hang":
+            time.sleep(1.5)  # past the client's timeout
+            return
+        if step == "ack":
+            doc = {"results": [{"read_id": r["read_id"], "status": "stored"} for r in body["reads"]]}
+            return self._answer(200, doc)
+        if isinstance(step, tuple):  # (status, body)
+            return self._answer(*step)
+        self._answer(step, {"error": "unavailable", "message": "try later", "details": {}})
+
+    def _answer(self, status: int, doc: dict):
+        data = json.dumps(doc).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(script: list) -> TroubledHub:
+        server = TroubledHub(script)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def queued(tmp_path, n: int) -> ReadQueue:
+    queue = ReadQueue(tmp_path / "reads.db")
+    for i in range(n):
+        read = ReadIn(read_id="x", camera_id="cam-1", plate=f"Q{i}", confidence=0.9, captured_at=NOW)
+        queue.enqueue("cam-1", read, shared=True, now=NOW)
+    return queue
+
+
+def forwarder(queue: ReadQueue, url: str, alarms: Alarms | None = None) -> ReadForwarder:
+    config = EdgeConfig.model_validate({"edge": {"hub_url": url}})
+    return ReadForwarder(queue, "edge-1", lambda: hub_client(config, "k", timeout_s=0.5), lambda _c: ("agency",),
+                         alarms, min_backoff_s=0.01, max_backoff_s=0.05)
+
+
+def test_5xx_and_a_silent_hub_keep_every_read_then_the_retry_delivers_each_once(serve, tmp_path):
+    hub = serve([503, "hang", 500])
+    queue = queued(tmp_path, 4)
+    fwd = forwarder(queue, hub.url)
+    for _ in range(3):
+        result = fwd.send_once()
+        assert result.retry_after_s > 0 and result.delivered == 0
+        assert queue.pending() == 4
+    assert fwd.send_once().delivered == 4 and queue.pending() == 0
+    # Every attempt carried the same reads under the same ids: the hub's idempotency does the rest.
+    ids = [[r["read_id"] for r in b["reads"]] for b in hub.bodies]
+    assert all(i == [f"edge-1:cam-1:{n}" for n in range(1, 5)] for i in ids)
+
+
+def test_a_refusal_naming_no_read_is_narrowed_down_to_the_culprit(serve, tmp_path):
+    refusal = (422, {"error": "invalid_input", "message": "no", "details": {}})
+    # The batch of 4 is refused, then its first half (2) is refused, then the first read alone: quarantined.
+    hub = serve([refusal, refusal, refusal])
+    queue = queued(tmp_path, 4)
+    alarms = Alarms(lambda: NOW)
+    fwd = forwarder(queue, hub.url, alarms)
+    while queue.pending():
+        fwd.send_once()
+    assert [len(b["reads"]) for b in hub.bodies][:3] == [4, 2, 1]
+    assert queue.counts() == {"pending": 0, "local": 0, "quarantined": 1}
+    assert queue.quarantined()[0][:2] == ("cam-1", 1)
+    assert alarms.is_active(QUARANTINE_ALARM)
+
+
+def test_a_refused_key_waits_and_drops_nothing(serve, tmp_path):
+    hub = serve([(401, {"error": "edge_key_refused", "message": "unknown or revoked edge key", "details": {}})])
+    queue = queued(tmp_path, 2)
+    result = forwarder(queue, hub.url).send_once()
+    assert result.retry_after_s > 0 and queue.pending() == 2 and queue.counts()["quarantined"] == 0
