@@ -227,6 +227,23 @@ def test_a_silent_box_ends_the_session_and_the_viewer_is_told(scene, world, medi
     assert officer.get(f"/api/live/{sid}/index.m3u8").status_code == 410
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_revoking_the_box_or_moving_the_camera_ends_its_sessions(scene, world, anon, live_edge_hub):
+    owner, cam, box, officer = scene
+    first = _start(officer, cam["id"]).json()["id"]
+    box.expect("live_start")
+    other = LinkedBox(live_edge_hub.url, owner, anon, "box-2")
+    assert owner.put(f"/api/owner/cameras/{cam['id']}/edge", json={"edge_id": other.edge_id}).status_code == 200
+    assert "another box" in officer.get(f"/api/live/{first}").json()["end_reason"]
+    other.connect([cam["id"]])
+    second = _start(officer, cam["id"]).json()["id"]
+    other.expect("live_start")
+    assert owner.post(f"/api/owner/edges/{other.edge_id}/revoke").status_code == 200
+    status = officer.get(f"/api/live/{second}").json()
+    assert status["state"] == "ended" and status["end_reason"] == "the owner revoked the camera's edge box"
+    other.close()
+
+
 def _wait(predicate, timeout: float = 5.0) -> None:
     import time
 

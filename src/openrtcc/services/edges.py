@@ -11,7 +11,7 @@ from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.cameras import Camera, Tier
 from openrtcc.domain.edge_protocol import CLOCK_SKEW_ALARM_S, AccessLog, Health, Hello, HoldResult, Welcome
 from openrtcc.domain.errors import InvalidInput, NotFound, Unauthenticated
-from openrtcc.services import edge_policy, emergencies
+from openrtcc.services import edge_policy, emergencies, live_sessions
 from openrtcc.services.edge_enrolment import secret_hash
 from openrtcc.services.edge_links import EdgeLinks, LinkedEdge
 from openrtcc.services.hub import Actor, Hub
@@ -209,6 +209,7 @@ def revoke_edge(hub: Hub, owner: Actor, edge_id: str) -> EdgeBox:
     links = hub.extras.get("edge_links")
     if links is not None:
         links.send(edge_id, None)  # None tells the transport to close the connection
+    live_sessions.edge_revoked(hub, edge_id)
     return _box(row)
 
 
@@ -228,6 +229,7 @@ def link_camera(hub: Hub, owner: Actor, camera_id: str, edge_id: str | None) -> 
         uow.commit()
         before, cam.edge_id = cam.edge_id, edge_id
     edge_policy.camera_changed(hub, before, edge_id)
+    live_sessions.camera_changed(hub, camera_id)
     return cam
 
 

@@ -214,6 +214,14 @@ def camera_changed(hub: Hub, camera_id: str) -> None:
         log.exception("could not end the refused live sessions of camera %s", camera_id)
 
 
+def edge_revoked(hub: Hub, edge_id: str) -> int:
+    """The owner revoked a box: its open sessions end now (its uploads are refused from now on anyway)."""
+    with hub.uow() as uow:
+        rows = uow.live.open_sessions_for_edge(edge_id)
+        uow.rollback()
+    return sum(end_session(hub, r.id, "the owner revoked the camera's edge box", tell_box=False) for r in rows)
+
+
 def register_edge_handlers(hub: Hub, links) -> None:
     """LiveStarted marks the session confirmed by the box; LiveEnded closes it with the box's reason."""
     live_segments(hub)
