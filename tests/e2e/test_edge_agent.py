@@ -24,6 +24,7 @@ from pathlib import Path
 
 import av
 import httpx
+import pyotp
 import pytest
 import uvicorn
 from sqlalchemy import select
@@ -70,6 +71,7 @@ class Site:
     camera_id: str
     config: Path
     data_dir: Path
+    owner: httpx.Client
     box: subprocess.Popen | None = None
     logs: list[Path] = field(default_factory=list)
 
@@ -175,12 +177,13 @@ plate_reading = true
     edge_id = done.stdout.split("edge ")[1].split()[0]
     r = owner.put(f"/api/owner/cameras/{camera_id}/edge", json={"edge_id": edge_id})
     assert r.status_code == 200, r.text
-    s = Site(hub, server, proxy, agency_id, camera_id, config, data / "box")
+    s = Site(hub, server, proxy, agency_id, camera_id, config, data / "box", owner)
     s.start_box()
     yield s
     if s.box is not None and s.box.poll() is None:
         s.box.kill()
         s.box.wait()
+    owner.close()
     proxy.close()
     server.stop()
     hub.extras["engine"].dispose()
@@ -270,6 +273,54 @@ def test_reads_cross_a_network_cut_once(site):
         site.proxy.restore()
     last_seq, keys = _until(lambda: _reads_settled(site, before + 1), 60, "the reads after the cut", site)
     _assert_exactly_once(site, last_seq, keys)
+
+
+def _agency_user(base_url: str, role: str) -> httpx.Client:
+    """A new agency user of the given role, logged on with an authenticator enrolled at real time."""
+    admin = _log_on(base_url, "admin@lakeport.test")
+    email = f"{role}-{uuid.uuid4().hex[:6]}@lakeport.test"
+    r = admin.post("/api/agency/users", json={"email": email, "display_name": f"{role.title()} Tester", "role": role,
+                                               "password": PASSWORD})
+    assert r.status_code == 201, r.text
+    admin.close()
+    return _log_on(base_url, email)
+
+
+def _log_on(base_url: str, email: str) -> httpx.Client:
+    client = httpx.Client(base_url=base_url, timeout=10)
+    r = client.post("/api/auth/logon", json={"email": email, "password": PASSWORD, "accept_banner": True})
+    assert r.status_code == 200, r.text
+    client.headers["Authorization"] = f"Bearer {r.json()['token']}"
+    if r.json()["mfa_enrolment_needed"]:
+        secret = client.post("/api/auth/totp/start").json()["secret"]
+        r = client.post("/api/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()})
+        assert r.status_code == 204, r.text
+    return client
+
+
+def test_live_view_through_the_box_ends_when_the_owner_revokes_and_both_logs_show_it(site):
+    officer = _agency_user(str(site.owner.base_url), "officer")
+    r = officer.post(f"/api/cameras/{site.camera_id}/live", json={"purpose": "robbery reported at the shop"})
+    assert r.status_code == 201, r.text
+    status_url = r.json()["status_url"]
+    live = _until(lambda: (st := officer.get(status_url).json())["segments"] >= 2 and st, 20,
+                  "live segments from the box", site)
+    assert live["state"] == "live" and live["confirmed_by_box"]
+    sharing = {"mode": "always", "share_live": False, "share_recorded": True}  # reads stay shared (kept)
+    r = site.owner.put(f"/api/owner/cameras/{site.camera_id}",
+                       json=camera_body(site.agency_id, tier="integrated", sharing=sharing))
+    assert r.status_code == 200, r.text
+    ended = _until(lambda: (st := officer.get(status_url).json())["state"] == "ended" and st, 8,
+                   "the live session ended after the revocation", site)
+    assert ended["end_reason"]
+    officer.close()
+    done = subprocess.run(_rtcc("edge", "--config", str(site.config), "log"), capture_output=True, text=True,
+                          env=_env(), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert any(" live " in line and "allowed" in line for line in done.stdout.splitlines()), done.stdout
+    box_log = _until(lambda: site.owner.get(f"/api/owner/cameras/{site.camera_id}/edge-access-log").json(), 10,
+                     "the box's log on the hub", site)
+    assert any(e["kind"] == "live" and e["outcome"] == "allowed" for e in box_log), box_log
 
 
 def test_sigterm_stops_the_box_in_order_and_the_recording_plays(site):
