@@ -15,6 +15,8 @@ from openrtcc.domain.tracking import PlateTracker, TrackerConfig, VehiclePass
 
 log = logging.getLogger(__name__)
 
+TIMELINE_JUMP_S = 10.0
+
 
 class Frame(Protocol):
     index: int
@@ -185,6 +187,10 @@ def _behind(run: _Run, frame: Frame, monotonic: Callable[[], float]) -> bool:
     promptest frame so far was, by more than max_lag_s, reading it would only grow the backlog. (Relative
     to the promptest frame, because a stream's clock starts anywhere and may jump.)"""
     offset = monotonic() - frame.time_s
+    if run.promptest is not None and offset - run.promptest > run.options.max_lag_s + TIMELINE_JUMP_S:
+        # Skipping keeps a real backlog near max_lag_s, so a lag this large is the clock jumping back (the
+        # stream's timestamps reset, the wall clock set back): a new timeline, not frames to skip forever.
+        run.promptest = offset
     run.promptest = offset if run.promptest is None else min(run.promptest, offset)
     return offset - run.promptest > run.options.max_lag_s
 
