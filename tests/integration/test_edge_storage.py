@@ -208,3 +208,39 @@ def test_destroying_a_day_key_makes_that_day_unreadable_and_no_other(open_store,
     with pytest.raises(DayKeyDestroyed):
         again.read_plaintext(day1[1].segment)
     assert again.read_plaintext(day2[1].segment) == day2[1].plaintext
+
+
+def test_with_the_wrong_master_key_recovery_leaves_footage_alone(tmp_path, open_store, edge_clock):
+    store = open_store()
+    writer = store.open_segment("cam1", edge_clock.now())
+    writer.write(b"\x47" * 300_000)  # one record sealed, then the box stops
+    (r,) = record_clip(store, "cam1", edge_clock.now() + timedelta(minutes=1), max_segments=1)
+    unindexed = store.path_of(r.segment)
+    store.index.delete_segments([r.segment.id])  # that one's row is lost too, as after a power cut
+    store.close()
+    master = tmp_path / "edge" / "keys" / "master.key"
+    good_master = master.read_bytes()
+    master.write_bytes(os.urandom(32))  # a restore put another box's key here
+
+    confused = open_store()
+    assert (confused.recovery.salvaged, confused.recovery.dropped, confused.recovery.adopted,
+            confused.recovery.orphans_removed) == (0, 0, 0, 0)
+    assert confused.alarms.is_active("key_missing")
+    assert writer.path.exists() and unindexed.exists()
+    confused.close()
+
+    master.write_bytes(good_master)
+    fixed = open_store()
+    assert (fixed.recovery.salvaged, fixed.recovery.adopted) == (1, 1)
+    assert fixed.read_plaintext(fixed.index.segment(writer.segment.id)) == b"\x47" * 300_000
+    assert fixed.read_plaintext(fixed.index.segment(r.segment.id)) == r.plaintext
+
+
+def test_a_hold_that_arrives_after_a_deletion_was_planned_still_keeps_the_footage(open_store, edge_clock):
+    store = open_store()
+    recorded = record_clip(store, "cam1", edge_clock.now(), max_segments=2)
+    planned = [r.segment for r in recorded]  # e.g. retention's plan, made a moment ago
+    store.add_hold("late", "cam1", recorded[1].segment.started_at, recorded[1].segment.started_at)
+    result = store.delete_segments(planned)
+    assert result.segments == 1 and result.bytes == recorded[0].segment.size_bytes
+    assert [s.id for s in store.segments()] == [recorded[1].segment.id]

@@ -62,7 +62,8 @@ def test_a_clip_is_remuxed_from_the_keyframe_before_its_start(recorded):
     assert clip.ended_at == t0 + timedelta(seconds=expected[-1][0])
     with av.open(io.BytesIO(data)) as c:
         stream = c.streams.video[0]
-        assert (stream.codec_context.name, stream.codec_context.width, stream.codec_context.height) == ("h264", 1280, 720)
+        ctx = stream.codec_context
+        assert (ctx.name, ctx.width, ctx.height) == ("h264", 1280, 720)
         packets = [p for p in c.demux(stream) if p.size]
         duration = float((packets[-1].pts - packets[0].pts) * stream.time_base)
     assert len(packets) == len(expected)

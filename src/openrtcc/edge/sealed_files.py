@@ -7,9 +7,9 @@ prefix, start time (8 bytes, microseconds since the epoch), container name lengt
 file whose index row was lost (a power cut undoes the last SQLite commits) be indexed again.
 Then records: a 4-byte big-endian word (ciphertext length, top bit set on the final record) and the
 ciphertext with its 16-byte tag. Record i is sealed with nonce = prefix + i (4 bytes) and AAD = header + i +
-final flag, so records cannot be moved, dropped from the middle, moved between files or promoted to final. A file without its final record was cut short (a crash): the reader
-returns the whole records and says so; the index knows whether the writer had closed it (then a missing
-final record is tampering).
+final flag, so records cannot be moved, dropped from the middle, moved between files or promoted to final.
+A file without its final record was cut short (a crash): the reader returns the whole records and says so;
+the index knows whether the writer had closed it (then a missing final record is tampering).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from openrtcc.domain.recording import Segment
-from openrtcc.edge.day_keys import DayKeyError
+from openrtcc.edge.day_keys import DayKeyDestroyed, DayKeyError
 from openrtcc.edge.segment_index import MAX_SEGMENT_SECONDS
 from openrtcc.edge.sealed_files import MAGIC, EmptySegment, SealedReader, TamperedSegment
 
@@ -32,12 +32,8 @@ class RecoveryReport:
 
 
 def recover_segments(store: SegmentStore) -> RecoveryReport:
-    salvaged = dropped = 0
-    for seg in store.index.open_segments():
-        if _salvage(store, seg):
-            salvaged += 1
-        else:
-            dropped += 1
+    outcomes = [_salvage(store, seg) for seg in store.index.open_segments()]
+    salvaged, dropped = outcomes.count("salvaged"), outcomes.count("dropped")
     adopted, removed = _sweep_unindexed(store)
     report = RecoveryReport(salvaged, dropped, adopted, removed)
     if salvaged or dropped or adopted or removed:
@@ -46,8 +42,9 @@ def recover_segments(store: SegmentStore) -> RecoveryReport:
     return report
 
 
-def _salvage(store: SegmentStore, seg: Segment) -> bool:
-    """True if the segment kept some video (now finished, incomplete unless its final record is there)."""
+def _salvage(store: SegmentStore, seg: Segment) -> str:
+    """"salvaged" (finished, incomplete unless its final record is there), "dropped" (nothing in it could be
+    read) or "left" (its key cannot be used now)."""
     path = store.data_dir / (store.index.path_of(seg.id) or "")
     records, good, complete = 0, 0, False
     try:
@@ -62,13 +59,18 @@ def _salvage(store: SegmentStore, seg: Segment) -> bool:
             if records:
                 f.truncate(good)  # drop the torn tail so that later reads end cleanly
             mtime = datetime.fromtimestamp(os.fstat(f.fileno()).st_mtime, UTC)
-    except (FileNotFoundError, IsADirectoryError, EmptySegment, TamperedSegment, DayKeyError):
+    except DayKeyDestroyed:
+        records = 0  # its day was shredded: nothing in it can be read again
+    except DayKeyError as exc:
+        _key_problem(store, seg.id, exc)  # a key problem is not the file's: leave it for when it is fixed
+        return "left"
+    except (FileNotFoundError, IsADirectoryError, EmptySegment, TamperedSegment):
         records = 0
     if not records:
-        store.delete_segments([seg])
-        return False
+        store.delete_segments([seg], empty=True)
+        return "dropped"
     store.index.finish_segment(seg.id, _end_from(seg.started_at, mtime), good, complete)
-    return True
+    return "salvaged"
 
 
 def _sweep_unindexed(store: SegmentStore) -> tuple[int, int]:
@@ -86,9 +88,10 @@ def _sweep_unindexed(store: SegmentStore) -> tuple[int, int]:
             for f in cam_dir.iterdir():
                 if f.suffix != ".seg" or f.stem in known or not _looks_sealed(f):
                     continue
-                if _adopt(store, f, day, cam_dir.name):
+                outcome = _adopt(store, f, day, cam_dir.name)
+                if outcome == "adopted":
                     adopted += 1
-                else:
+                elif outcome == "remove":
                     f.unlink()
                     removed += 1
             _rmdir_if_empty(cam_dir)
@@ -96,30 +99,42 @@ def _sweep_unindexed(store: SegmentStore) -> tuple[int, int]:
     return adopted, removed
 
 
-def _adopt(store: SegmentStore, path: Path, day: date, camera_id: str) -> bool:
+def _adopt(store: SegmentStore, path: Path, day: date, camera_id: str) -> str:
+    """"adopted", "remove" (it failed the check, holds nothing, or its day was shredded) or "leave"."""
     records = 0
     try:
         with open(path, "r+b") as f:
             reader = SealedReader(f, store.day_keys.key_for)
             h = reader.header
             if h.segment_id != path.stem or h.day != day or h.started_at.date() != day:
-                return False
+                return "remove"
             for _ in reader.records():
                 records += 1
             if not records:
-                return False
+                return "remove"
             f.truncate(reader.good_bytes)
             mtime = datetime.fromtimestamp(os.fstat(f.fileno()).st_mtime, UTC)
-    except (EmptySegment, TamperedSegment, DayKeyError, OSError):
-        return False
+    except (EmptySegment, TamperedSegment, DayKeyDestroyed):
+        return "remove"
+    except DayKeyError as exc:
+        _key_problem(store, path.stem, exc)
+        return "leave"
+    except OSError as exc:
+        log.warning("cannot check unindexed segment file %s: %s", path.name, exc.strerror)
+        return "leave"
     segment = Segment(id=h.segment_id, camera_id=camera_id, day=day, started_at=h.started_at,
                       ended_at=_end_from(h.started_at, mtime), size_bytes=reader.good_bytes,
                       complete=reader.complete, container=h.container)
     try:
         store.index.add_segment(segment, f"video/{day.isoformat()}/{camera_id}/{path.name}")
     except sqlite3.Error:
-        return False
-    return True
+        return "leave"
+    return "adopted"
+
+
+def _key_problem(store: SegmentStore, segment_id: str, exc: DayKeyError) -> None:
+    log.error("segment %s left as it is: %s", segment_id, exc)
+    store.alarms.raise_("key_missing", str(exc)[:300])
 
 
 def _end_from(started_at: datetime, mtime: datetime) -> datetime:

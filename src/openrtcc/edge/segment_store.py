@@ -23,7 +23,7 @@ from typing import Protocol
 from openrtcc.domain.clock import Clock
 from openrtcc.domain.edge_protocol import DiskUsage
 from openrtcc.domain.errors import Conflict, InvalidInput
-from openrtcc.domain.recording import Hold, Segment, plan_eviction
+from openrtcc.domain.recording import Hold, Segment, is_held, plan_eviction
 from openrtcc.edge.alarms import Alarms
 from openrtcc.edge.day_keys import DayKeyError, DayKeys
 from openrtcc.edge.segment_index import SegmentIndex
@@ -185,7 +185,8 @@ class SegmentStore:
             after = (batch[-1].started_at, batch[-1].id)
 
     def _raise_for_os_error(self, exc: OSError | sqlite3.Error, camera_id: str | None):
-        if getattr(exc, "errno", None) == errno.ENOSPC or getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        full = getattr(exc, "errno", None) == errno.ENOSPC
+        if full or getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
             self.alarms.raise_("disk_full", "the disk is full: recording has stopped, plate reads go on")
             raise StorageFull("the disk is full") from exc
         reason = getattr(exc, "strerror", None) or str(exc)
@@ -196,7 +197,7 @@ class SegmentStore:
         seg = writer.segment
         ended = max(seg.started_at, (ended_at or self.clock.now()).astimezone(UTC))
         if writer.records == 0:
-            self.delete_segments([seg])  # nothing sealed: the segment never held any video
+            self.delete_segments([seg], empty=True)  # nothing sealed: the segment never held any video
             self._release(writer.reserved_bytes)
             return Segment(**{**_fields(seg), "ended_at": ended})
         self._release(writer.reserved_bytes - writer.sealed_bytes)  # a record reserved but cut off
@@ -214,7 +215,8 @@ class SegmentStore:
     def usage(self) -> DiskUsage:
         with self._lock:
             used = self._used
-        return DiskUsage(used_bytes=used, budget_bytes=self.budget_bytes(), oldest_recording_at=self.index.oldest_start())
+        return DiskUsage(used_bytes=used, budget_bytes=self.budget_bytes(),
+                         oldest_recording_at=self.index.oldest_start())
 
     def segments(self, camera_id: str | None = None, start: datetime | None = None,
                  end: datetime | None = None) -> list[Segment]:
@@ -247,20 +249,23 @@ class SegmentStore:
 
     # ------------------------------------------------------------ deleting
 
-    def delete_segments(self, segments: list[Segment] | tuple[Segment, ...]) -> DeletionResult:
-        """Files first, then rows: a crash in between leaves rows without files, which the next run removes."""
-        total = 0
-        for seg in segments:
-            rel = self.index.path_of(seg.id)
-            if rel is not None:
+    def delete_segments(self, segments: list[Segment] | tuple[Segment, ...], *,
+                        empty: bool = False) -> DeletionResult:
+        """Files first, then rows: a crash in between leaves rows without files, which the next run removes.
+        Holds are read again under the lock (one may have come since the caller planned): held segments are
+        skipped, unless `empty` (segments that never held any video)."""
+        with self._lock:
+            holds = [] if empty else self.index.holds()
+            gone = [s for s in segments if not is_held(s, holds) and self.index.path_of(s.id) is not None]
+            for seg in gone:
                 try:
-                    (self.data_dir / rel).unlink()
+                    (self.data_dir / self.index.path_of(seg.id)).unlink()
                 except FileNotFoundError:
                     pass
-            total += seg.size_bytes
-        self.index.delete_segments(s.id for s in segments)
-        self._release(total)
-        return DeletionResult(len(segments), total)
+            self.index.delete_segments(s.id for s in gone)
+            total = sum(s.size_bytes for s in gone)
+            self._release(total)
+        return DeletionResult(len(gone), total)
 
     def remove_day_dir(self, day: date) -> None:
         """Remove the day's directories once they hold no file (after retention emptied them)."""
@@ -288,12 +293,14 @@ class SegmentStore:
             raise InvalidInput("a hold needs a timezone-aware range with start <= end", code="hold_range")
         hold = Hold(hold_id=hold_id, camera_id=camera_id, start=start.astimezone(UTC), end=end.astimezone(UTC),
                     case_number=case_number, requested_by=requested_by)
-        existing = self.index.hold(hold_id)
-        if existing is not None:
-            if (existing.camera_id, existing.start, existing.end) != (hold.camera_id, hold.start, hold.end):
-                raise Conflict(f"hold {hold_id} already exists with another camera or range", code="hold_conflict")
-            return existing
-        self.index.add_hold(hold, self.clock.now())
+        with self._lock:  # so that no deletion planned before the hold carries out after it
+            existing = self.index.hold(hold_id)
+            if existing is not None:
+                if (existing.camera_id, existing.start, existing.end) != (hold.camera_id, hold.start, hold.end):
+                    raise Conflict(f"hold {hold_id} already exists with another camera or range",
+                                   code="hold_conflict")
+                return existing
+            self.index.add_hold(hold, self.clock.now())
         return hold
 
     def release_hold(self, hold_id: str) -> Hold | None:
