@@ -74,6 +74,7 @@ def test_bad_codes_get_one_answer(world, anon, clock, backend):
     assert len(owner.get("/api/owner/edges").json()) == 1  # nothing half-made by the refusals
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # no query of the database is the subject
 def test_attempts_are_limited_per_address(world, anon, backend):
     owner = world.owner("Olga")
     for _ in range(MAX_ATTEMPTS):
@@ -94,6 +95,7 @@ def test_owner_sees_only_own_boxes_and_cannot_revoke_others(world, anon, backend
     assert olga.get("/api/owner/edges").json()[0]["revoked"] is False
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # no query of the database is the subject
 def test_box_side_enrolment_writes_a_private_key_file(live_edge_hub, tmp_path, backend):
     from openrtcc.edge.config import EdgeConfig
     from openrtcc.edge.credentials import load_credentials

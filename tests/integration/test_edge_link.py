@@ -72,6 +72,7 @@ def _hello(clock, **extra) -> str:
     return json.dumps({**doc, **extra})
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the protocol is the subject, not the database
 def test_wrong_key_is_refused_before_the_handshake(live_edge_hub, backend):
     with pytest.raises(InvalidStatus) as refused:
         with _raw(live_edge_hub.url, "rtcc_edge_wrong"):
@@ -79,6 +80,7 @@ def test_wrong_key_is_refused_before_the_handshake(live_edge_hub, backend):
     assert refused.value.response.status_code == 403
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the protocol is the subject, not the database
 @pytest.mark.parametrize("first, reason", [
     ('{"v": 1, "type": "health", "sent_at": "2026-11-20T15:00:00Z"}', "first message must be hello"),
     ("not json at all", "malformed message"),
@@ -94,6 +96,7 @@ def test_first_message_must_be_a_valid_hello(live_edge_hub, world, clock, first,
     assert closed.value.rcvd.code == 1008 and reason in closed.value.rcvd.reason
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the protocol is the subject, not the database
 def test_malformed_message_after_hello_closes_the_link_with_its_reason(live_edge_hub, world, clock, backend):
     from openrtcc.services.edge_enrolment import enrol
 
@@ -112,6 +115,7 @@ def test_malformed_message_after_hello_closes_the_link_with_its_reason(live_edge
     assert refusals and "queued_reads" in refusals[-1]["reason"]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the protocol is the subject, not the database
 def test_clock_skew_is_seen_on_both_sides(live_edge_hub, world, tmp_path, backend):
     owner = world.owner("Olga")
     box = start_box(live_edge_hub, owner, tmp_path, [], skew_s=90)
@@ -179,6 +183,7 @@ def test_the_boxs_access_log_reaches_the_owner_once(live_edge_hub, world, tmp_pa
         box.stop()
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the protocol is the subject, not the database
 def test_hold_results_confirm_the_hold(live_edge_hub, world, tmp_path, clock, backend):
     from sqlalchemy import insert, select
 

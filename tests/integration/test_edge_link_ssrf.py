@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 
+import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -44,6 +45,7 @@ class Listener:
         self.sock.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # what the hub connects to does not vary by database
 def test_no_camera_address_is_ever_fetched_by_the_hub(live_edge_hub, world, tmp_path, clock, backend):
     trap = Listener()
     urls = [f"rtsp://127.0.0.1:{trap.port}/stream", f"http://127.0.0.1:{trap.port}/onvif/device_service"]

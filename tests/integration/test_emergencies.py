@@ -80,6 +80,7 @@ def test_bad_declarations_are_refused(world, change, field, backend):
     assert r.status_code == 422 and field in r.json()["message"]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_outside_the_jurisdiction_is_refused(world, backend):
     r = _declare(world.staff("supervisor"), (40.0, -80.0))
     assert r.status_code == 422 and r.json()["error"] == "outside_jurisdiction"

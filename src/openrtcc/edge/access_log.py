@@ -42,6 +42,7 @@ class EdgeAccessLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._now = now
         self._lock = threading.Lock()
+        self.recorded = threading.Event()  # set by each new entry: the link forwards it without waiting
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # an entry written is an entry kept, power cut or not
@@ -59,6 +60,7 @@ class EdgeAccessLog:
         with self._lock:
             self._db.execute(f"INSERT INTO entry ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
                              [row[c] for c in _COLUMNS])
+        self.recorded.set()
         return entry
 
     def unsent(self, limit: int = MAX_ACCESS_ENTRIES) -> list[AccessEntry]:

@@ -21,6 +21,7 @@ from openrtcc import __version__
 from openrtcc.domain.clock import Clock
 from openrtcc.domain.edge_protocol import (
     CLOCK_SKEW_ALARM_S,
+    MAX_ACCESS_ENTRIES,
     AccessLog,
     EdgeCamera,
     Emergencies,
@@ -224,8 +225,10 @@ class HubLink:
         if self._access_log is None:
             return await asyncio.Event().wait()
         while True:
+            self._access_log.recorded.clear()
             entries = await asyncio.to_thread(self._access_log.unsent)
             if entries:
                 await ws.send(AccessLog(sent_at=self._clock.now(), entries=entries).model_dump_json())
                 await asyncio.to_thread(self._access_log.mark_sent, [e.entry_id for e in entries])
-            await asyncio.sleep(ACCESS_LOG_EVERY_S)
+            if len(entries) < MAX_ACCESS_ENTRIES:
+                await asyncio.to_thread(self._access_log.recorded.wait, ACCESS_LOG_EVERY_S)
