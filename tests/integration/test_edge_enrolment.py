@@ -114,3 +114,25 @@ def test_box_side_enrolment_writes_a_private_key_file(live_edge_hub, tmp_path, b
         enrol(config, code)
     assert "not valid" in again.value.message
     assert load_credentials(config) == creds  # the refused second try left the first key in place
+
+
+def test_policy_extras_are_validated_kept_when_left_out_and_only_the_owners(world, backend):
+    from tests.conftest import camera_body
+
+    owner = world.owner("Olga")
+    agency = world.agency().id
+    extras = {"emergency_radius_m": 300, "privacy_masks": [[[0.1, 0.1], [0.4, 0.1], [0.4, 0.5]]],
+              "share_reads_with": [agency]}
+    body = camera_body(agency, tier="integrated", sharing={"mode": "always", "share_live": True, **extras})
+    cam = owner.post("/api/owner/cameras", json=body).json()
+    bad = [{"privacy_masks": [[[0.1, 0.1], [0.4, 0.1]]]}, {"privacy_masks": [[[0, 0], [1.5, 0], [1, 1]]]},
+           {"privacy_masks": [[[0, 0], [0.5, 0.5], [1, 1]]]}, {"share_reads_with": ["no-such-agency"]},
+           {"emergency_radius_m": -1}]
+    for change in bad:
+        r = owner.put(f"/api/owner/cameras/{cam['id']}", json=body | {"sharing": body["sharing"] | change})
+        assert r.status_code == 422, change
+    plain = body | {"sharing": {"mode": "paused"}}  # a form that does not show the extras
+    r = owner.put(f"/api/owner/cameras/{cam['id']}", json=plain)
+    assert r.status_code == 200 and {k: r.json()["sharing"][k] for k in extras} == {
+        "emergency_radius_m": 300.0, "privacy_masks": extras["privacy_masks"], "share_reads_with": [agency]}
+    assert world.staff("supervisor").put(f"/api/owner/cameras/{cam['id']}", json=plain).status_code == 403
