@@ -8,6 +8,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +56,8 @@ class RecordingFigures:
     segments: int = 0
     bytes_written: int = 0
     box_cpu_s: float = 0.0
+    capture_cpu_s: float = 0.0  # of that: the capture threads (RTSP receive + demux + fan-out)
+    pump_cpu_s: float = 0.0  # of that: the recording pump (remux + encrypt + write)
     server_cpu_s: float = 0.0
     backlog_max: int = 0  # packets waiting in a recorder's queue at the end
     errors: int = 0
@@ -82,8 +85,28 @@ class RecordingFigures:
 
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process, from /proc/<pid>/stat (no psutil)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return cpu_seconds_of(Path(f"/proc/{pid}/stat"))
+
+
+def thread_cpu_seconds() -> dict[int, float]:
+    """utime + stime of each thread of this process, by native thread id."""
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            out[int(tid)] = cpu_seconds_of(Path(f"/proc/self/task/{tid}/stat"))
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def cpu_seconds_of(stat: Path) -> float:
+    fields = stat.read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def threads_cpu(before: dict[int, float], after: dict[int, float], prefix: str) -> float:
+    ids = {t.native_id for t in threading.enumerate() if t.name.startswith(prefix)}
+    return sum(after.get(i, 0.0) - before.get(i, 0.0) for i in ids)
 
 
 def source_figures(video: Path) -> tuple[float, tuple[int, int]]:
@@ -128,10 +151,13 @@ def measure(server: CameraServer, data_dir: Path, f: RecordingFigures) -> None:
             c.start()
         warm_up(recorders)
         before = snapshot(captures, recorders)
-        box0, server0, t0 = cpu_seconds(os.getpid()), cpu_seconds(server.pid), time.monotonic()
+        box0, server0, threads0, t0 = cpu_seconds(os.getpid()), cpu_seconds(server.pid), thread_cpu_seconds(), time.monotonic()
         time.sleep(f.seconds)
         after = snapshot(captures, recorders)
         f.box_cpu_s = cpu_seconds(os.getpid()) - box0
+        threads1 = thread_cpu_seconds()
+        f.capture_cpu_s = threads_cpu(threads0, threads1, "capture-")
+        f.pump_cpu_s = threads_cpu(threads0, threads1, "recording-pump")
         f.server_cpu_s = cpu_seconds(server.pid) - server0
         f.seconds = time.monotonic() - t0
         f.online = sum(c.health().online for c in captures)
@@ -199,19 +225,25 @@ def rows(f: RecordingFigures) -> list[list[str]]:
          f"{f.segments} segments, {mb:,.0f} MB", "-"],
         ["CPU of the box's process (all its threads), share of one core",
          f"{core * 100:.0f}% ({core * 100 / max(f.streams, 1):.2f}% per stream)", "<= 200% (2 cores)"],
+        ["of which: capture threads (RTSP receive, demux, fan-out) / recording pump (remux, encrypt, write)",
+         f"{share(f.capture_cpu_s, f.seconds)} / {share(f.pump_cpu_s, f.seconds)}", "-"],
         ["CPU of the RTSP camera server (GStreamer, one shared pipeline)",
          f"{f.server_cpu_s / f.seconds * 100:.0f}%" if f.seconds else "-", "-"],
         ["Recorder errors", f"{f.errors}", "0"],
     ]
 
 
+def share(cpu_s: float, seconds: float) -> str:
+    return f"{cpu_s / seconds * 100:.0f}%" if seconds else "-"
+
+
 HOW = """How it was measured: `uv run rtcc bench edge --parts record --streams {streams} --seconds {seconds:g}`
 starts the RTSP camera server (openrtcc/bench/rtsp_camera_server.py: GStreamer's rtsp-server under Debian's
 python3, `/cars` = the 20 s 720p sample clip looping in real time, one shared pipeline) and, in this
 process, {streams} `CameraCapture`s (a thread each: PyAV/FFmpeg demuxing RTSP over TCP) each followed by a
-`Recorder` (a thread each: packets remuxed without transcoding into MPEG-TS, {seg:g} s segments cut at
-keyframes) writing through a real `SegmentStore` (AES-256-GCM sealed chunks under a per-day key, SQLite
-segment index) on a temporary directory. After every stream has started writing and 2 s more, the
+`Recorder` (packets remuxed without transcoding into MPEG-TS, {seg:g} s segments cut at keyframes; all
+recorders driven by one pump thread, 4 turns a second) writing through a real `SegmentStore` (AES-256-GCM
+sealed chunks under a per-day key, SQLite segment index) on a temporary directory. After every stream has started writing and 2 s more, the
 counters are read, then again {seconds:g} s later: received frames/s per stream, stream time received per
 wall second (a stream that falls behind real time shows < 1), packets lost, CPU time (utime + stime from
 /proc/<pid>/stat) of this process and of the server process. Kept real time: every stream online, every

@@ -7,7 +7,8 @@ Mounts, on 127.0.0.1 and the given port (0: one the kernel picks; printed as `RE
               and fed by an appsrc); shared: every client joins the one stream where it is
   /cars-once  the same file from its start for each client (its own pipeline), ending with it
   /NAME       for each --loop NAME=FILE: that mp4 looping as /cars does
-  /pattern    a moving 1280x720 test pattern (SMPTE bars scrolling), H.264 at 25 fps, shared
+  /pattern    a moving 1280x720 test pattern (SMPTE bars scrolling), H.264 at 25 fps, 2 Mbit/s, a keyframe
+              every second, shared
   /clock      1280x720 at 25 fps whose top band encodes the sender's wall clock in milliseconds, drawn as the
               frame is made (see openrtcc/bench/clock_pattern.py for the encoding and its decoder), shared
   /static     a still test pattern encoded to H.264 (an empty scene: nothing ever moves), never ending
@@ -165,7 +166,7 @@ def mount_all(Gst, GstRtspServer, mounts, loops: dict[str, str], once_file: str)
     mounts.add_factory("/pattern", launch_factory(
         GstRtspServer, "( videotestsrc pattern=smpte horizontal-speed=4 is-live=true ! "
                        "video/x-raw,width=1280,height=720,framerate=25/1 ! "
-                       f"{X264} key-int-max=50 bitrate=2000 ! video/x-h264,profile=baseline ! "
+                       f"{X264} key-int-max=25 bitrate=2000 ! video/x-h264,profile=baseline ! "
                        "rtph264pay name=pay0 pt=96 config-interval=1 )", shared=True))
     mounts.add_factory("/clock", appsrc_factory(
         GstRtspServer, "( appsrc name=src is-live=true do-timestamp=true format=time ! "
