@@ -241,3 +241,13 @@ def test_many_recorders_at_once_under_eviction_keep_the_index_and_usage_consiste
     assert store.usage().used_bytes == sum(s.size_bytes for s in stored) <= 6_000_000
     for s in stored:
         assert s.complete and store.read_plaintext(s) == written[s.id]
+
+
+def test_after_the_clock_was_set_back_eviction_still_takes_the_first_recorded(open_store, edge_clock):
+    store = open_store(Budget(max_bytes=2_500_000))
+    t0 = edge_clock.now()
+    before = record_clip(store, "cam1", t0, max_segments=3)
+    after = record_clip(store, "cam1", t0 - timedelta(days=365), max_segments=3)  # dated a year earlier
+    kept = stored_ids(store)
+    assert {r.segment.id for r in after} <= kept  # the newest footage stays although it looks oldest
+    assert before[0].segment.id not in kept

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -73,6 +74,9 @@ EVICTION_CASES = [
      [hold("a", 4, 0)], 250, ["b1"], 150),
     ("the segment being written is not evicted", [seg("a1", "a", 3, open_=True), seg("a2", "a", 2)], [], 100,
      ["a2"], 0),
+    ("recording order first: the clock was set back a year before a3 was recorded",
+     [replace(seg("a1", "a", 3), seq=1), replace(seg("a3", "a", 365), seq=3), replace(seg("a2", "a", 2), seq=2)],
+     [], 150, ["a1", "a2"], 0),
 ]
 
 

@@ -18,7 +18,8 @@ MAX_RETENTION_DAYS = 30
 @dataclass(frozen=True, slots=True)
 class Segment:
     """One recorded file of one camera. `day` is the UTC date of its start: the day whose key seals it.
-    `ended_at` is None while it is being written."""
+    `ended_at` is None while it is being written. `seq` is the order in which the box recorded it (0: not
+    known); unlike the timestamps, a wall clock set back cannot reorder it."""
 
     id: str
     camera_id: str
@@ -28,6 +29,7 @@ class Segment:
     size_bytes: int
     complete: bool
     container: str = "mpegts"
+    seq: int = 0
 
     @property
     def last_at(self) -> datetime:
@@ -125,12 +127,14 @@ def plan_retention(segments: Sequence[Segment], holds: Sequence[Hold],
 
 
 def plan_eviction(segments: Sequence[Segment], holds: Sequence[Hold], bytes_needed: int) -> EvictionPlan:
-    """The oldest finished segments that no hold covers, oldest first, until bytes_needed are freed."""
+    """The oldest finished segments that no hold covers, oldest first, until bytes_needed are freed. Oldest
+    means first recorded (seq), then earliest start: after the wall clock was set back, new footage carries
+    old timestamps and must not be the first to go."""
     if bytes_needed <= 0:
         return EvictionPlan(evict=(), freed_bytes=0, shortfall_bytes=0)
     evict: list[Segment] = []
     freed = 0
-    for s in sorted(segments, key=lambda s: (s.started_at, s.id)):
+    for s in sorted(segments, key=lambda s: (s.seq, s.started_at, s.id)):
         if freed >= bytes_needed:
             break
         if s.open or is_held(s, holds):

@@ -16,7 +16,8 @@ from openrtcc.domain.recording import Hold, Segment
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS segments (
-    id TEXT PRIMARY KEY,
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- recording order, which a wall clock set back cannot reorder
+    id TEXT NOT NULL UNIQUE,
     camera_id TEXT NOT NULL,
     day TEXT NOT NULL,
     started_us INTEGER NOT NULL,
@@ -41,7 +42,7 @@ CREATE TABLE IF NOT EXISTS holds (
 );
 """
 
-_SEGMENT_COLUMNS = "id, camera_id, day, started_us, ended_us, size_bytes, complete, container"
+_SEGMENT_COLUMNS = "id, camera_id, day, started_us, ended_us, size_bytes, complete, container, seq"
 _HOLD_COLUMNS = "hold_id, camera_id, start_us, end_us, released_us, case_number, requested_by"
 # Longest segment the index assumes when it looks for segments overlapping a range (by start time).
 MAX_SEGMENT_SECONDS = 3600
@@ -56,9 +57,9 @@ def _dt(us: int | None) -> datetime | None:
 
 
 def _segment(row: tuple) -> Segment:
-    sid, camera_id, day, started, ended, size, complete, container = row
+    sid, camera_id, day, started, ended, size, complete, container, seq = row
     return Segment(id=sid, camera_id=camera_id, day=date.fromisoformat(day), started_at=_dt(started),
-                   ended_at=_dt(ended), size_bytes=size, complete=bool(complete), container=container)
+                   ended_at=_dt(ended), size_bytes=size, complete=bool(complete), container=container, seq=seq)
 
 
 def _hold(row: tuple) -> Hold:
@@ -126,14 +127,11 @@ class SegmentIndex:
     def camera_ids(self) -> list[str]:
         return [r[0] for r in self._run("SELECT DISTINCT camera_id FROM segments ORDER BY camera_id")]
 
-    def oldest_finished(self, after: tuple[datetime, str] | None = None, limit: int = 500) -> list[Segment]:
-        """Finished segments of every camera, oldest first, starting after (started_at, id)."""
-        sql = f"SELECT {_SEGMENT_COLUMNS} FROM segments WHERE ended_us IS NOT NULL"
-        args: tuple = ()
-        if after is not None:
-            sql += " AND (started_us > ? OR (started_us = ? AND id > ?))"
-            args = (_us(after[0]), _us(after[0]), after[1])
-        return [_segment(r) for r in self._run(sql + " ORDER BY started_us, id LIMIT ?", (*args, limit))]
+    def oldest_finished(self, after_seq: int = 0, limit: int = 500) -> list[Segment]:
+        """Finished segments of every camera in the order they were recorded, after the given seq."""
+        return [_segment(r) for r in self._run(
+            f"SELECT {_SEGMENT_COLUMNS} FROM segments WHERE seq > ? AND ended_us IS NOT NULL ORDER BY seq LIMIT ?",
+            (after_seq, limit))]
 
     def ended_before(self, camera_id: str, cutoff: datetime, after: tuple[datetime, str] | None = None,
                      limit: int = 5000) -> list[Segment]:

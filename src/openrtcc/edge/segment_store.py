@@ -172,9 +172,9 @@ class SegmentStore:
 
     def _evict(self, needed: int) -> None:
         holds = self.index.holds()
-        after = None
+        after = 0
         while needed > 0:
-            batch = self.index.oldest_finished(after=after)
+            batch = self.index.oldest_finished(after_seq=after)
             if not batch:
                 return
             plan = plan_eviction(batch, holds, needed)
@@ -182,7 +182,7 @@ class SegmentStore:
                 self.delete_segments(plan.evict)
                 log.warning("disk budget: evicted %s oldest segments (%s bytes)", len(plan.evict), plan.freed_bytes)
             needed -= plan.freed_bytes
-            after = (batch[-1].started_at, batch[-1].id)
+            after = batch[-1].seq
 
     def _raise_for_os_error(self, exc: OSError | sqlite3.Error, camera_id: str | None):
         full = getattr(exc, "errno", None) == errno.ENOSPC
