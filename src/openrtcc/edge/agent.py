@@ -251,14 +251,9 @@ class EdgeAgent:
         self._stop.set()
         self.requests.close()
         # Workers first: a recorder writes what is queued and seals its segment while the capture still runs.
-        workers = [w for p in self.cameras.values() for w in p.workers]
-        for worker in workers:
-            worker.stop(timeout=max(0.1, min(3.0, deadline - time.monotonic())))
-        captures = [c for p in self.cameras.values() for c in (p.main, p.sub) if c is not None]
-        for capture in captures:
-            capture.stop(timeout=0)  # all told at once; joined below
-        for capture in captures:
-            capture.stop(timeout=max(0.1, deadline - time.monotonic()))
+        _stop_together([w for p in self.cameras.values() for w in p.workers], min(3.0, budget_s / 2))
+        _stop_together([c for p in self.cameras.values() for c in (p.main, p.sub) if c is not None],
+                       max(0.5, deadline - time.monotonic() - 1.0))
         for timer in self._timers:
             timer.stop()
         self.health.stop()
@@ -272,6 +267,16 @@ class EdgeAgent:
         log.info("edge %s stopped", self.credentials.edge_id)
 
 
+def _stop_together(parts: list, timeout: float) -> None:
+    """stop(timeout) on every part at once (a hundred cameras must not stop one after another)."""
+    threads = [threading.Thread(target=p.stop, kwargs={"timeout": timeout}, daemon=True) for p in parts]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout + 0.5
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+
+
 def run_agent(config: EdgeConfig) -> int:
     """Run until SIGINT or SIGTERM; 0 after an orderly stop."""
     agent = EdgeAgent(config)
@@ -279,7 +284,8 @@ def run_agent(config: EdgeConfig) -> int:
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         agent.start()
-        stop.wait()
+        while not stop.wait(1.0):
+            pass
         log.info("stopping")
     finally:
         agent.stop()
