@@ -38,9 +38,12 @@ def test_policy_on_connect_and_after_owner_change_then_revocation(live_edge_hub,
     cam = _integrated(world, owner)
     registered = world.camera(owner, bearing_deg=200)["id"]  # not integrated: the box may not claim it
     agency = world.agency().id
-    box = start_box(live_edge_hub, owner, tmp_path, [cam, registered, "not-a-camera"])
+    bob = world.owner("Bob")
+    bobs = _integrated(world, bob, bearing_deg=10)  # another owner's: never linked to Olga's box
+    box = start_box(live_edge_hub, owner, tmp_path, [cam, registered, bobs, "not-a-camera"])
     try:
-        assert sorted(box.link.unknown_cameras) == sorted([registered, "not-a-camera"])
+        assert sorted(box.link.unknown_cameras) == sorted([registered, bobs, "not-a-camera"])
+        assert bob.get(f"/api/owner/cameras/{bobs}").json()["edge_id"] is None
         now = box.clock.now
         wait_for(lambda: box.gate.decide(cam, agency, AccessKind.LIVE, now()).allowed, what="the policy on connect")
         assert owner.get(f"/api/owner/cameras/{cam}").json()["edge_id"] == box.creds.edge_id  # linked by hello

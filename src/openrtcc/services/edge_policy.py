@@ -7,6 +7,7 @@ import logging
 
 from openrtcc.domain.cameras import Camera
 from openrtcc.domain.edge_protocol import CameraPolicy, PolicyUpdate, Window
+from openrtcc.services.emergencies import send_emergencies
 from openrtcc.services.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -55,5 +56,6 @@ def camera_changed(hub: Hub, *edge_ids: str | None) -> None:
     for edge_id in {e for e in edge_ids if e}:
         try:
             push_policy(hub, edge_id)
+            send_emergencies(hub, edge_id)  # which emergencies reach the box may change with the camera
         except Exception:  # the change stands; the box is sent its policy again on its next connect
             log.exception("could not send the policy to edge %s", edge_id)
