@@ -136,6 +136,9 @@ class HubLink:
             self._down(reason)
         except (OSError, TimeoutError, WebSocketException) as exc:
             self._down(f"cannot reach the hub: {type(exc).__name__}: {exc}"[:300])
+        except Exception as exc:  # anything else (a welcome that does not parse): retried; the thread lives on
+            log.exception("hub link failed")
+            self._down(f"hub link failed: {type(exc).__name__}"[:300])
         return False
 
     def _down(self, reason: str) -> None:
