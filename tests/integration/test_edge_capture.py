@@ -9,9 +9,11 @@ import time
 from datetime import UTC, datetime
 
 import av
+import cv2
 import numpy as np
 import pytest
 
+from openrtcc.bench.clock_pattern import band_height, band_rows, clock_value, decode_clock_blocks, latency_ms
 from openrtcc.domain.clock import SystemClock
 from openrtcc.edge.alarms import Alarms
 from openrtcc.edge.capture import CameraCapture, CaptureOptions
@@ -74,7 +76,7 @@ def test_a_camera_reports_health_and_gives_decodable_frames(rtsp_server, alarms)
     assert not alarms.active()
 
 
-def test_an_unreachable_camera_is_offline_with_a_clear_error_backs_off_and_recovers(alarms):
+def test_an_unreachable_camera_is_offline_with_a_clear_error_backs_off_and_recovers(alarms, caplog):
     port = free_port()
     url = f"rtsp://admin:hunter2@127.0.0.1:{port}/pattern"
     capture = CameraCapture("cam-2", url, SystemClock(), alarms, FAST).start()
@@ -99,6 +101,7 @@ def test_an_unreachable_camera_is_offline_with_a_clear_error_backs_off_and_recov
         if server is not None:
             server.stop()
     assert any(a.code == "camera_offline" and a.cleared for a in alarms.take_report())
+    assert caplog.records and not any("hunter2" in r.getMessage() for r in caplog.records)
 
 
 def test_a_silent_camera_times_out_and_stop_does_not_wait_for_it(alarms):
@@ -195,3 +198,33 @@ def test_the_looping_camera_plays_on_past_the_end_of_its_clip(short_clip, alarms
     assert set(steps) == {0.05}  # seamless: one frame's time between every pair, across each loop too
     assert not any(p.gap_before for p in got[1:])
     assert sum(p.keyframe for p in got) >= 4
+
+
+def test_the_clock_camera_carries_the_senders_time_in_its_picture(rtsp_server, alarms):  # noqa: F811
+    capture = CameraCapture("cam-6", rtsp_server.url("clock"), SystemClock(), alarms).start()
+    sub = capture.subscribe()
+    try:
+        frames = decode_frames(sub)
+        image, _ = next(frames)
+        decoded_at = time.time_ns()
+    finally:
+        sub.close()
+        capture.stop()
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    value = decode_clock_blocks(grey[:band_height(720)])
+    assert value is not None and 0 <= latency_ms(value, decoded_at) < 3000  # made moments ago, by the wall clock
+    half = cv2.resize(grey, (640, 360), interpolation=cv2.INTER_AREA)  # as a browser might show it
+    assert decode_clock_blocks(half[:band_height(360)]) == value
+
+
+def test_clock_blocks_round_trip_and_refuse_what_is_not_a_band():
+    now = time.time_ns()
+    band = np.frombuffer(b"".join(band_rows(clock_value(now))), np.uint8).reshape(64, 1280)
+    assert decode_clock_blocks(band) == clock_value(now)
+    assert decode_clock_blocks(band[:, ::2]) == clock_value(now)  # any scale
+    assert decode_clock_blocks(np.full((64, 1280), 128, np.uint8)) is None  # a flat picture
+    smeared = band.copy()
+    smeared[32:] = smeared[:32]  # complements no longer differ from their blocks (a frame mid-change)
+    assert decode_clock_blocks(smeared) is None
+    assert decode_clock_blocks([]) is None
+    assert latency_ms(clock_value(now - 250_000_000), now) == 250
