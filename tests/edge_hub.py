@@ -21,8 +21,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(app, **ssl) -> tuple[uvicorn.Server, threading.Thread, int]:
-    port = free_port()
+def serve(app, port: int | None = None, **ssl) -> tuple[uvicorn.Server, threading.Thread, int]:
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False, lifespan="off", **ssl))
     thread = threading.Thread(target=server.run, name="edge-test-hub", daemon=True)
@@ -40,6 +40,9 @@ class EdgeHub:
     url: str
     hub: object
     world: object
+    app: object = None  # with app, server and thread: a served hub that can stop and start again on its port
+    server: object = None
+    thread: object = None
 
     def code(self, owner) -> str:
         r = owner.post("/api/owner/edges/codes", json={"name": "Box"})
@@ -50,13 +53,20 @@ class EdgeHub:
         return EdgeConfig.model_validate({"edge": {"name": "garage", "data_dir": str(tmp_path / "edge"),
                                                    "hub_url": self.url, **edge}, "cameras": cameras or []})
 
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def restart(self) -> None:
+        self.server, self.thread, _ = serve(self.app, int(self.url.rsplit(":", 1)[1]))
+
 
 @pytest.fixture
 def live_edge_hub(app, hub, world):
     server, thread, port = serve(app)
-    yield EdgeHub(f"http://127.0.0.1:{port}", hub, world)
-    server.should_exit = True
-    thread.join(timeout=10)
+    edge_hub = EdgeHub(f"http://127.0.0.1:{port}", hub, world, app, server, thread)
+    yield edge_hub
+    edge_hub.stop()
 
 
 class OffsetClock:

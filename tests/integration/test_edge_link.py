@@ -214,3 +214,22 @@ def test_hold_results_confirm_the_hold(live_edge_hub, world, tmp_path, clock, ba
         wait_for(lambda: confirmed() is None, what="the release")
     finally:
         box.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the link's behaviour is the subject
+def test_the_box_rides_out_a_hub_outage(live_edge_hub, world, tmp_path, backend):
+    owner = world.owner("Olga")
+    cam = _integrated(world, owner)
+    box = start_box(live_edge_hub, owner, tmp_path, [cam])
+    try:
+        live_edge_hub.stop()
+        wait_for(lambda: box.alarms.is_active("hub_unreachable"), 10.0, "the outage noticed")
+        assert not box.link.connected.is_set() and box.link.send(object()) is False  # nothing queued into a void
+        entry = box.access_log.record(kind="live", outcome="refused", reason="during the outage", camera_id=cam)
+        live_edge_hub.restart()
+        wait_for(box.link.connected.is_set, 10.0, "the link back (back-off <= 1 s here)")
+        assert not box.alarms.is_active("hub_unreachable")
+        log = lambda: owner.get(f"/api/owner/cameras/{cam}/edge-access-log").json()  # noqa: E731
+        wait_for(lambda: [e["reason"] for e in log()] == [entry.reason], what="the entry logged while cut off")
+    finally:
+        box.stop()
