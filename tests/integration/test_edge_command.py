@@ -54,3 +54,15 @@ def test_an_unsafe_camera_url_stops_the_box_at_start(tmp_path, capsys, url):
     assert _run(tmp_path, text, enrolled=True) == 2
     err = capsys.readouterr().err
     assert "camera c1:" in err and "refused" in err and "hunter2" not in err
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--probe-address", "no-port"], "must be host:port"),
+    (["--probe-address", "no-such-host.invalid:3702"], "does not resolve"),
+    (["--timeout", "0"], "--timeout must be"),
+    (["--username", "admin", "--password-env", "RTCC_TEST_UNSET_PASSWORD"], "set RTCC_TEST_UNSET_PASSWORD"),
+])
+def test_discover_refuses_bad_arguments_in_one_line(tmp_path, capsys, args, expected):
+    assert main(["edge", "--config", str(tmp_path / "none.toml"), "discover", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rtcc edge discover: ") and expected in err and "\n" not in err

@@ -61,6 +61,7 @@ def _log(args) -> int:
 
 def _discover(args) -> int:
     from openrtcc.edge.discovery import CameraAccount, cameras_toml, discover_cameras, parse_probe_address
+    from openrtcc.edge.onvif_soap import OnvifError
     from openrtcc.edge.url_guard import hub_endpoints
 
     try:
@@ -81,7 +82,11 @@ def _discover(args) -> int:
         account = CameraAccount(args.username, password)
     # When the box is configured, the hub's own addresses are refused as camera addresses here too.
     hub = hub_endpoints(_config(args).edge.hub_url) if Path(args.config).is_file() else []
-    result = discover_cameras(timeout=args.timeout, probe_address=target, credentials=account, hub=hub)
+    try:
+        result = discover_cameras(timeout=args.timeout, probe_address=target, credentials=account, hub=hub)
+    except OnvifError as exc:  # the probe address does not resolve
+        print(f"rtcc edge discover: {exc}", file=sys.stderr)
+        return 2
     for problem in result.problems:
         print(problem, file=sys.stderr)
     if not result.cameras:
