@@ -149,3 +149,15 @@ def test_rtcc_edge_discover_prints_entries_and_reasons(camera, tmp_path):
     assert done.returncode == 0, done.stderr
     assert tomllib.loads(done.stdout)["cameras"][0]["name"] == "Driveway Cam"
     assert "secret" not in done.stdout + done.stderr
+
+
+def test_device_text_cannot_smuggle_terminal_escapes(camera):
+    camera.name = "Evil%1B%5B2J%0ACam"  # a scope that unquotes to a clear-screen escape and a line break
+    [found] = _discover(camera).cameras
+    assert found.name == "Evil [2J Cam"
+    camera.soap_replies["GetProfiles"] = (b'<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/'
+                                          b'soap-envelope"><s:Body><s:Fault><s:Code><s:Value>s:Sender</s:Value>'
+                                          b'</s:Code><s:Reason><s:Text>bad&#x9b;31m&#10;thing</s:Text></s:Reason>'
+                                          b'</s:Fault></s:Body></s:Envelope>')
+    [problem] = _discover(camera).problems
+    assert "bad 31m thing" in problem and "\n" not in problem

@@ -77,8 +77,9 @@ def discover_cameras(*, timeout: float = 3.0, probe_address: tuple[str, int] | N
             try:
                 result.cameras.append(device.describe(match))
             except (soap.OnvifError, UnsafeCameraUrl) as exc:
-                result.problems.append(f"skipped the device at {address} ({match.scope('name') or match.endpoint}):"
-                                       f" {getattr(exc, 'message', exc)}")
+                result.problems.append(_printable(f"skipped the device at {address} "
+                                                  f"({match.scope('name') or match.endpoint}): "
+                                                  f"{getattr(exc, 'message', exc)}"))
     return result
 
 
@@ -106,7 +107,7 @@ def probe(timeout: float, target: tuple[str, int] | None, problems: list[str]) -
             try:
                 matches = soap.parse_probe_matches(data, message_id)
             except soap.OnvifError as exc:
-                problems.append(f"ignored an answer from {address}: {exc}")
+                problems.append(_printable(f"ignored an answer from {address}: {exc}"))
                 continue
             for match in matches:
                 found.setdefault(match.endpoint, (address, match))  # a device answering twice counts once
@@ -246,7 +247,12 @@ def _toml(value: str) -> str:
 
 
 def _comment(value: str) -> str:
-    return re.sub(r"[\x00-\x1f\x7f]", " ", value)[:120]
+    return _printable(value)[:120]
+
+
+def _printable(text: str) -> str:
+    """Device-supplied text with control characters (terminal escapes, line breaks) replaced."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", text)
 
 
 def parse_probe_address(text: str) -> tuple[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import uuid
 import xml.etree.ElementTree as ET
@@ -52,7 +53,7 @@ class ProbeMatch:
         prefix = f"onvif://www.onvif.org/{kind}/"
         for s in self.scopes:
             if s.startswith(prefix) and len(s) > len(prefix):
-                return unquote(s[len(prefix):])[:120]
+                return re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", unquote(s[len(prefix):]))[:120]
         return None
 
 
