@@ -246,8 +246,8 @@ def test_plate_reads_reach_the_hub_exactly_once(site):
 def test_a_hub_outage_and_a_kill_9_lose_and_duplicate_nothing(site):
     """The hub goes down while the box reads; a read waits in the box's queue; the box is killed (-9) with it
     there, restarted, and the hub comes back: every read arrives, once."""
-    before, _ = site.box_queue()
     site.server.stop()
+    before, _ = site.box_queue()  # numbered after the hub went down
     try:
         held, _ = _until(lambda: site.box_queue()[0] > before and site.box_queue(), 40, "a read queued while the "
                          "hub is down", site)
@@ -262,8 +262,8 @@ def test_a_hub_outage_and_a_kill_9_lose_and_duplicate_nothing(site):
 
 
 def test_reads_cross_a_network_cut_once(site):
-    before, _ = site.box_queue()
     site.proxy.blackhole()
+    before, _ = site.box_queue()  # anything numbered later is read behind the cut
     try:
         held, _ = _until(lambda: site.box_queue()[0] > before and site.box_queue(), 40, "a read behind the cut", site)
         time.sleep(2)
