@@ -114,7 +114,13 @@ class CameraCapture:
     def _run(self) -> None:
         delay = self.options.backoff_first_s
         while not self._stop.is_set():
-            received = self._session()
+            try:
+                received = self._session()
+            except Exception as exc:  # whatever broke, the camera is retried; the thread never dies of it
+                # Only the type: an exception's text may hold the URL and its password.
+                log.error("camera %s: capture failed (%s); retrying", self.camera_id, type(exc).__name__)
+                self._failed(f"the capture failed ({type(exc).__name__})")
+                received = False
             if self._stop.is_set():
                 break
             if received:
@@ -223,7 +229,7 @@ class CameraCapture:
         if code == errno.ECONNREFUSED:
             return "connection refused (nothing listens on that port)"
         if isinstance(exc, av.InvalidDataError):
-            return "corrupt data: not a stream this box can read"
+            return "corrupt or unexpected data: not an RTSP video stream this box can read"
         if "401" in reason:
             return "the camera refused the user name or password (401)"
         return f"cannot read the stream: {reason}"

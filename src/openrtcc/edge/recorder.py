@@ -29,6 +29,7 @@ from openrtcc.edge.stream_template import StreamTemplate
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY_S = 1.0
+IDLE_CLOSE_S = 10.0  # no packet for this long: the open segment is closed rather than left open
 MAX_QUEUE = 600  # packets (about 20 s at 30 frames/s): a slow disk costs a gap, never the capture
 
 
@@ -50,7 +51,7 @@ class _OpenSegment:
         self.start_dts = first.dts
         self.started_at = first.captured_at
         self.last_at = first.captured_at
-        self.flushed_at = time.monotonic()
+        self.flushed_at = self.last_mono = time.monotonic()
         # Every packet goes to the writer as it is muxed (flush_packets), so what the writer has is what was
         # received, and its flush() about once a second seals it.
         self.out = av.open(writer, "w", format="mpegts", options={"flush_packets": "1"})
@@ -64,6 +65,7 @@ class _OpenSegment:
         packet.stream = self.stream
         self.out.mux_one(packet)
         self.last_at = item.captured_at
+        self.last_mono = time.monotonic()
 
     def seconds(self, item: EncodedPacket) -> float:
         return float((item.dts - self.start_dts) * self.info.time_base)
@@ -130,7 +132,10 @@ class Recorder:
         stopping = self._stop.is_set()
         try:
             self._drain()
-            if self._segment is not None and time.monotonic() - self._segment.flushed_at >= FLUSH_EVERY_S:
+            seg, now = self._segment, time.monotonic()
+            if seg is not None and now - seg.last_mono >= IDLE_CLOSE_S:
+                self._finish()  # the camera went quiet: its segment ends with its last packet
+            elif seg is not None and now - seg.flushed_at >= FLUSH_EVERY_S:
                 self._flush()
         finally:
             if stopping:
