@@ -72,7 +72,7 @@ def _plan(hub: Hub, edge: EdgeBox, batch: ReadBatch, client: str | None) -> _Pla
     unshared: list[int] = []
     reads: list[ReadIn] = []
     with hub.uow() as uow:
-        cameras = {}
+        cameras, recipients = {}, {}
         for i, r in enumerate(batch.reads):
             if r.camera_id not in cameras:
                 cameras[r.camera_id] = uow.cameras.get_for_owner(edge.owner_id, r.camera_id) if r.camera_id else None
@@ -85,10 +85,11 @@ def _plan(hub: Hub, edge: EdgeBox, batch: ReadBatch, client: str | None) -> _Pla
                                    code="camera_not_on_edge", details={"index": i, "read_id": r.read_id})
             reads.append(r if r.lat is not None else
                          r.model_copy(update={"lat": cam.location.lat, "lon": cam.location.lon}))
-            recipients = _recipients(uow, cam)
-            if not recipients:
+            if cam.id not in recipients:
+                recipients[cam.id] = _recipients(uow, cam)
+            if not recipients[cam.id]:
                 unshared.append(i)
-            for agency_id in recipients:
+            for agency_id in recipients[cam.id]:
                 by_agency.setdefault(agency_id, []).append(i)
         uow.rollback()
     return _Plan(by_agency, unshared, reads)
