@@ -52,6 +52,8 @@ def ingest_edge_reads(hub: Hub, edge: EdgeBox, batch: ReadBatch, client: str | N
     acks: list[list[ReadAck]] = [[] for _ in batch.reads]
     for agency_id, indexes in plan.by_agency.items():
         source = _edge_source(hub, edge, agency_id)
+        if not source.active:  # the agency revoked this box's source: it takes no more of its reads
+            continue
         part = ReadBatch(version=1, reads=[plan.reads[i] for i in indexes])
         for i, ack in zip(indexes, ingest_reads(hub, source, part, client, cameras_checked=True), strict=True):
             acks[i].append(ack)
