@@ -145,6 +145,15 @@ def test_a_batch_sent_again_after_a_lost_answer_is_duplicate_not_doubled(world, 
             "purpose": "stolen vehicle follow-up", "case_number": "24-3003", "plate": "DUP1"})
         assert r.status_code == 200, r.text
         assert [x["plate"] for x in r.json()["results"]] == ["DUP1"]
+    # Each agency sees the box as one of its read sources, and may refuse its reads from now on.
+    harbor = world.admin("harbor")
+    [source] = [s for s in harbor.get("/api/agency/read-sources").json() if s["kind"] == "edge"]
+    assert harbor.post(f"/api/agency/read-sources/{source['id']}/revoke").status_code == 200
+    queue.enqueue(box.camera["id"], a_read(clock, box.camera["id"], plate="LATE1"), shared=True, now=clock.now())
+    late = [_json(q) for q in queue.peek(box.edge_id, 10) if q.read.plate == "LATE1"]
+    r = anon.post("/api/edge/reads", json={"version": 1, "reads": late}, headers=headers)
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+    assert [row.agency_id for row in rows(hub) if row.read_key == late[0]["read_id"]] == [box.lakeport.id]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # decided before the database stores
