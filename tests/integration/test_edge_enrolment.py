@@ -34,7 +34,7 @@ def test_enrol_then_authenticate_list_and_revoke(world, anon, hub, backend):
         uow.rollback()
     assert row.key_hash != key and key not in str(row)  # only the hash is kept
     boxes = owner.get("/api/owner/edges").json()
-    assert [b["id"] for b in boxes] == [edge_id] and boxes[0]["name"] == "box-1"
+    assert [b["id"] for b in boxes] == [edge_id] and boxes[0]["name"] == "Shop box"  # the owner's label wins
     assert boxes[0]["software_version"] == "0.4.0" and boxes[0]["revoked"] is False
 
     from openrtcc.services.edges import authenticate_edge

@@ -55,9 +55,9 @@ def normalise_code(code: str) -> str:
 
 def create_code(hub: Hub, owner: Actor, name: str | None = None) -> EnrolmentCode:
     owner.require(Permission.OWN_CAMERAS)
-    name = (name or "Edge box").strip()
-    if not 1 <= len(name) <= 120:
-        raise InvalidInput("a box name has 1 to 120 characters", code="bad_name")
+    name = (name or "").strip()  # empty: the box's own name (edge.toml) is used when it enrols
+    if len(name) > 120:
+        raise InvalidInput("a box name has at most 120 characters", code="bad_name")
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     with hub.uow() as uow:
         now = hub.clock.now()
@@ -107,7 +107,7 @@ def enrol(hub: Hub, code: str, name: str, software_version: str | None, client: 
             uow.record(AuditEntry("edge.enrol", "denied", None, None, "edge:enrolment", client, {"reason": reason}))
             uow.commit()
             raise Unauthenticated(REFUSED, code="enrolment_refused")
-        box_name = (name or row.edge_name).strip()[:120] or row.edge_name
+        box_name = row.edge_name or (name or "").strip()[:120] or "Edge box"  # the owner's label comes first
         uow.edges.add_edge(edge_id, row.owner_id, box_name, secret_hash(key), now, software_version)
         uow.record(AuditEntry("edge.enrol", "success", row.owner_id, None, f"edge:{edge_id}", client,
                               {"name": box_name, "software_version": software_version}))
