@@ -102,3 +102,15 @@ def test_iou(a, b, expected):
 ])
 def test_text_similarity(a, b, low, high):
     assert low <= text_similarity(a, b) <= high
+
+
+def test_a_vehicle_that_stays_is_reported_while_in_view_and_not_again_when_it_leaves():
+    tracker = PlateTracker(TrackerConfig(max_gap_frames=10, repeat_window_frames=50, report_open_after_frames=20))
+    parked = [(f, [reading("7ABC123", 300)]) for f in range(0, 100, 2)]
+    reported_at = [f for f, rs in parked for _ in tracker.update(f, rs)]
+    assert reported_at == [20]  # once, while it is still there
+    assert tracker.flush() == []  # leaving (or the stream ending) does not report it twice
+    # Without the setting, the same vehicle is reported once when it leaves.
+    tracker = PlateTracker(TrackerConfig(max_gap_frames=10, repeat_window_frames=50))
+    assert [p for f, rs in parked for p in tracker.update(f, rs)] == []
+    assert [p.consensus.text for p in tracker.flush()] == ["7ABC123"]

@@ -25,6 +25,9 @@ class TrackerConfig:
     # unsure ones that agree enough to be tracked. Two garbled reads of a plate far away are not a pass.
     min_evidence: float = 0.7
     repeat_window_frames: int = 170  # the same plate closing again this soon is the same vehicle (10 s)
+    # A vehicle still in view this long is reported without waiting for it to leave (parked, queueing: a
+    # hot-list hit must not wait hours), once; None: passes complete only when the vehicle has gone.
+    report_open_after_frames: int | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class _Track:
     best: Sighting
     velocity: tuple[float, float] = (0.0, 0.0)  # box centre, pixels per frame
     key: str = field(default="")
+    reported: bool = False  # reported while still in view: not again when it leaves
 
     @property
     def last(self) -> Sighting:
@@ -114,7 +118,23 @@ class PlateTracker:
     def advance(self, frame: int) -> list[VehiclePass]:
         gone = [t for t in self._open if frame - t.last.frame > self.config.max_gap_frames]
         self._open = [t for t in self._open if t not in gone]
-        return self._close(gone)
+        return self._close(gone) + self._report_staying(frame)
+
+    def _report_staying(self, frame: int) -> list[VehiclePass]:
+        after = self.config.report_open_after_frames
+        if after is None:
+            return []
+        passes = []
+        for t in self._open:
+            if t.reported or frame - t.sightings[0].frame < after:
+                continue
+            if sum(s.reading.confidence for s in t.sightings) < self.config.min_evidence:
+                continue  # not enough evidence yet: looked at again on the next frame
+            p = self._pass_of(t)
+            t.reported = True  # either now, or (a repeat of a recent pass) already
+            if p is not None:
+                passes.append(p)
+        return passes
 
     def flush(self) -> list[VehiclePass]:
         gone, self._open = self._open, []
@@ -154,6 +174,8 @@ class PlateTracker:
         seen = self._recent.get(key)
         self._recent = {k: f for k, f in self._recent.items() if last - f <= c.repeat_window_frames}
         self._recent[key] = max(last, seen or last)
+        if t.reported:
+            return None  # reported while it stayed in view; its leaving only refreshes the repeat window
         if seen is not None and first - seen <= c.repeat_window_frames:
             return None  # the same vehicle again (occluded, or stopped and moved on): already reported
         # The best sighting is chosen as frames arrive (the caller keeps only that frame's image), not

@@ -50,11 +50,12 @@ class PipelineSettings:
     region: str | None = None
     tile_side: int = 720  # the detector reads tiles no larger than this (pixels)
     live: bool = True  # a camera: frames the reader cannot keep up with are skipped rather than queued
+    report_open_after_s: float = 30.0  # a vehicle that stays (parked, queueing) is reported without leaving
 
     def pass_options(self) -> PassOptions:
         return PassOptions(fps=self.frames_per_second, reads_per_second=self.frames_per_second,
                            live=self.live, region_hint=self.region, idle_reads_per_second=self.idle_reads_per_second,
-                           workers=self.workers)
+                           workers=self.workers, report_open_after_s=self.report_open_after_s)
 
 
 def default_workers() -> int:

@@ -43,11 +43,14 @@ class PassOptions:
     # too far away for the gate to notice it moving, is still read. Keep it above 1 / gap_s, so that a
     # parked vehicle's pass stays open between looks instead of closing after each.
     idle_reads_per_second: float = 0.0
+    report_open_after_s: float | None = None  # a vehicle in view this long is reported before it leaves
     workers: int = 1  # frames read at once, each on its own core (the reader must take concurrent calls)
 
     def tracker_config(self) -> TrackerConfig:
+        after = None if self.report_open_after_s is None else max(1, round(self.report_open_after_s * self.fps))
         return TrackerConfig(max_gap_frames=max(2, round(self.gap_s * self.fps)),
-                             repeat_window_frames=round(self.repeat_window_s * self.fps))
+                             repeat_window_frames=round(self.repeat_window_s * self.fps),
+                             report_open_after_frames=after)
 
     @property
     def stride(self) -> int:
