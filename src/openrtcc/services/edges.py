@@ -79,7 +79,7 @@ def accept_hello(hub: Hub, box: EdgeBox, hello: Hello, client: str | None) -> We
                 unknown.append(cam.camera_id)
             elif known.edge_id != box.id:
                 uow.edges.link_camera(known.id, box.owner_id, box.id)
-                moved_from.add(known.edge_id)
+                moved_from.add((known.edge_id, known.id))
         uow.edges.mark_link(box.id, connected=True, at=hub.clock.now(), software_version=hello.software_version,
                             clock_skew_ms=skew)
         uow.record(AuditEntry("edge.connect", "success", box.owner_id, None, f"edge:{box.id}", client,
@@ -87,7 +87,9 @@ def accept_hello(hub: Hub, box: EdgeBox, hello: Hello, client: str | None) -> We
                                "unknown_cameras": unknown, "clock_skew_ms": skew,
                                "clock_skew_alarm": abs(skew) > CLOCK_SKEW_ALARM_S * 1000}))
         uow.commit()
-    edge_policy.camera_changed(hub, *moved_from)  # a box the camera moved away from stops serving it
+    edge_policy.camera_changed(hub, *(edge for edge, _ in moved_from))  # the old box stops serving it
+    for _, camera_id in moved_from:
+        live_sessions.camera_changed(hub, camera_id)
     return Welcome(sent_at=hub.clock.now(), edge_id=box.id, unknown_cameras=unknown)
 
 
