@@ -6,10 +6,15 @@ ever holds a masked area. The passes come from the same code as `rtcc alpr read`
 motion gating, tracking, consensus), here with the detector on tiles (far plates keep their pixels), a
 look at the scene every second even without motion (a vehicle that stopped in view), and frames read on
 several cores at once. Each pass is queued, committed, before the next frame is looked at.
+
+Sharing is decided when a read is queued: a camera whose owner shares its reads with nobody (or whose
+policy the hub has not delivered yet) queues its reads as local-only, never to be sent, even if sharing is
+turned on later; the forwarder checks again when it sends (see read_forwarder.py).
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import re
@@ -190,8 +195,6 @@ def _valid_plate(text: str) -> bool:
 
 def _jpeg(image: np.ndarray, limit: int) -> str | None:
     """Base64 JPEG within `limit` bytes: lower quality first, then a smaller image."""
-    import base64
-
     for scale in (1.0, 0.5, 0.25):
         img = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         for quality in JPEG_QUALITIES:
