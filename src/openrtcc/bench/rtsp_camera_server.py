@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,10 @@ class CameraServer:
         for name, path in (loops or {}).items():
             command += ["--loop", f"{name}={path}"]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Drained all along: a pipe nobody reads fills up with GStreamer's warnings and stalls the server.
+        self._stderr: deque[str] = deque(maxlen=200)
+        self._drain = threading.Thread(target=self._stderr.extend, args=(self.process.stderr,), daemon=True)
+        self._drain.start()
         self.port = self._wait_ready(start_timeout_s)
 
     def _wait_ready(self, timeout_s: float) -> int:
@@ -66,7 +71,8 @@ class CameraServer:
         if first.startswith("READY "):
             return int(first.split()[1])
         self.process.wait(timeout=10)
-        err = self.process.stderr.read().strip()
+        self._drain.join(5)
+        err = "".join(self._stderr).strip()
         if self.process.returncode == MISSING_EXIT:
             raise CameraServerUnavailable(f"GStreamer RTSP server: {err}. Install: {INSTALL}")
         raise RuntimeError(f"the RTSP camera server did not start (exit {self.process.returncode}): {err}")
@@ -87,7 +93,8 @@ class CameraServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        return self.process.stderr.read() if self.process.stderr else ""
+        self._drain.join(5)
+        return "".join(self._stderr)
 
     def __enter__(self) -> CameraServer:
         return self
@@ -212,7 +219,15 @@ def load_access_units(Gst, path: str) -> tuple[object, list[AccessUnit]]:
     units: list[AccessUnit] = []
     caps = None
     try:
-        while (sample := sink.emit("pull-sample")) is not None:
+        while True:
+            sample = sink.emit("try-pull-sample", 5 * Gst.SECOND)
+            if sample is None:
+                error = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
+                if error is not None:
+                    raise RuntimeError(f"cannot read {path}: {error.parse_error()[0].message}")
+                if sink.get_property("eos"):
+                    break
+                raise RuntimeError(f"cannot read {path}: no frames within 5 s")
             caps = caps or sample.get_caps()
             buf = sample.get_buffer()
             units.append(AccessUnit(buf.extract_dup(0, buf.get_size()), buf.pts, buf.duration,
