@@ -36,16 +36,16 @@ def test_declared_ended_and_expired_reach_the_box(live_edge_hub, world, tmp_path
         far = _declare(supervisor, FAR)  # reaches the camera (2 km), but beyond the owner's 500 m
         assert far.status_code == 201, far.text
         near = _declare(supervisor, NEAR, expires_in_minutes=30)
-        wait_for(live, 1.0, "the near emergency at the box")
+        wait_for(live, 5.0, "the near emergency at the box")
         assert len(active_emergencies(live_edge_hub.hub, agency, clock.now())) == 2
 
         r = supervisor.post(f"/api/emergencies/{near.json()['id']}/end")
         assert r.status_code == 200 and r.json()["active"] is False
-        wait_for(lambda: not live(), 1.0, "the end at the box")
+        wait_for(lambda: not live(), 5.0, "the end at the box")
         assert supervisor.post(f"/api/emergencies/{near.json()['id']}/end").status_code == 409
 
         again = _declare(supervisor, NEAR, expires_in_minutes=5)
-        wait_for(live, 1.0, "the second emergency")
+        wait_for(live, 5.0, "the second emergency")
         live_edge_hub.hub.extras["emergency_expiry"].check()  # seen as active
         clock.advance(minutes=6)
         live_edge_hub.hub.extras["emergency_expiry"].check()  # seen expired: the boxes hear of it
