@@ -87,12 +87,14 @@ def test_a_clip_to_a_path_across_segments_matches_its_sha256(recorded, tmp_path)
 def test_masks_are_black_in_every_exported_frame(recorded):
     store, t0, _ = recorded
     out = io.BytesIO()
-    clip = export_clip(store, "cam1", t0 + timedelta(seconds=5), t0 + timedelta(seconds=6.5), [TOP_LEFT_QUARTER],
+    # 6.0-7.5 s spans two segments (a keyframe starts one at 6.97 s).
+    clip = export_clip(store, "cam1", t0 + timedelta(seconds=6), t0 + timedelta(seconds=7.5), [TOP_LEFT_QUARTER],
                        out)
     assert clip.sha256 == hashlib.sha256(out.getvalue()).hexdigest()
-    assert clip.started_at >= t0 + timedelta(seconds=5)  # decoded, so cut at the exact start
+    in_range = [t for t, _, _ in source_packet_times() if 6 <= t <= 7.5]
+    assert (clip.started_at - t0).total_seconds() == pytest.approx(in_range[0], abs=1e-3)  # cut at the exact start
     frames = decoded(out.getvalue())
-    assert 20 <= len(frames) <= 30  # about 1.5 s at 18 fps
+    assert len(frames) == len(in_range)  # every frame in the range, across the segment boundary
     for f in frames:
         assert f.shape == (720, 1280, 3)
         assert f[8:352, 8:632].max() <= 24  # black, give or take the encoder

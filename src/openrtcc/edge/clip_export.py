@@ -28,6 +28,7 @@ from openrtcc.edge.segment_store import SegmentStore
 
 MAX_CLIP = timedelta(hours=6)
 OUT_TIME_BASE = Fraction(1, 90000)
+EPSILON_S = 0.001  # a frame stamped at the range's edge, give or take the rounding of timestamps, is in it
 _MP4_OPTIONS = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
 
 
@@ -53,6 +54,11 @@ class _Timed:
     packet: av.Packet
     rel: float  # seconds after the requested start (negative before it)
     rel_dts: float
+    base: tuple[float, int, float]  # the segment's (start relative to the clip, first pts, time base)
+
+    def rel_of(self, pts: int) -> float:
+        seg_rel, p0, tb = self.base
+        return seg_rel + (pts - p0) * tb
 
 
 class _HashingSink:
@@ -137,7 +143,7 @@ def _packets(segments, plaintexts, start: datetime, opened: list) -> Iterator[tu
                 if p0 is None:
                     p0 = pkt.pts
                 dts = pkt.dts if pkt.dts is not None else pkt.pts
-                yield _Timed(pkt, seg_rel + (pkt.pts - p0) * tb, seg_rel + (dts - p0) * tb), stream
+                yield _Timed(pkt, seg_rel + (pkt.pts - p0) * tb, seg_rel + (dts - p0) * tb, (seg_rel, p0, tb)), stream
         except av.FFmpegError:
             pass  # the torn end of an incomplete segment: keep what demuxed before it
 
@@ -148,14 +154,16 @@ def _from_keyframe(timed: Iterator[tuple[_Timed, av.VideoStream]], length: float
     started = False
     for item in timed:
         t = item[0]
-        if t.rel > length:
+        if t.rel > length + EPSILON_S:
+            if not started:
+                yield from pending  # the range falls between two frames: the GOP that shows it
             break
         if not started:
             if t.packet.is_keyframe:
                 pending = [item]
             elif pending:
                 pending.append(item)
-            if t.rel < 0:
+            if t.rel < -EPSILON_S:
                 continue
             if not pending:
                 continue
@@ -209,37 +217,50 @@ def _remux(output, items) -> tuple[float | None, float | None]:
     return origin, last
 
 
-def _transcode(output, items, length: float, masks) -> tuple[float | None, float | None]:
-    encoder = None
-    first = last = None
-    last_pts = -1
+def _frames(items, length: float):
+    """(frame, seconds after the clip's start, input stream), each segment's decoder drained at its end (a
+    decoder that reorders frames holds the last ones back)."""
+    stream = base = None
     for t, in_stream in items:
-        if t.rel > length + 1.0:  # frames are reordered by the decoder: read a little past the end
+        if in_stream is not stream:
+            if stream is not None:
+                yield from _decoded(stream, base, None)
+            stream = in_stream
+        base = t
+        if t.rel > length + 1.0:  # past the end, with a second's margin for reordered frames
             break
-        for frame in in_stream.codec_context.decode(t.packet):
-            # A frame's pts may be an earlier packet's (the decoder reorders): time it by its own pts.
-            rel = t.rel if frame.pts is None else t.rel + (frame.pts - t.packet.pts) * float(in_stream.time_base)
-            if rel < 0 or rel > length:
-                continue
-            if encoder is None:
-                encoder = _add_encoder(output, in_stream)
-                first = rel
-            img = apply_masks(frame.to_ndarray(format="bgr24"), masks)
-            out = av.VideoFrame.from_ndarray(img, format="bgr24").reformat(format="yuv420p")
-            pts = max(round((rel - first) / OUT_TIME_BASE), last_pts + 1)
-            out.pts, out.time_base, last_pts = pts, OUT_TIME_BASE, pts
-            output.mux(encoder.encode(out))
-            last = rel
+        yield from _decoded(stream, t, t.packet)
+    if stream is not None:
+        yield from _decoded(stream, base, None)
+
+
+def _decoded(stream, timed: _Timed, packet):
+    return ((f, timed.rel_of(f.pts), stream) for f in stream.codec_context.decode(packet) if f.pts is not None)
+
+
+def _transcode(output, items, length: float, masks) -> tuple[float | None, float | None]:
+    encoder = first = last = None
+    last_pts = -1
+    for frame, rel, in_stream in _frames(items, length):
+        if rel < -EPSILON_S or rel > length + EPSILON_S:
+            continue
+        if encoder is None:
+            encoder, first = _add_encoder(output, in_stream, frame), rel
+        img = apply_masks(frame.to_ndarray(format="bgr24"), masks)
+        out = av.VideoFrame.from_ndarray(img, format="bgr24").reformat(format="yuv420p")
+        pts = max(round((rel - first) / OUT_TIME_BASE), last_pts + 1)
+        out.pts, out.time_base, last_pts = pts, OUT_TIME_BASE, pts
+        output.mux(encoder.encode(out))
+        last = rel
     if encoder is not None:
         output.mux(encoder.encode(None))
     return first, last
 
 
-def _add_encoder(output, in_stream):
+def _add_encoder(output, in_stream, frame):
     rate = in_stream.average_rate or Fraction(25)
     stream = output.add_stream("libx264", rate=rate)
-    stream.width = in_stream.codec_context.width
-    stream.height = in_stream.codec_context.height
+    stream.width, stream.height = frame.width, frame.height
     stream.pix_fmt = "yuv420p"
     stream.codec_context.time_base = OUT_TIME_BASE
     stream.options = {"preset": "veryfast", "crf": "23"}
