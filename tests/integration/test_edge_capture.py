@@ -229,3 +229,42 @@ def test_clock_blocks_round_trip_and_refuse_what_is_not_a_band():
     assert decode_clock_blocks(smeared) is None
     assert decode_clock_blocks([]) is None
     assert latency_ms(clock_value(now - 250_000_000), now) == 250
+
+
+def _packet(n: int, key: bool = False, gap: bool = False):
+    from openrtcc.edge.packets import EncodedPacket
+    return EncodedPacket(packet=f"p{n}", pts=n, dts=n, keyframe=key, captured_at=datetime.now(UTC), gap_before=gap)
+
+
+def test_a_slow_consumer_loses_whole_gops_and_is_told():
+    from fractions import Fraction
+
+    from openrtcc.edge.packet_queue import PacketQueue
+    from openrtcc.edge.packets import StreamInfo
+
+    first = StreamInfo("h264", None, 1280, 720, Fraction(1, 90000), None)
+    queue = PacketQueue(4, None)
+    for n, key in ((1, False), (2, True), (3, False), (4, False), (5, False)):  # joins mid-GOP: waits for 2
+        queue.put(_packet(n, key), first)
+    assert [(p.pts, p.gap_before) for p in queue.get_all(0)] == [(2, True), (3, False), (4, False), (5, False)]
+    assert queue.info is first
+    for n, key in ((6, True), (7, False), (8, True), (9, False), (10, False)):  # full at 10: 6-7 dropped
+        queue.put(_packet(n, key), first)
+    got = queue.get_all(0)
+    assert [(p.pts, p.gap_before) for p in got] == [(8, True), (9, False), (10, False)]
+    for n in (11, 12, 13, 14, 15):  # full with no keyframe queued: all dropped until the next keyframe
+        queue.put(_packet(n), first)
+    queue.put(_packet(16, key=True), first)
+    assert [(p.pts, p.gap_before) for p in queue.get_all(0)] == [(16, True)]
+    assert queue.dropped == 1 + 2 + 5
+    second = StreamInfo("h264", None, 640, 360, Fraction(1, 90000), None)  # the camera reconnected
+    queue.put(_packet(17), first)
+    queue.put(_packet(30, key=False, gap=True), second)  # mid-GOP after the reconnection: skipped
+    queue.put(_packet(31, key=True), second)
+    queue.put(_packet(32), second)
+    assert [p.pts for p in queue.get_all(0)] == [17] and queue.info is first  # a batch never spans streams
+    assert [(p.pts, p.gap_before) for p in queue.get_all(0)] == [(31, True), (32, False)] and queue.info is second
+    assert queue.get(timeout=0) is None
+    queue.close()
+    queue.put(_packet(33, key=True), second)
+    assert queue.get(timeout=0) is None and queue.closed

@@ -28,43 +28,44 @@ class PacketQueue:
         self._queue: deque[tuple[EncodedPacket, StreamInfo]] = deque()
         self._cond = threading.Condition(threading.Lock())
         self._waiting_key = True
-        self._gap = False
         self._closed = False
         self._waiting = 0  # consumers blocked in get(): only then does put() pay for a notify
         self._on_close = on_close
 
     def put(self, item: EncodedPacket, info: StreamInfo) -> None:
         """The capture thread's side: never blocks beyond the queue's lock."""
-        if item.gap_before and not self._waiting_key:
-            self._waiting_key, self._gap = True, True
-        if self._waiting_key:
-            if not item.keyframe:
-                self.dropped += 1
-                return
-            self._waiting_key = False
+        if item.gap_before:
+            self._waiting_key = True
         with self._cond:
             if self._closed:
                 return
             if len(self._queue) >= self.max_queue:
                 self._drop_to_keyframe()
-                if self._waiting_key:
-                    if not item.keyframe:
-                        self.dropped += 1
-                        return
-                    self._waiting_key = False
+            if self._waiting_key:
+                if not item.keyframe:
+                    self.dropped += 1
+                    return
+                self._waiting_key = False
+                if not item.gap_before:
+                    item = replace(item, gap_before=True)
             self._queue.append((item, info))
             if self._waiting:
                 self._cond.notify()
 
     def _drop_to_keyframe(self) -> None:
+        """Make room: the oldest packets go, up to the next queued keyframe, which is marked as after a gap
+        (or all of them, and the queue waits for the camera's next keyframe)."""
         queue = self._queue
         queue.popleft()
         self.dropped += 1
         while queue and not queue[0][0].keyframe:
             queue.popleft()
             self.dropped += 1
-        self._gap = True
-        if not queue:
+        if queue:
+            head, info = queue[0]
+            if not head.gap_before:
+                queue[0] = (replace(head, gap_before=True), info)
+        else:
             self._waiting_key = True
 
     def _wait(self, timeout: float | None) -> None:
@@ -81,9 +82,8 @@ class PacketQueue:
             if not self._queue:
                 return None
             item, info = self._queue.popleft()
-            gap, self._gap = self._gap, False
         self.info = info
-        return replace(item, gap_before=True) if gap and not item.gap_before else item
+        return item
 
     def get_all(self, timeout: float | None = None) -> list[EncodedPacket]:
         """The queued packets at once (waiting up to timeout for the first): one lock and one wake-up for
@@ -98,12 +98,8 @@ class PacketQueue:
             stream = entries[0][1]
             while queue and queue[0][1] is stream and not queue[0][0].gap_before:
                 entries.append(queue.popleft())
-            gap, self._gap = self._gap, False
-        self.info = entries[-1][1]
-        items = [e[0] for e in entries]
-        if gap and not items[0].gap_before:
-            items[0] = replace(items[0], gap_before=True)
-        return items
+        self.info = stream
+        return [e[0] for e in entries]
 
     def __len__(self) -> int:
         return len(self._queue)
