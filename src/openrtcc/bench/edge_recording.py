@@ -147,26 +147,13 @@ def measure(server: CameraServer, data_dir: Path, f: RecordingFigures) -> None:
     recorders = [Recorder(c, store, SEGMENT_SECONDS, clock, alarms) for c in captures]
     try:
         for c, r in zip(captures, recorders, strict=True):
-            r.start()
+            r.start()  # subscribed before the capture starts: from its first keyframe on
             c.start()
         warm_up(recorders)
-        before = snapshot(captures, recorders)
-        box0, server0, threads0, t0 = cpu_seconds(os.getpid()), cpu_seconds(server.pid), thread_cpu_seconds(), time.monotonic()
-        time.sleep(f.seconds)
-        after = snapshot(captures, recorders)
-        f.box_cpu_s = cpu_seconds(os.getpid()) - box0
-        threads1 = thread_cpu_seconds()
-        f.capture_cpu_s = threads_cpu(threads0, threads1, "capture-")
-        f.pump_cpu_s = threads_cpu(threads0, threads1, "recording-pump")
-        f.server_cpu_s = cpu_seconds(server.pid) - server0
-        f.seconds = time.monotonic() - t0
-        f.online = sum(c.health().online for c in captures)
-        f.backlog_max = max(len(r._subscription) for r in recorders)
-        for b, a in zip(before, after, strict=True):
-            f.per_stream.append(StreamFigures(a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3]))
+        measure_window(server, captures, recorders, f)
     finally:
         for c in captures:
-            c._stop.set()  # all at once: stopping them one by one would wait on each in turn
+            c.stop(timeout=0)  # all told at once; stopping them one by one would wait on each in turn
         for r in recorders:
             r.stop()
         for c in captures:
@@ -176,6 +163,25 @@ def measure(server: CameraServer, data_dir: Path, f: RecordingFigures) -> None:
     f.segments = len(segments)
     f.bytes_written = sum(s.size_bytes for s in segments)
     store.close()
+
+
+def measure_window(server: CameraServer, captures: list[CameraCapture], recorders: list[Recorder],
+                   f: RecordingFigures) -> None:
+    before = snapshot(captures, recorders)
+    box0, server0, threads0 = cpu_seconds(os.getpid()), cpu_seconds(server.pid), thread_cpu_seconds()
+    t0 = time.monotonic()
+    time.sleep(f.seconds)
+    after = snapshot(captures, recorders)
+    f.seconds = time.monotonic() - t0
+    f.box_cpu_s = cpu_seconds(os.getpid()) - box0
+    f.server_cpu_s = cpu_seconds(server.pid) - server0
+    threads1 = thread_cpu_seconds()
+    f.capture_cpu_s = threads_cpu(threads0, threads1, "capture-")
+    f.pump_cpu_s = threads_cpu(threads0, threads1, "recording-pump")
+    f.online = sum(c.health().online for c in captures)
+    f.backlog_max = max(r.backlog for r in recorders)
+    for b, a in zip(before, after, strict=True):
+        f.per_stream.append(StreamFigures(a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3]))
 
 
 def warm_up(recorders: list[Recorder]) -> None:
@@ -190,11 +196,9 @@ def snapshot(captures: list[CameraCapture], recorders: list[Recorder]) -> list[t
     """Per stream: packets received, its latest stream time (s), packets written, packets lost."""
     rows = []
     for c, r in zip(captures, recorders, strict=True):
-        sub = r._subscription
-        info = c.info
-        last = c.last_dts
+        info, last = c.info, c.last_dts
         t = float(last * info.time_base) if info is not None and last is not None else 0.0
-        rows.append((c.packets, t, r.stats.packets, sub.dropped + r.stats.unrecorded))
+        rows.append((c.packets, t, r.stats.packets, r.dropped + r.stats.unrecorded))
     return rows
 
 
@@ -243,10 +247,11 @@ python3, `/cars` = the 20 s 720p sample clip looping in real time, one shared pi
 process, {streams} `CameraCapture`s (a thread each: PyAV/FFmpeg demuxing RTSP over TCP) each followed by a
 `Recorder` (packets remuxed without transcoding into MPEG-TS, {seg:g} s segments cut at keyframes; all
 recorders driven by one pump thread, 4 turns a second) writing through a real `SegmentStore` (AES-256-GCM
-sealed chunks under a per-day key, SQLite segment index) on a temporary directory. After every stream has started writing and 2 s more, the
-counters are read, then again {seconds:g} s later: received frames/s per stream, stream time received per
-wall second (a stream that falls behind real time shows < 1), packets lost, CPU time (utime + stime from
-/proc/<pid>/stat) of this process and of the server process. Kept real time: every stream online, every
+sealed chunks under a per-day key, SQLite segment index) on a temporary directory. After every stream
+has started writing and 2 s more, the counters are read, then again {seconds:g} s later: received
+frames/s per stream, stream time received per wall second (a stream that falls behind real time shows
+< 1), packets lost, CPU time (utime + stime from /proc/<pid>/stat) of this process, of its capture
+threads and of its recording pump (/proc/self/task), and of the server process. Kept real time: every stream online, every
 stream >= {ratio} stream seconds per second, nothing dropped, no recorder queue holding over 1 s of video."""
 
 

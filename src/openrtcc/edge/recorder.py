@@ -125,6 +125,16 @@ class Recorder:
     def recording(self) -> bool:
         return self._segment is not None
 
+    @property
+    def backlog(self) -> int:
+        """Packets waiting in this recorder's queue."""
+        return len(self._subscription) if self._subscription is not None else 0
+
+    @property
+    def dropped(self) -> int:
+        """Packets its queue lost (the recorder fell behind) or skipped (waiting for a keyframe)."""
+        return getattr(self._subscription, "dropped", 0)
+
     def tick(self) -> bool:
         """The pump's turn for this camera; False once stopped and finished."""
         if self._done.is_set():
