@@ -22,7 +22,7 @@ const HLS_CONFIG = {
 };
 
 const cameraId = new URLSearchParams(location.search).get("camera");
-let current = null; // { id, hls, timer }
+let current = null; // the session on screen: { id, playlist, hls, timer }
 
 function setState(text) {
   byId("live-state").textContent = text;
@@ -47,47 +47,47 @@ async function start(form) {
 }
 
 async function poll() {
-  const session = current;
-  if (!session) return;
+  const live = current;
+  if (!live) return;
   try {
-    const status = await api(`/api/live/${encodeURIComponent(session.id)}`);
+    const status = await api(`/api/live/${encodeURIComponent(live.id)}`);
     byId("live-camera").textContent = status.camera_name || "Camera";
     if (status.state === "ended") {
       ended(status.end_reason || "the live view ended");
       return;
     }
-    if (status.state === "live" && !session.hls) play(session);
+    if (status.state === "live" && !live.hls) play(live);
     else if (status.state === "starting") setState("Asking the camera's box…");
   } catch (error) {
     setState(error.message);
   }
-  if (current === session) session.timer = setTimeout(poll, STATUS_EVERY_MS);
+  if (current === live) live.timer = setTimeout(poll, STATUS_EVERY_MS);
 }
 
-function play(session) {
+function play(live) {
   const video = byId("live-video");
   if (!window.Hls || !Hls.isSupported()) {
     setState("This browser cannot play live video (no Media Source Extensions).");
     return;
   }
   const hls = new Hls(HLS_CONFIG);
-  session.hls = hls;
+  live.hls = hls;
   hls.on(Hls.Events.ERROR, (_event, data) => {
     if (!data.fatal) return;
     if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
     // A fatal network error is usually the session ending: the next status poll says why.
   });
-  hls.loadSource(session.playlist);
+  hls.loadSource(live.playlist);
   hls.attachMedia(video);
   video.play().catch(() => {});
   setState("Live");
 }
 
 function ended(reason) {
-  const session = current;
-  if (!session) return;
-  clearTimeout(session.timer);
-  if (session.hls) session.hls.destroy();
+  const live = current;
+  if (!live) return;
+  clearTimeout(live.timer);
+  if (live.hls) live.hls.destroy();
   current = null;
   setState(`Live view ended: ${reason}`);
   byId("live-state").classList.add("notice-error");
@@ -96,10 +96,10 @@ function ended(reason) {
 }
 
 async function stop() {
-  const session = current;
-  if (!session) return;
+  const live = current;
+  if (!live) return;
   try {
-    await api(`/api/live/${encodeURIComponent(session.id)}`, { method: "DELETE" });
+    await api(`/api/live/${encodeURIComponent(live.id)}`, { method: "DELETE" });
   } finally {
     ended("stopped by you");
   }
