@@ -100,3 +100,33 @@ def test_a_camera_its_box_reports_offline_shows_offline_on_the_map(page, live_hu
     finally:
         box.stop()
         owner.close()
+
+
+def test_a_supervisor_declares_and_ends_an_emergency_on_the_map(page, live_hub, admin_api):
+    from tests.e2e.conftest import enrol_in_browser, new_agency_user
+
+    supervisor = new_agency_user(admin_api, "supervisor")
+    log_on(page, live_hub.base_url, supervisor)
+    enrol_in_browser(page)
+    page.wait_for_url(f"{live_hub.base_url}/map")
+    page.locator("body[data-map-ready='1']").wait_for(state="attached")
+    page.locator("#search-lat").fill("43.001")
+    page.locator("#search-lon").fill("-87.921")
+    page.get_by_role("button", name="Declare an emergency here").click()
+    dialog = page.locator("#emergency-dialog")
+    assert dialog.get_by_label("Latitude").input_value() == "43.001"
+    dialog.get_by_label("Reason").fill("x")  # too short: the hub's refusal is shown beside the field
+    dialog.get_by_role("button", name="Declare emergency").click()
+    dialog.locator(".field-error").first.wait_for()
+    dialog.get_by_label("Reason").fill("Shots fired near the harbour")
+    dialog.get_by_label("Case number (optional)").fill("26-4411")
+    dialog.get_by_role("button", name="Declare emergency").click()
+    item = page.locator("#emergency-list li", has_text="Shots fired near the harbour")
+    item.wait_for()
+    (made,) = [e for e in admin_api.get("/api/emergencies").json() if e["active"]]
+    assert (made["lat"], made["lon"], made["radius_m"], made["case_number"]) == (43.001, -87.921, 500, "26-4411")
+    page.screenshot(path="/tmp/rtcc-map-emergency.png")
+    item.get_by_role("button", name="End emergency").click()
+    page.locator("#emergency-list").filter(has_text="No emergency is declared.").wait_for()
+    assert not [e for e in admin_api.get("/api/emergencies").json() if e["active"]]
+    assert [e for e in page.console_errors if not e.startswith("Failed to load resource")] == []

@@ -3,6 +3,7 @@ import { api } from "./api.js";
 import { createMap, jurisdictionLayer } from "./basemap.js";
 import { ClusterLayer, legendControl } from "./cluster-layer.js";
 import { byId } from "./dom.js";
+import { EmergencyPanel } from "./map-emergencies.js";
 import { FootageRequestForm } from "./footage-form.js";
 import { ResultsView } from "./map-results.js";
 import { SearchTools } from "./map-search.js";
@@ -92,6 +93,7 @@ async function start() {
   const results = new ResultsView(map, byId("results"), byId("results-summary"));
   const tools = new SearchTools(map, byId("search-form"), results, setUpFootageRequests(me.role));
   routeClicks(map, layer, tools);
+  new EmergencyPanel(map, me.role).load();
 }
 
 // A click on a cluster opens it; anywhere else it is a place for the active search tool.
