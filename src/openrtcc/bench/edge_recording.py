@@ -251,8 +251,9 @@ sealed chunks under a per-day key, SQLite segment index) on a temporary director
 has started writing and 2 s more, the counters are read, then again {seconds:g} s later: received
 frames/s per stream, stream time received per wall second (a stream that falls behind real time shows
 < 1), packets lost, CPU time (utime + stime from /proc/<pid>/stat) of this process, of its capture
-threads and of its recording pump (/proc/self/task), and of the server process. Kept real time: every stream online, every
-stream >= {ratio} stream seconds per second, nothing dropped, no recorder queue holding over 1 s of video."""
+threads and of its recording pump (/proc/self/task), and of the server process. Kept real time: every
+stream online, every stream >= {ratio} stream seconds per second, nothing dropped, no recorder queue
+holding over 1 s of video."""
 
 
 def section(f: RecordingFigures, when: datetime | None = None) -> str:
