@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from openrtcc.domain.accounts import Permission
 from openrtcc.domain.audit import AuditEntry
-from openrtcc.domain.cameras import Camera, Tier
+from openrtcc.domain.cameras import Camera, CameraStatus, Tier
 from openrtcc.domain.edge_protocol import CLOCK_SKEW_ALARM_S, AccessLog, Health, Hello, HoldResult, Welcome
 from openrtcc.domain.errors import InvalidInput, NotFound, Unauthenticated
 from openrtcc.services import edge_policy, emergencies, live_sessions
@@ -75,7 +75,7 @@ def accept_hello(hub: Hub, box: EdgeBox, hello: Hello, client: str | None) -> We
         unknown, moved_from = [], set()
         for cam in hello.cameras:
             known = mine.get(cam.camera_id)
-            if known is None or known.tier is not Tier.INTEGRATED or known.status.value != "active":
+            if known is None or known.tier is not Tier.INTEGRATED or known.status is not CameraStatus.ACTIVE:
                 unknown.append(cam.camera_id)
             elif known.edge_id != box.id:
                 uow.edges.link_camera(known.id, box.owner_id, box.id)
