@@ -3,8 +3,8 @@ RTSP server, with the box-hub network running through a TCP fault proxy.
 
 One module-scoped hub, box and camera; the tests run in order and each leaves the box running for the next:
 enrol and connect (health reaches the hub), recording encrypted at rest, plate reads from the looping
-clip reach the hub exactly once across a hub outage with a `kill -9` of the box in it and a network cut,
-then an orderly stop whose recording plays back.
+clip on the hub exactly once, across a network cut; live view ended by the owner's revocation; an orderly
+stop whose recording plays back; then, with the disk full, a hub outage with a `kill -9` of the box in it.
 """
 
 from __future__ import annotations
@@ -247,24 +247,6 @@ def test_plate_reads_reach_the_hub_exactly_once(site):
     _assert_exactly_once(site, last_seq, keys)
 
 
-def test_a_hub_outage_and_a_kill_9_lose_and_duplicate_nothing(site):
-    """The hub goes down while the box reads; a read waits in the box's queue; the box is killed (-9) with it
-    there, restarted, and the hub comes back: every read arrives, once."""
-    site.server.stop()
-    before, _ = site.box_queue()  # numbered after the hub went down
-    try:
-        held, _ = _until(lambda: site.box_queue()[0] > before and site.box_queue(), 40, "a read queued while the "
-                         "hub is down", site)
-        assert site.box_queue()[1].get("pending")
-        site.box.send_signal(signal.SIGKILL)
-        site.box.wait(timeout=10)
-        site.start_box()
-    finally:
-        site.server.start()
-    last_seq, keys = _until(lambda: _reads_settled(site, held), 40, "the queued reads on the hub", site)
-    _assert_exactly_once(site, last_seq, keys)
-
-
 def test_reads_cross_a_network_cut_once(site):
     site.proxy.blackhole()
     before, _ = site.box_queue()  # anything numbered later is read behind the cut
@@ -352,3 +334,27 @@ def test_sigterm_stops_the_box_in_order_and_the_recording_plays(site):
 def _frames(mpegts: bytes) -> int:
     with av.open(io.BytesIO(mpegts), format="mpegts") as container:
         return sum(1 for _ in container.decode(video=0))
+
+
+def test_a_full_disk_a_hub_outage_and_a_kill_9_lose_no_read(site):
+    """The box restarts with no room for video: recording stops with disk_full, which the owner sees; then the
+    hub goes down while the box reads, a read waits in the box's queue, the box is killed (-9) with it there
+    and restarted, and the hub comes back: every read arrives, once."""
+    site.config.write_text(site.config.read_text().replace("reserve_bytes = 0\n", "reserve_bytes = 0\nmax_bytes = 1\n"))
+    site.start_box()
+    _until(lambda: [b for b in site.owner.get("/api/owner/edges").json()
+                    if b["connected"] and any(a["code"] == "disk_full" for a in b["alarms"])], 30,
+           "disk_full in the box's status on the hub", site)
+    site.server.stop()
+    before, _ = site.box_queue()  # numbered after the hub went down
+    try:
+        held, _ = _until(lambda: site.box_queue()[0] > before and site.box_queue(), 40, "a read queued while the "
+                         "hub is down and the disk full", site)
+        assert site.box_queue()[1].get("pending")
+        site.box.send_signal(signal.SIGKILL)
+        site.box.wait(timeout=10)
+        site.start_box()
+    finally:
+        site.server.start()
+    last_seq, keys = _until(lambda: _reads_settled(site, held), 40, "the queued reads on the hub", site)
+    _assert_exactly_once(site, last_seq, keys)
