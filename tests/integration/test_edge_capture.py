@@ -268,3 +268,26 @@ def test_a_slow_consumer_loses_whole_gops_and_is_told():
     queue.close()
     queue.put(_packet(33, key=True), second)
     assert queue.get(timeout=0) is None and queue.closed
+
+
+def test_corrupt_data_costs_the_decoder_only_the_rest_of_its_gop():
+    from tests.rtsp import VIDEO
+    from openrtcc.edge.capture import stream_info
+    from openrtcc.edge.frames import FrameDecoder
+    from openrtcc.edge.packets import EncodedPacket
+
+    with av.open(str(VIDEO)) as c:
+        stream = c.streams.video[0]
+        info = stream_info(stream)
+        packets = [p for p in c.demux(stream) if p.size][:80]
+    keyframes = [i for i, p in enumerate(packets) if p.is_keyframe]
+    assert keyframes[:2] == [0, 62]
+    decoder, decoded = FrameDecoder(), []
+    for i, p in enumerate(packets):
+        if i == 10:  # a slice of garbage where a frame should be
+            p = av.Packet(b"\x00\x00\x00\x01\x65" + bytes(range(256)) * 20)
+        item = EncodedPacket(p, packets[i].pts, packets[i].dts, packets[i].is_keyframe, datetime.now(UTC))
+        decoded.append(len(decoder.decode(item, info)))
+    assert decoder.rejected == 1
+    assert decoded[:10] == [1] * 10 and decoded[10:62] == [0] * 52  # no smeared frames until the keyframe
+    assert decoded[62:] == [1] * 18
