@@ -121,6 +121,10 @@ class SegmentIndex:
         return {r[0] for r in self._run("SELECT id FROM segments WHERE day = ? AND camera_id = ?",
                                         (day.isoformat(), camera_id))}
 
+    def count_in(self, day: date, camera_id: str) -> int:
+        return self._run("SELECT COUNT(*) FROM segments WHERE day = ? AND camera_id = ?",
+                         (day.isoformat(), camera_id))[0][0]
+
     def has_segments_on(self, day: date) -> bool:
         return bool(self._run("SELECT 1 FROM segments WHERE day = ? LIMIT 1", (day.isoformat(),)))
 
