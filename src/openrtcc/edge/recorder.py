@@ -102,6 +102,7 @@ class Recorder:
         self._segment: _OpenSegment | None = None
         self._template: StreamTemplate | None = None  # of the current stream, reused by its segments
         self._paused_until = 0.0  # monotonic: no room for video until then
+        self._unrecordable: StreamInfo | None = None  # a stream the muxer refused
         self._pump = pump or default_pump()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -203,6 +204,8 @@ class Recorder:
     def _open(self, item: EncodedPacket, info: StreamInfo) -> _OpenSegment | None:
         if not item.keyframe or time.monotonic() < self._paused_until or item.dts is None:
             return None
+        if info is self._unrecordable:
+            return None
         writer = None
         try:
             template = self._template_for(info, item)
@@ -212,6 +215,7 @@ class Recorder:
             if writer is not None:
                 writer.abort(item.captured_at)
             self.stats.errors += 1
+            self._unrecordable = info  # tried again when the camera reconnects, not at every keyframe
             log.warning("camera %s: cannot record this stream: %s", self.camera_id, exc)
             return None
         except (StorageFull, StorageError) as exc:
