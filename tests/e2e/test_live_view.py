@@ -53,9 +53,10 @@ def test_officer_watches_live_video_and_sees_why_it_ended(live_hub, admin_api, p
         enrol_in_browser(page)
         page.wait_for_url("**/map")
         page.goto(f"{live_hub.base_url}/live?camera={cam['id']}")
+        page.wait_for_function("() => document.body.dataset.liveReady === '1'")
         assert page.locator("#live-logged").is_visible()  # the view is logged, and the page says so first
         page.get_by_role("button", name="Start live view").click()
-        assert "purpose" in page.locator("#live-form .form-error").inner_text().lower()  # no purpose, no video
+        page.locator("#live-form .form-error").filter(has_text="purpose").wait_for()  # no purpose, no video
 
         page.get_by_role("textbox", name="Purpose (required)").fill("robbery in progress at the corner shop")
         page.get_by_role("button", name="Start live view").click()

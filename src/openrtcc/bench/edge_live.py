@@ -186,6 +186,7 @@ def _watch(base_url: str, officer, camera_id: str, seconds: float) -> LiveFigure
             context.add_cookies([{"name": "rtcc_session", "value": token, "url": base_url}])
             page = context.new_page()
             page.goto(f"{base_url}/live?camera={camera_id}")
+            page.wait_for_function("() => document.body.dataset.liveReady === '1'")
             page.locator("#live-purpose").fill("benchmark: glass-to-glass latency")
             started = time.monotonic()
             page.locator("#live-form button[type=submit]").click()
