@@ -2,7 +2,8 @@
 
 A UDP WS-Discovery responder answers Probe for dn:NetworkVideoTransmitter with a ProbeMatch; an HTTP SOAP
 1.2 endpoint answers GetCapabilities, GetServices, GetProfiles and GetStreamUri, checking the WS-Security
-UsernameToken PasswordDigest (and answering ter:NotAuthorized as cameras do). The stream URIs it hands
+UsernameToken PasswordDigest (and answering ter:NotAuthorized as cameras do) and, when `http_digest` is set,
+HTTP Digest too. The stream URIs it hands
 out are whatever the test gives it (the real RTSP server's). Tests make it lie through its attributes:
 `xaddr` (a forged device-service address), `stream_uris` (forged stream URIs), `probe_reply` and
 `soap_replies` (raw hostile bytes). It is written independently of openrtcc.edge.onvif_soap on purpose, so
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import socket
 import threading
 import xml.etree.ElementTree as ET
@@ -48,6 +50,9 @@ class OnvifTestCamera:
         self.xaddr: str | None = None  # None: this device's own service address
         self.probe_reply: bytes | None = None
         self.soap_replies: dict[str, bytes] = {}
+        self.http_challenges = 0
+        self.http_digest = False  # True: the camera also asks for HTTP Digest (RFC 7616, MD5, qop=auth)
+        self.realm, self.nonce = "onvif-test-camera", "5f1b8a6c2d"
         self._http = ThreadingHTTPServer((host, 0), _handler(self))
         self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._udp.bind((host, 0))
@@ -124,6 +129,18 @@ class OnvifTestCamera:
                             "</trt:GetStreamUriResponse>")
         return 400, _fault("ter:ActionNotSupported", operation).encode()
 
+    def http_authorised(self, header: str | None, uri: str) -> bool:
+        """Checks an `Authorization: Digest ...` header the way a camera does (RFC 7616, MD5, qop=auth)."""
+        if not header or not header.startswith("Digest "):
+            return False
+        fields = dict(re.findall(r'(\w+)="?([^",]*)"?', header[len("Digest "):]))
+        ha1 = hashlib.md5(f"{self.username}:{self.realm}:{self.password}".encode()).hexdigest()
+        ha2 = hashlib.md5(f"POST:{uri}".encode()).hexdigest()
+        expected = hashlib.md5(f"{ha1}:{fields.get('nonce')}:{fields.get('nc')}:{fields.get('cnonce')}:auth:{ha2}"
+                               .encode()).hexdigest()
+        return (fields.get("username") == self.username and fields.get("nonce") == self.nonce
+                and fields.get("response") == expected)
+
     def _authorised(self, root: ET.Element) -> bool:
         token = root.find("s:Header/wsse:Security/wsse:UsernameToken", NS)
         if token is None:
@@ -163,7 +180,16 @@ def _handler(camera: OnvifTestCamera):
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 (http.server's naming)
             length = int(self.headers.get("Content-Length", "0"))
-            status, payload = camera.answer(self.rfile.read(length))
+            request = self.rfile.read(length)
+            if camera.http_digest and not camera.http_authorised(self.headers.get("Authorization"), self.path):
+                camera.http_challenges += 1
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", f'Digest realm="{camera.realm}", nonce="{camera.nonce}", '
+                                                     'qop="auth", algorithm=MD5')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            status, payload = camera.answer(request)
             self.send_response(status)
             self.send_header("Content-Type", "application/soap+xml; charset=utf-8")
             self.send_header("Content-Length", str(len(payload)))

@@ -161,3 +161,13 @@ def test_device_text_cannot_smuggle_terminal_escapes(camera):
                                           b'</s:Fault></s:Body></s:Envelope>')
     [problem] = _discover(camera).problems
     assert "bad 31m thing" in problem and "\n" not in problem
+
+
+def test_a_camera_that_asks_for_http_digest_gets_it_and_a_wrong_password_is_still_refused(camera):
+    camera.http_digest = True
+    [found] = _discover(camera).cameras
+    assert found.streams and camera.http_challenges >= 1
+    [problem] = _discover(camera, CameraAccount("admin", "wrong")).problems
+    assert "refused the credentials (HTTP 401)" in problem
+    [problem] = _discover(camera, None).problems
+    assert "may need credentials" in problem

@@ -15,6 +15,7 @@ import logging
 import re
 import socket
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -172,19 +173,22 @@ class OnvifDevice:
             raise soap.OnvifError("the camera offers no media service")
         return check_device_uri(xaddr, self.address, hub=self.hub, schemes=SERVICE_SCHEMES).connect_url
 
-    def call(self, url: str, body: str, what: str):
-        security = ""
+    def call(self, url: str, body: str, what: str) -> ET.Element:
+        """One SOAP call. With credentials: a WS-Security digest in the message and, for cameras that ask
+        at the HTTP level instead, HTTP Digest on the challenge (never Basic: no password in the clear)."""
+        security, auth = "", None
         if self.credentials is not None:
             security = soap.username_token(self.credentials.username, self.credentials.password, self.now())
+            auth = httpx.DigestAuth(self.credentials.username, self.credentials.password)
         try:
-            with self.http.stream("POST", url, content=soap.soap_request(body, security),
+            with self.http.stream("POST", url, content=soap.soap_request(body, security), auth=auth,
                                   headers={"Content-Type": "application/soap+xml; charset=utf-8"}) as response:
                 data = _read_capped(response)
         except httpx.HTTPError as exc:
             raise soap.OnvifError(f"{what}: no answer from {self.address} ({type(exc).__name__})") from None
         if response.status_code in (401, 403) and not data.lstrip().startswith(b"<"):
-            raise soap.OnvifNotAuthorized(f"{what}: the camera refused the request (HTTP {response.status_code});"
-                                          " it may need credentials (--username)")
+            hint = "refused the credentials" if self.credentials else "may need credentials (--username)"
+            raise soap.OnvifNotAuthorized(f"{what}: the camera {hint} (HTTP {response.status_code})")
         if response.status_code >= 300 and response.status_code not in (400, 500):
             raise soap.OnvifError(f"{what}: HTTP {response.status_code}")
         return soap.soap_body(data, what)
