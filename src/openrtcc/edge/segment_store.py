@@ -2,7 +2,8 @@
 
 Files live at `<data_dir>/video/<day>/<camera>/<segment id>.seg`, sealed under the day's key; the index row
 is written before the file is created and finished after it is closed, so a crash leaves at worst a row
-without an end (salvaged at the next start) and never a file the index does not know.
+without an end (salvaged at the next start). A power cut that undoes the index's last commits leaves files
+it does not know: the next start indexes them again from their sealed headers (segment_recovery.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
@@ -199,7 +200,7 @@ class SegmentStore:
         if writer.records == 0:
             self.delete_segments([seg], empty=True)  # nothing sealed: the segment never held any video
             self._release(writer.reserved_bytes)
-            return Segment(**{**_fields(seg), "ended_at": ended})
+            return replace(seg, ended_at=ended)
         self._release(writer.reserved_bytes - writer.sealed_bytes)  # a record reserved but cut off
         try:
             self.index.finish_segment(seg.id, ended, writer.sealed_bytes, complete)
@@ -207,8 +208,7 @@ class SegmentStore:
             # The row stays open; the next start salvages the file up to its last sealed record.
             self.alarms.raise_("storage_error", f"the segment index could not be updated: {exc}")
             log.error("segment %s: index update failed (%s); it will be salvaged at the next start", seg.id, exc)
-        return Segment(**{**_fields(seg), "ended_at": ended, "size_bytes": writer.sealed_bytes,
-                          "complete": complete})
+        return replace(seg, ended_at=ended, size_bytes=writer.sealed_bytes, complete=complete)
 
     # ------------------------------------------------------------ reading
 
@@ -309,10 +309,6 @@ class SegmentStore:
 
     def holds(self, include_released: bool = False) -> list[Hold]:
         return self.index.holds(include_released)
-
-
-def _fields(seg: Segment) -> dict:
-    return {name: getattr(seg, name) for name in Segment.__slots__}
 
 
 class SegmentWriter:
