@@ -54,6 +54,8 @@ def test_officer_watches_live_video_and_sees_why_it_ended(live_hub, admin_api, p
         page.wait_for_url("**/map")
         page.goto(f"{live_hub.base_url}/live?camera={cam['id']}")
         page.wait_for_function("() => document.body.dataset.liveReady === '1'")
+        for asset in ("hls.light.min.js", "hls.worker.js", "LICENSE"):  # served from the hub, never a CDN
+            assert page.request.get(f"{live_hub.base_url}/vendor/hls.js/{asset}").ok, asset
         assert page.locator("#live-logged").is_visible()  # the view is logged, and the page says so first
         page.get_by_role("button", name="Start live view").click()
         page.locator("#live-form .form-error").filter(has_text="purpose").wait_for()  # no purpose, no video
