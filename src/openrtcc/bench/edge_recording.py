@@ -48,7 +48,7 @@ class StreamFigures:
 @dataclass(slots=True)
 class RecordingFigures:
     streams: int
-    seconds: float
+    seconds: float  # the measured window (the requested length, as it came out)
     source_fps: float
     source_size: tuple[int, int]
     per_stream: list[StreamFigures] = field(default_factory=list)
@@ -57,10 +57,12 @@ class RecordingFigures:
     bytes_written: int = 0
     box_cpu_s: float = 0.0
     capture_cpu_s: float = 0.0  # of that: the capture threads (RTSP receive + demux + fan-out)
-    pump_cpu_s: float = 0.0  # of that: the recording pump (remux + encrypt + write)
+    pump_cpu_s: float = 0.0  # of that: the recording pump and sealer (remux + encrypt + write + fsync)
     server_cpu_s: float = 0.0
     backlog_max: int = 0  # packets waiting in a recorder's queue at the end
     errors: int = 0
+    requested_s: float = 0.0
+    load_at_start: float = 0.0
 
     def fps(self) -> list[float]:
         return sorted(s.packets / self.seconds for s in self.per_stream)
@@ -132,7 +134,8 @@ def run_recording_bench(args) -> int:
         print(f"rtcc bench edge: {e}", file=sys.stderr)
         return 2
     with server, tempfile.TemporaryDirectory(prefix="rtcc-bench-rec-") as data_dir:
-        figures = RecordingFigures(args.streams, float(args.seconds), source_fps, size)
+        figures = RecordingFigures(args.streams, float(args.seconds), source_fps, size,
+                                   requested_s=float(args.seconds), load_at_start=os.getloadavg()[0])
         measure(server, Path(data_dir), figures)
     print_summary(figures)
     replace_section(Path(args.output), SECTION_TITLE, section(figures))
@@ -177,7 +180,7 @@ def measure_window(server: CameraServer, captures: list[CameraCapture], recorder
     f.server_cpu_s = cpu_seconds(server.pid) - server0
     threads1 = thread_cpu_seconds()
     f.capture_cpu_s = threads_cpu(threads0, threads1, "capture-")
-    f.pump_cpu_s = threads_cpu(threads0, threads1, "recording-pump")
+    f.pump_cpu_s = threads_cpu(threads0, threads1, "recording-")
     f.online = sum(c.health().online for c in captures)
     f.backlog_max = max(r.backlog for r in recorders)
     for b, a in zip(before, after, strict=True):
@@ -229,7 +232,8 @@ def rows(f: RecordingFigures) -> list[list[str]]:
          f"{f.segments} segments, {mb:,.0f} MB", "-"],
         ["CPU of the box's process (all its threads), share of one core",
          f"{core * 100:.0f}% ({core * 100 / max(f.streams, 1):.2f}% per stream)", "<= 200% (2 cores)"],
-        ["of which: capture threads (RTSP receive, demux, fan-out) / recording pump (remux, encrypt, write)",
+        ["of which: capture threads (RTSP receive, demux, fan-out) / recording pump and sealer (remux, "
+         "encrypt, write)",
          f"{share(f.capture_cpu_s, f.seconds)} / {share(f.pump_cpu_s, f.seconds)}", "-"],
         ["CPU of the RTSP camera server (GStreamer, one shared pipeline)",
          f"{f.server_cpu_s / f.seconds * 100:.0f}%" if f.seconds else "-", "-"],
@@ -246,20 +250,24 @@ starts the RTSP camera server (openrtcc/bench/rtsp_camera_server.py: GStreamer's
 python3, `/cars` = the 20 s 720p sample clip looping in real time, one shared pipeline) and, in this
 process, {streams} `CameraCapture`s (a thread each: PyAV/FFmpeg demuxing RTSP over TCP) each followed by a
 `Recorder` (packets remuxed without transcoding into MPEG-TS, {seg:g} s segments cut at keyframes; all
-recorders driven by one pump thread, 4 turns a second) writing through a real `SegmentStore` (AES-256-GCM
-sealed chunks under a per-day key, SQLite segment index) on a temporary directory. After every stream
-has started writing and 2 s more, the counters are read, then again {seconds:g} s later: received
+recorders driven by one pump thread, 4 turns a second; finished segments sealed and fsynced by another)
+writing through a real `SegmentStore` (AES-256-GCM sealed chunks under a per-day key, SQLite segment
+index) on a temporary directory. After every stream has started writing and 2 s more, the counters are
+read, then again {seconds:g} s later: received
 frames/s per stream, stream time received per wall second (a stream that falls behind real time shows
 < 1), packets lost, CPU time (utime + stime from /proc/<pid>/stat) of this process, of its capture
 threads and of its recording pump (/proc/self/task), and of the server process. Kept real time: every
 stream online, every stream >= {ratio} stream seconds per second, nothing dropped, no recorder queue
-holding over 1 s of video."""
+holding over 1 s of video. All streams share the server's one pipeline, so their keyframes arrive together
+and every recorder cuts a segment in the same turn: the worst case for the pump (real cameras' keyframes
+are spread out)."""
 
 
 def section(f: RecordingFigures, when: datetime | None = None) -> str:
     when = when or datetime.now(UTC)
-    lines = [SECTION_TITLE, "", f"Run {when:%Y-%m-%d %H:%M} UTC on {machine()}; window {f.seconds:.1f} s.", "",
+    lines = [SECTION_TITLE, "", f"Run {when:%Y-%m-%d %H:%M} UTC on {machine()}; load average {f.load_at_start:.1f} "
+             f"when the run began; window {f.seconds:.1f} s.", "",
              "| measurement | result | target |", "| --- | --- | --- |"]
     lines += [f"| {' | '.join(r)} |" for r in rows(f)]
-    lines += ["", HOW.format(streams=f.streams, seconds=f.seconds, seg=SEGMENT_SECONDS, ratio=MIN_TIME_RATIO), ""]
+    lines += ["", HOW.format(streams=f.streams, seconds=f.requested_s, seg=SEGMENT_SECONDS, ratio=MIN_TIME_RATIO), ""]
     return "\n".join(lines)

@@ -70,9 +70,8 @@ class _OpenSegment:
     def seconds(self, item: EncodedPacket) -> float:
         return float((item.dts - self.start_dts) * self.info.time_base)
 
-    def close(self, ended_at: datetime):
-        self.out.close()  # the trailer: the muxer's last bytes
-        return self.writer.close(ended_at)
+    def end_muxing(self) -> None:
+        self.out.close()  # the trailer: the muxer's last bytes, into the writer
 
     def abandon(self, ended_at: datetime | None) -> None:
         """After a write failed: whatever was sealed stays, as an incomplete segment."""
@@ -160,7 +159,7 @@ class Recorder:
                 self._template.close()
                 self._template = None
         finally:
-            self._done.set()
+            self._pump.seal_later(self._done.set)  # after this recorder's last segment is sealed
 
     def _drain(self) -> None:
         """Everything queued since the last turn (the pump's clock, not each packet, wakes the recorder:
@@ -249,13 +248,25 @@ class Recorder:
         if seg is None:
             return
         try:
-            done = seg.close(ended_at or seg.last_at)
+            seg.end_muxing()
         except (StorageFull, StorageError) as exc:
             self._storage_failed(exc, seg.last_at, seg)
             return
         except av.FFmpegError:
             self.stats.errors += 1
             seg.abandon(seg.last_at)
+            return
+        ended = ended_at or seg.last_at
+        self._pump.seal_later(lambda: self._seal(seg.writer, ended))
+
+    def _seal(self, writer: SegmentWriter, ended_at: datetime) -> None:
+        """The sealing thread's part: final record, fsync, index row. Off the pump's thread, so that a
+        slow disk's fsync (or all cameras cutting at once) never holds up the other cameras' muxing."""
+        try:
+            done = writer.close(ended_at)
+        except (StorageFull, StorageError) as exc:
+            self.stats.errors += 1
+            log.warning("camera %s: segment %s kept incomplete: %s", self.camera_id, writer.segment.id, exc)
             return
         self.stats.segments += 1
         self.stats.bytes += done.size_bytes

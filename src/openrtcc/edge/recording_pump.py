@@ -1,12 +1,15 @@
 """The thread that drives every recorder on the box: a few times a second it takes what each camera's
-queue holds and remuxes it. One thread, not one per camera: 100 recorder threads waking to write cost
+queue holds and remuxes it; a second thread seals finished segments (final record, fsync, index).
+One thread, not one per camera: 100 recorder threads waking to write cost
 more in switching and in contention for the interpreter than the remuxing itself, and slowed the
 capture threads with them; the queues (drop-oldest, per camera) absorb a slow disk."""
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+from collections.abc import Callable
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,8 @@ class RecordingPump:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._seals: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._sealer: threading.Thread | None = None
 
     def add(self, recorder: Pumped) -> None:
         with self._lock:
@@ -36,6 +41,23 @@ class RecordingPump:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="recording-pump", daemon=True)
                 self._thread.start()
+
+    def seal_later(self, job: Callable[[], None]) -> None:
+        """Run `job` (closing a finished segment: its fsync may take a while) on the sealing thread, in
+        the order given."""
+        with self._lock:
+            if self._sealer is None or not self._sealer.is_alive():
+                self._sealer = threading.Thread(target=self._seal_jobs, name="recording-sealer", daemon=True)
+                self._sealer.start()
+        self._seals.put(job)
+
+    def _seal_jobs(self) -> None:
+        while True:
+            job = self._seals.get()
+            try:
+                job()
+            except Exception:
+                log.exception("sealing a segment failed")
 
     def wake(self) -> None:
         """Run a turn now (a recorder is stopping)."""
