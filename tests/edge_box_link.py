@@ -4,6 +4,7 @@ the box's part of the protocol itself, so it can send what a broken or hostile b
 
 from __future__ import annotations
 
+import io
 from contextlib import ExitStack
 from datetime import UTC, datetime
 
@@ -80,6 +81,19 @@ def fmp4_segments(count: int = 3, width: int = 320, height: int = 240, fps: int 
     out += seg.close()
     init = next(s.data for s in out if s.seq is None)
     return init, [s.data for s in out if s.seq is not None][:count]
+
+
+def clip_mp4(frames: int = 20) -> bytes:
+    """A real H.264 MP4, as the box's clip export sends."""
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((120, 160, 3), i * 10 % 255, np.uint8), format="bgr24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return out.getvalue()
 
 
 def playlist_segments(text: str) -> list[str]:

@@ -1,9 +1,11 @@
-"""The live page in a real browser: an officer states a purpose, the box streams the real RTSP camera through
-the real hub, hls.js plays it (the video's clock advances), the officer stops it; a second session is ended
-by the owner pausing sharing, and the page shows why."""
+"""The live page in a real browser: an analyst states a purpose, the box streams the real RTSP camera through
+the real hub, hls.js plays it (the video's clock advances), the analyst stops it; a second session is ended
+by the owner pausing sharing, and the page shows why; then a clip asked on the page arrives and can be
+downloaded."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import httpx
@@ -18,7 +20,7 @@ from openrtcc.edge.policy_gate import PolicyGate
 from openrtcc.edge.request_handler import RequestHandler
 from tests.conftest import camera_body
 from tests.e2e.conftest import enrol_in_browser, log_on, new_agency_user, new_owner
-from tests.edge_box_link import ALWAYS, LinkedBox
+from tests.edge_box_link import ALWAYS, LinkedBox, clip_mp4
 from tests.edge_live_support import camera_capture
 from tests.rtsp import rtsp_server  # noqa: F401  (the fixture)
 
@@ -29,7 +31,7 @@ def _playing(page) -> float:
     return page.evaluate("() => document.getElementById('live-video').currentTime")
 
 
-def test_officer_watches_live_video_and_sees_why_it_ended(live_hub, admin_api, page, tmp_path,
+def test_analyst_watches_live_video_sees_why_it_ended_and_gets_a_clip(live_hub, admin_api, page, tmp_path,
                                                          rtsp_server):  # noqa: F811
     email, owner = new_owner(live_hub, "Olga")
     r = owner.post("/api/owner/cameras", json=camera_body(live_hub.agency_id, tier="integrated", sharing=ALWAYS))
@@ -49,7 +51,7 @@ def test_officer_watches_live_video_and_sees_why_it_ended(live_hub, admin_api, p
     access_log = EdgeAccessLog(tmp_path / "access_log.db", now=clock.now)
     handler = RequestHandler(config, gate, access_log, HubUploads(client), box.send, clock, {cam["id"]: camera}.get)
     try:
-        log_on(page, live_hub.base_url, new_agency_user(admin_api, "officer"))
+        log_on(page, live_hub.base_url, new_agency_user(admin_api, "analyst"))
         enrol_in_browser(page)
         page.wait_for_url("**/map")
         page.goto(f"{live_hub.base_url}/live?camera={cam['id']}")
@@ -82,6 +84,19 @@ def test_officer_watches_live_video_and_sees_why_it_ended(live_hub, admin_api, p
         session.join(10)
         page.locator("#live-state").filter(has_text="paused").wait_for(timeout=10_000)
         assert page.locator("#live-stop").is_hidden()
+        # A clip of the last minutes, asked on the page; the test plays the box's upload of it.
+        page.locator("#clip-case").fill("LP-2026-0042")
+        page.locator("#clip-purpose").fill("robbery at the corner shop")
+        page.get_by_role("button", name="Ask the box for this clip").click()
+        ask = box.expect("clip_request", timeout=10)
+        page.locator("#clip-list").filter(has_text="requested").wait_for()
+        clip = clip_mp4()
+        r = box.http.post(f"/api/edge/clips/{ask.request_id}", content=clip, headers={
+            "X-Upload-Token": ask.upload_token, "X-Content-SHA256": hashlib.sha256(clip).hexdigest(),
+            "Content-Type": "video/mp4"})
+        assert r.status_code == 201, r.text
+        page.get_by_role("link", name="Download").wait_for()
+        assert page.locator("#clip-list code").get_attribute("title") == hashlib.sha256(clip).hexdigest()
         # Refused requests (the 422 without a purpose, the 410 of the ended playlist) are answers, not faults.
         assert [e for e in page.console_errors if not e.startswith("Failed to load resource")] == []
     finally:

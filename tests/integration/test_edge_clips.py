@@ -5,16 +5,13 @@ request or upload refused with nothing kept. A real hub on loopback and a box sp
 from __future__ import annotations
 
 import hashlib
-import io
 import time
 from datetime import timedelta
 
-import av
-import numpy as np
 import pytest
 
 from openrtcc.domain.edge_protocol import ClipResult
-from tests.edge_box_link import LinkedBox, integrated_camera
+from tests.edge_box_link import LinkedBox, clip_mp4, integrated_camera
 from tests.edge_hub import live_edge_hub  # noqa: F401  (a fixture)
 
 CASE = "LP-2026-0077"
@@ -22,16 +19,7 @@ CASE = "LP-2026-0077"
 
 @pytest.fixture(scope="module")
 def clip_bytes() -> bytes:
-    """A real two-second H.264 MP4, as the box's clip export makes."""
-    out = io.BytesIO()
-    with av.open(out, "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
-        for i in range(20):
-            frame = av.VideoFrame.from_ndarray(np.full((120, 160, 3), i * 10, np.uint8), format="bgr24")
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return out.getvalue()
+    return clip_mp4()
 
 
 @pytest.fixture
