@@ -49,6 +49,9 @@ CASES = {
     "a lone confident read is kept": ([(3, [reading("7ABC123", 500, conf=0.95)])], ["7ABC123"]),
     "two garbled reads far away are not a pass": (
         [(0, [reading("92K911", 800, w=35, conf=0.08)]), (5, [reading("BEC2013", 795, w=36, conf=0.32)])], []),
+    "many unsure reads that each say something else are not a pass": (
+        [(f, [reading(t, 800 - 3 * f, w=30, conf=0.15)])
+         for f, t in enumerate(["VK4471M", "FW711", "VWC701N", "RK7347", "FK700MG", "W151", "AV20117"])], []),
     "many unsure reads that agree are a pass": (moving("29C20339", 800, range(0, 12, 2), step=-5, conf=0.2),
                                                 ["29C20339"]),
     "a plate that jumps across the frame with another text is another vehicle": (

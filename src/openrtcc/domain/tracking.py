@@ -21,8 +21,9 @@ class TrackerConfig:
     min_text_for_overlap: float = 0.3  # ...unless their texts have almost nothing in common
     same_text: float = 0.75  # texts this similar are one plate wherever the box jumped (missed frames)
     max_jump_widths: float = 3.0  # ...as long as it jumped at most this many plate widths per missed frame
-    # A pass needs this much evidence, the sum of its readings' confidences: one read at 0.7, or a few
-    # unsure ones that agree enough to be tracked. Two garbled reads of a plate far away are not a pass.
+    # A pass needs this much evidence, the sum of the confidences of its readings that agree with its
+    # consensus text: one read at 0.7, or a few unsure ones that agree. Two garbled reads of a plate far
+    # away are not a pass, nor are many that each say something else (a far plate the reader cannot make out).
     min_evidence: float = 0.7
     repeat_window_frames: int = 170  # the same plate closing again this soon is the same vehicle (10 s)
     # A vehicle still in view this long is reported without waiting for it to leave (parked, queueing: a
@@ -165,10 +166,15 @@ class PlateTracker:
                 passes.append(p)
         return passes
 
+    def _evidence(self, t: _Track, text: str) -> float:
+        key = lookalike_key(text)
+        return sum(s.reading.confidence for s in t.sightings
+                   if text_similarity(key, lookalike_key(s.reading.text)) >= self.config.same_text)
+
     def _pass_of(self, t: _Track) -> VehiclePass | None:
         c = self.config
         consensus = vote_plate([s.reading for s in t.sightings])
-        if sum(s.reading.confidence for s in t.sightings) < c.min_evidence:
+        if self._evidence(t, consensus.text) < c.min_evidence:
             return None
         key, first, last = lookalike_key(consensus.text), t.sightings[0].frame, t.last.frame
         seen = self._recent.get(key)
