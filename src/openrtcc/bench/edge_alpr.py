@@ -138,8 +138,9 @@ def section(f: Figures, s: PipelineSettings, cores: str) -> str:
 time; target <= {TARGET_S:.0f} s; CPU {f.cpu_s:.1f} s), decode, masks, reading, tracking and queue commits
 included; loading the models
 took {f.load_s:.2f} s more (once per box). {f.frames} frames decoded, {f.sampled} sampled at
-{s.frames_per_second:g}/s, motion in {f.motion_frames}, reader on {f.read_frames} (tiles of at most
-{s.tile_side} px, {s.workers} at once, plus {s.idle_reads_per_second:g} look/s at a still scene).
+{s.frames_per_second:g}/s, motion in {f.motion_frames}, reader on {f.read_frames} (at most
+{s.reads_per_second:g} moving frames/s plus {s.idle_reads_per_second:g} look/s at a still scene; tiles of
+at most {s.tile_side} px; {s.workers} frames at once).
 Plates expected {len(EXPECTED)}, reported once: {sum(1 for n in found.values() if n == 1)}; missing:
 {', '.join(missing) or 'none'}; reported twice or more: {', '.join(twice) or 'none'}; not expected:
 {', '.join(f.extra) or 'none'}.
