@@ -182,6 +182,8 @@ def test_the_boxs_access_log_reaches_the_owner_once(live_edge_hub, world, tmp_pa
         assert [e["kind"] for e in got] == ["clip", "live"] and got[1]["reason"] == "the owner has paused sharing"
         assert got[1]["agency"] == "Lakeport Police"
         assert world.owner("Bob").get(f"/api/owner/cameras/{cam}/edge-access-log").status_code == 404
+        # marked sent on the box only by the hub's answer after its commit (AccessLogStored)
+        wait_for(lambda: box.access_log.unsent() == [], what="the hub's acknowledgement of both entries")
     finally:
         box.stop()
 

@@ -267,8 +267,16 @@ class HoldRequest(_Message):
     release: bool = False
 
 
+class AccessLogStored(_Message):
+    """The hub stored these entries of the box's access log. Until this arrives the box keeps them marked
+    unsent and sends them again: an entry is never lost to a link that broke before the hub committed it."""
+
+    type: Literal["access_log_stored"] = "access_log_stored"
+    entry_ids: list[Id] = Field(max_length=MAX_ACCESS_ENTRIES)
+
+
 HubToEdge = Annotated[
-    Welcome | PolicyUpdate | Emergencies | LiveStart | LiveStop | ClipRequest | HoldRequest,
+    Welcome | PolicyUpdate | Emergencies | LiveStart | LiveStop | ClipRequest | HoldRequest | AccessLogStored,
     Field(discriminator="type")]
 
 EDGE_TO_HUB: TypeAdapter = TypeAdapter(EdgeToHub)

@@ -21,8 +21,8 @@ from openrtcc import __version__
 from openrtcc.domain.clock import Clock
 from openrtcc.domain.edge_protocol import (
     CLOCK_SKEW_ALARM_S,
-    MAX_ACCESS_ENTRIES,
     AccessLog,
+    AccessLogStored,
     EdgeCamera,
     Emergencies,
     Hello,
@@ -205,6 +205,9 @@ class HubLink:
             self._ordered.submit(self._guarded, self._gate.apply_policy, message)
         elif isinstance(message, Emergencies):
             self._ordered.submit(self._guarded, self._gate.apply_emergencies, message)
+        elif isinstance(message, AccessLogStored):
+            self._ordered.submit(self._guarded, self._stored, message)
+            return
         handlers = self._handlers.get(type(message), [])
         if not handlers and not isinstance(message, PolicyUpdate | Emergencies):
             log.warning("no handler for %s from the hub", type(message).__name__)
@@ -224,7 +227,8 @@ class HubLink:
             await ws.send(message.model_dump_json())
 
     async def _forward_access_log(self, ws: ClientConnection) -> None:
-        """Entries not yet sent go up; the hub stores each entry id once, so a re-send after a cut is harmless."""
+        """Entries go up until the hub says it stored them (AccessLogStored); the hub stores each entry id
+        once, so sending again after a cut or a lost answer is harmless, and losing one is not possible."""
         if self._access_log is None:
             return await asyncio.Event().wait()
         while True:
@@ -232,6 +236,10 @@ class HubLink:
             entries = await asyncio.to_thread(self._access_log.unsent)
             if entries:
                 await ws.send(AccessLog(sent_at=self._clock.now(), entries=entries).model_dump_json())
-                await asyncio.to_thread(self._access_log.mark_sent, [e.entry_id for e in entries])
-            if len(entries) < MAX_ACCESS_ENTRIES:
-                await asyncio.to_thread(self._access_log.recorded.wait, ACCESS_LOG_EVERY_S)
+            # Woken by a new entry or by the hub's answer (which marks entries sent); otherwise send again.
+            await asyncio.to_thread(self._access_log.recorded.wait, ACCESS_LOG_EVERY_S)
+
+    def _stored(self, message: AccessLogStored) -> None:
+        if self._access_log is not None:
+            self._access_log.mark_sent(list(message.entry_ids))
+            self._access_log.recorded.set()

@@ -9,7 +9,15 @@ from datetime import datetime, timedelta
 from openrtcc.domain.accounts import Permission
 from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.cameras import Camera, CameraStatus, Tier
-from openrtcc.domain.edge_protocol import CLOCK_SKEW_ALARM_S, AccessLog, Health, Hello, HoldResult, Welcome
+from openrtcc.domain.edge_protocol import (
+    CLOCK_SKEW_ALARM_S,
+    AccessLog,
+    AccessLogStored,
+    Health,
+    Hello,
+    HoldResult,
+    Welcome,
+)
 from openrtcc.domain.errors import InvalidInput, NotFound, Unauthenticated
 from openrtcc.services import edge_policy, emergencies, live_sessions
 from openrtcc.services.edge_enrolment import secret_hash
@@ -139,8 +147,9 @@ def record_health(hub: Hub, edge: LinkedEdge, msg: Health) -> None:
             uow.commit_bookkeeping()
 
 
-def record_access_log(hub: Hub, edge: LinkedEdge, msg: AccessLog) -> None:
-    """The box's own log, mirrored; a re-sent entry (same entry id) is stored once."""
+def record_access_log(hub: Hub, edge: LinkedEdge, msg: AccessLog, links: EdgeLinks | None = None) -> None:
+    """The box's own log, mirrored; a re-sent entry (same entry id) is stored once. The box marks entries
+    sent only when the hub says, after the commit, that it stored them."""
     entries = [e.model_dump() for e in msg.entries]
     with hub.uow() as uow:
         new = uow.edges.add_access(edge.edge_id, entries, hub.clock.now())
@@ -150,6 +159,8 @@ def record_access_log(hub: Hub, edge: LinkedEdge, msg: AccessLog) -> None:
             uow.commit()
         else:
             uow.commit_bookkeeping()
+    if links is not None:
+        links.send(edge.edge_id, AccessLogStored(sent_at=hub.clock.now(), entry_ids=[e.entry_id for e in msg.entries]))
 
 
 def record_hold_result(hub: Hub, edge: LinkedEdge, msg: HoldResult) -> None:
@@ -163,7 +174,7 @@ def record_hold_result(hub: Hub, edge: LinkedEdge, msg: HoldResult) -> None:
 def register_edge_handlers(hub, links: EdgeLinks) -> None:
     """Register this module's handlers for messages from edge boxes on `links`."""
     links.on(Health, lambda edge, msg: record_health(hub, edge, msg))
-    links.on(AccessLog, lambda edge, msg: record_access_log(hub, edge, msg))
+    links.on(AccessLog, lambda edge, msg: record_access_log(hub, edge, msg, links))
     links.on(HoldResult, lambda edge, msg: record_hold_result(hub, edge, msg))
     links.on_connect(lambda edge: edge_policy.push_policy(hub, edge.edge_id))
     emergencies.register_edge_handlers(hub, links)  # after the policy: a box hears its cameras first
