@@ -124,3 +124,14 @@ def test_a_refused_key_waits_and_drops_nothing(serve, tmp_path):
     queue = queued(tmp_path, 2)
     result = forwarder(queue, hub.url).send_once()
     assert result.retry_after_s > 0 and queue.pending() == 2 and queue.counts()["quarantined"] == 0
+
+
+def test_a_clock_ahead_of_the_hub_makes_reads_wait_not_quarantined(serve, tmp_path):
+    skew = (422, {"error": "clock_skew", "message": "reads.0.captured_at: ahead of the hub's clock",
+                  "details": {"index": 0, "field": "captured_at"}})
+    hub = serve([skew])
+    queue = queued(tmp_path, 2)
+    fwd = forwarder(queue, hub.url)
+    assert fwd.send_once().retry_after_s > 0
+    assert queue.counts() == {"pending": 2, "local": 0, "quarantined": 0}
+    assert fwd.send_once().delivered == 2  # the hub's clock caught up

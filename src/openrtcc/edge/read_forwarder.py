@@ -139,6 +139,12 @@ class ReadForwarder:
 
     def _refused(self, batch: list[QueuedRead], response: httpx.Response, result: SendResult) -> None:
         """A 4xx about the batch's content: quarantine the read it names, or narrow the batch down."""
+        if _error_code(response) == "clock_skew":
+            # The box's clock runs ahead of the hub's: every read would be refused alike, and each becomes
+            # acceptable as the hub's clock catches up. Wait (the link raises the clock_skew alarm).
+            log.warning("plate reads: the hub says the box's clock is ahead; %d reads wait", len(batch))
+            result.retry_after_s = self.max_backoff_s
+            return
         index = _named_read(response)
         if index is None and len(batch) > 1:
             self._limit = max(1, len(batch) // 2)
@@ -187,6 +193,13 @@ def _within_bytes(batch: list[QueuedRead]) -> list[QueuedRead]:
             break
         kept.append(q)
     return kept
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        return str(response.json().get("error"))
+    except (ValueError, AttributeError):
+        return None
 
 
 def _named_read(response: httpx.Response) -> int | None:
