@@ -87,7 +87,7 @@ def queued(tmp_path, n: int) -> ReadQueue:
 def forwarder(queue: ReadQueue, url: str, alarms: Alarms | None = None) -> ReadForwarder:
     config = EdgeConfig.model_validate({"edge": {"hub_url": url}})
     return ReadForwarder(queue, "edge-1", lambda: hub_client(config, "k", timeout_s=0.5), lambda _c: ("agency",),
-                         alarms, min_backoff_s=0.01, max_backoff_s=0.05)
+                         alarms, min_backoff_s=0.01, max_backoff_s=0.05, now=lambda: NOW)
 
 
 def test_5xx_and_a_silent_hub_keep_every_read_then_the_retry_delivers_each_once(serve, tmp_path):
@@ -135,3 +135,20 @@ def test_a_clock_ahead_of_the_hub_makes_reads_wait_not_quarantined(serve, tmp_pa
     assert fwd.send_once().retry_after_s > 0
     assert queue.counts() == {"pending": 2, "local": 0, "quarantined": 0}
     assert fwd.send_once().delivered == 2  # the hub's clock caught up
+
+
+def test_a_read_stamped_while_the_clock_was_far_ahead_is_quarantined_not_blocking(serve, tmp_path):
+    skew = (422, {"error": "clock_skew", "message": "reads.0.captured_at: ahead of the hub's clock",
+                  "details": {"index": 0, "field": "captured_at"}})
+    hub = serve([skew])
+    queue = ReadQueue(tmp_path / "reads.db")
+    future = ReadIn(read_id="x", camera_id="cam-1", plate="JUMP1", confidence=0.9,
+                    captured_at=datetime(2027, 11, 21, tzinfo=UTC))  # the clock jumped a year ahead, then back
+    queue.enqueue("cam-1", future, shared=True, now=NOW)
+    queue.enqueue("cam-1", ReadIn(read_id="x", camera_id="cam-1", plate="OK1", confidence=0.9, captured_at=NOW),
+                  shared=True, now=NOW)
+    fwd = forwarder(queue, hub.url)
+    while queue.pending():
+        fwd.send_once()
+    assert queue.counts() == {"pending": 0, "local": 0, "quarantined": 1}
+    assert queue.quarantined()[0][1] == 1

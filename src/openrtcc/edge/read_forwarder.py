@@ -21,6 +21,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 PATH = "/api/edge/reads"
 MAX_BATCH_BYTES = 8 * 1024 * 1024  # of images, before base64; well under the hub's ingest body limit
 QUARANTINE_ALARM = "reads_quarantined"
+STAMPED_AHEAD = timedelta(minutes=5)  # the hub's own tolerance (domain/reads.py MAX_CLOCK_AHEAD)
 _INDEX = re.compile(r"^reads\.(\d+)\b")
 
 
@@ -53,7 +55,9 @@ class ReadForwarder:
     def __init__(self, queue: ReadQueue, edge_id: str, client: Callable[[], httpx.Client],
                  recipients: Callable[[str], tuple[str, ...]], alarms: Alarms | None = None, *,
                  access_log=None, batch_size: int = MAX_BATCH, min_backoff_s: float = 1.0,
-                 max_backoff_s: float = 60.0, idle_s: float = 1.0):
+                 max_backoff_s: float = 60.0, idle_s: float = 1.0,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self._now = now
         self.queue, self.edge_id, self._make_client, self._recipients = queue, edge_id, client, recipients
         self.alarms = alarms
         self.access_log = access_log  # edge/access_log.EdgeAccessLog: the owner sees what left the box
@@ -139,13 +143,13 @@ class ReadForwarder:
 
     def _refused(self, batch: list[QueuedRead], response: httpx.Response, result: SendResult) -> None:
         """A 4xx about the batch's content: quarantine the read it names, or narrow the batch down."""
-        if _error_code(response) == "clock_skew":
+        index = _named_read(response)
+        if _error_code(response) == "clock_skew" and not self._stamped_ahead(batch, index):
             # The box's clock runs ahead of the hub's: every read would be refused alike, and each becomes
             # acceptable as the hub's clock catches up. Wait (the link raises the clock_skew alarm).
             log.warning("plate reads: the hub says the box's clock is ahead; %d reads wait", len(batch))
             result.retry_after_s = self.max_backoff_s
             return
-        index = _named_read(response)
         if index is None and len(batch) > 1:
             self._limit = max(1, len(batch) // 2)
             log.warning("plate reads: hub refused a batch of %d (%s) without naming a read; sending %d at a time",
@@ -160,6 +164,13 @@ class ReadForwarder:
         if self.alarms is not None:
             count = self.queue.counts()["quarantined"]
             self.alarms.raise_(QUARANTINE_ALARM, f"{count} plate reads refused by the hub are kept on the box")
+
+    def _stamped_ahead(self, batch: list[QueuedRead], index: int | None) -> bool:
+        """The named read is dated ahead of the box's own clock now: stamped while the clock was wrong (it
+        jumped back since), so waiting would not help; it is quarantined like any refused read."""
+        if index is None or index >= len(batch):
+            return False
+        return batch[index].read.captured_at > self._now() + STAMPED_AHEAD
 
     def _local_only_removed(self, batch: list[QueuedRead], result: SendResult) -> list[QueuedRead]:
         unshared = [q for q in batch if not self._recipients(q.camera_id)]
