@@ -244,6 +244,28 @@ def test_revoking_the_box_or_moving_the_camera_ends_its_sessions(scene, world, a
     other.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_an_emergency_only_camera_is_live_while_the_emergency_lasts(scene, world, anon, live_edge_hub):
+    owner, cam, box, officer = scene
+    supervisor = world.staff("supervisor")
+    nearby = integrated_camera(world, owner, {"mode": "emergency_only", "share_live": True, "share_recorded": True,
+                                              "emergency_radius_m": 500}, bearing_deg=10)
+    box.close()
+    box = LinkedBox(live_edge_hub.url, owner, anon, "box-2")
+    box.connect([nearby["id"]])
+    assert _start(officer, nearby["id"]).status_code == 403  # no emergency yet
+    r = supervisor.post("/api/emergencies", json={"lat": nearby["lat"], "lon": nearby["lon"], "radius_m": 300,
+                                                          "reason": "armed suspect", "expires_in_minutes": 30})
+    assert r.status_code == 201, r.text
+    sid = _start(officer, nearby["id"]).json()["id"]
+    box.expect("live_start")
+    assert supervisor.post(f"/api/emergencies/{r.json()['id']}/end").status_code == 200
+    stop = box.expect("live_stop")
+    assert stop.session_id == sid and "emergency" in stop.reason
+    assert officer.get(f"/api/live/{sid}").json()["state"] == "ended"
+    box.close()
+
+
 def _wait(predicate, timeout: float = 5.0) -> None:
     import time
 

@@ -50,7 +50,10 @@ SAMPLE_JS = """(rows) => {
   const out = [];
   for (let y = 0; y < rows(h); y++) {
     const line = new Array(w);
-    for (let x = 0; x < w; x++) { const i = (y * w + x) * 4; line[x] = Math.round(0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2]); }
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 4;
+      line[x] = Math.round(0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2]);
+    }
     out.push(line);
   }
   return { at, h, rows: out };

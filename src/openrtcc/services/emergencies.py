@@ -15,6 +15,7 @@ from openrtcc.domain.edge_protocol import Emergencies, EmergencyNotice
 from openrtcc.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from openrtcc.domain.geo import Point, area_from_geojson, distance_m, valid_coordinates
 from openrtcc.periodic import PeriodicTask
+from openrtcc.services import live_sessions
 from openrtcc.services.hub import Actor, Hub
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ def notify_boxes(hub: Hub, changed: list) -> None:
             send_emergencies(hub, edge_id)
         except Exception:  # the box still compares expiry times itself; the next change resends the set
             log.exception("could not send emergencies to edge %s", edge_id)
+    live_sessions.emergencies_changed(hub, {r.agency_id for r in changed})
 
 
 class ExpiryWatch:

@@ -189,11 +189,28 @@ def end_session(hub: Hub, session_id: str, reason: str, *, tell_box: bool, actor
 def end_refused_sessions(hub: Hub, camera_id: str) -> int:
     """After the owner changed the camera: end its open sessions the policy now refuses (the box does the
     same on its side when the PolicyUpdate arrives). Returns how many ended."""
+    return _end_refused(hub, lambda uow: uow.live.open_sessions_for_camera(camera_id))
+
+
+def emergencies_changed(hub: Hub, agency_ids: set[str]) -> int:
+    """After an emergency was declared, ended or expired: end the agencies' open sessions that only it allowed
+    (emergency-only cameras); the box does the same when the Emergencies message arrives."""
+    def open_rows(uow) -> list:
+        return [r for a in sorted(agency_ids) for r in uow.live.open_sessions_for_agency(a)]
+
+    try:
+        return _end_refused(hub, open_rows)
+    except Exception:
+        log.exception("could not end the live sessions refused after an emergency changed")
+        return 0
+
+
+def _end_refused(hub: Hub, open_rows) -> int:
     now = hub.clock.now()
     refused = []
     with hub.uow() as uow:
-        for row in uow.live.open_sessions_for_camera(camera_id):
-            cam = uow.cameras.get_for_agency(row.agency_id, camera_id)
+        for row in open_rows(uow):
+            cam = uow.cameras.get_for_agency(row.agency_id, row.camera_id)
             if cam is None:
                 refused.append((row.id, "the owner has withdrawn this camera or moved it to another program"))
                 continue
@@ -201,8 +218,7 @@ def end_refused_sessions(hub: Hub, camera_id: str) -> int:
             if not decision.allowed or cam.edge_id != row.edge_id:
                 refused.append((row.id, decision.reason if not decision.allowed else "the camera moved to another box"))
         uow.rollback()
-    return sum(end_session(hub, sid, f"the owner's policy no longer allows it: {why}", tell_box=True)
-               for sid, why in refused)
+    return sum(end_session(hub, sid, f"no longer allowed: {why}", tell_box=True) for sid, why in refused)
 
 
 def camera_changed(hub: Hub, camera_id: str) -> None:

@@ -33,6 +33,10 @@ class SqlLiveRepo:
         return list(self.conn.execute(select(live_session).where(live_session.c.camera_id == camera_id,
                                                                  live_session.c.ended_at.is_(None))))
 
+    def open_sessions_for_agency(self, agency_id: str) -> list:
+        return list(self.conn.execute(select(live_session).where(live_session.c.agency_id == agency_id,
+                                                                 live_session.c.ended_at.is_(None))))
+
     def open_sessions_for_edge(self, edge_id: str) -> list:
         return list(self.conn.execute(select(live_session).where(live_session.c.edge_id == edge_id,
                                                                  live_session.c.ended_at.is_(None))))
