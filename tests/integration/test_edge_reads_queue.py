@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -19,7 +19,7 @@ NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 CHILD = """
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from openrtcc.domain.reads import ReadIn
 from openrtcc.edge.read_queue import ReadQueue
@@ -95,3 +95,16 @@ def test_local_and_quarantined_reads_stay_on_the_box_out_of_the_way(tmp_path):
     assert queue.quarantined() == [("cam-1", 2, "422 camera_not_on_edge")]
     queue.delivered([q.row_id for q in queue.peek("e", 10)] + [pending[0].row_id])  # quarantined: not deleted
     assert queue.counts() == {"pending": 0, "local": 1, "quarantined": 1}
+
+
+def test_retention_purges_old_local_and_quarantined_reads_never_pending_ones(tmp_path):
+    queue = ReadQueue(tmp_path / "reads.db")
+    old, recent = NOW - timedelta(days=31), NOW - timedelta(days=1)
+    queue.enqueue("cam-1", a_read("OLDLOC"), shared=False, now=old)
+    queue.enqueue("cam-1", a_read("OLDQ"), shared=True, now=old)
+    queue.enqueue("cam-1", a_read("OLDPEND"), shared=True, now=old)
+    queue.enqueue("cam-1", a_read("NEWLOC"), shared=False, now=recent.astimezone(timezone(timedelta(hours=-6))))
+    queue.quarantine(queue.peek("e", 1)[0].row_id, "422 refused")
+    assert queue.purge_kept(NOW - timedelta(days=30)) == 2
+    assert queue.counts() == {"pending": 1, "local": 1, "quarantined": 0}
+    assert [q.read.plate for q in queue.peek("e", 10)] == ["OLDPEND"]

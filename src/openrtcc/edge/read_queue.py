@@ -18,7 +18,7 @@ import json
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from openrtcc.domain.reads import ReadIn
@@ -93,7 +93,7 @@ class ReadQueue:
                 self._db.execute("INSERT INTO read (camera_id, seq, state, doc, crop, snapshot, queued_at) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?)",
                                  (camera_id, seq, PENDING if shared else LOCAL, doc, read.crop, read.snapshot,
-                                  now.isoformat()))
+                                  _utc(now)))
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
@@ -134,6 +134,20 @@ class ReadQueue:
             return self._db.execute("SELECT camera_id, seq, error FROM read WHERE state = ? ORDER BY id",
                                     (QUARANTINED,)).fetchall()
 
+    def purge_kept(self, before: datetime) -> int:
+        """Retention for what stays on the box: local-only and quarantined reads queued before `before` are
+        deleted (plate reads are kept no longer than video). Pending reads wait for the hub whatever their age."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                gone = self._db.execute("DELETE FROM read WHERE state IN (?, ?) AND queued_at < ?",
+                                        (LOCAL, QUARANTINED, _utc(before))).rowcount
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise ReadQueueError(f"the plate-read queue {self.path} cannot be purged: {exc}") from exc
+        return gone
+
     def _write(self, sql: str, params: list[tuple]) -> None:
         if not params:
             return
@@ -151,6 +165,11 @@ class ReadQueue:
             self._db.execute("ROLLBACK")
         except sqlite3.Error:
             pass  # no transaction was open (BEGIN itself failed)
+
+
+def _utc(at: datetime) -> str:
+    """Times are kept as UTC ISO text, so that they compare as text."""
+    return at.astimezone(UTC).isoformat()
 
 
 def _read(edge_id: str, camera_id: str, seq: int, doc: str, crop: bytes | None, snapshot: bytes | None) -> ReadIn:
