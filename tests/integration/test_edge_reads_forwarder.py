@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -152,3 +152,17 @@ def test_a_read_stamped_while_the_clock_was_far_ahead_is_quarantined_not_blockin
         fwd.send_once()
     assert queue.counts() == {"pending": 0, "local": 0, "quarantined": 1}
     assert queue.quarantined()[0][1] == 1
+
+
+def test_reads_kept_on_the_box_go_after_30_days_hourly(tmp_path):
+    queue = ReadQueue(tmp_path / "reads.db")
+    read = ReadIn(read_id="x", camera_id="cam-1", plate="LOCAL1", confidence=0.9, captured_at=NOW)
+    queue.enqueue("cam-1", read, shared=False, now=NOW)
+    clock = [NOW]
+    fwd = ReadForwarder(queue, "edge-1", lambda: None, lambda _c: (), now=lambda: clock[0])
+    clock[0] = NOW + timedelta(days=29, hours=23, minutes=30)
+    assert fwd.purge_if_due() == 0 and queue.counts()["local"] == 1  # not 30 days old yet
+    clock[0] = NOW + timedelta(days=30, minutes=15)
+    assert fwd.purge_if_due() == 0  # old enough now, but within the hour since the last purge
+    clock[0] = NOW + timedelta(days=30, minutes=31)
+    assert fwd.purge_if_due() == 1 and queue.counts()["local"] == 0

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 PATH = "/api/edge/reads"
 MAX_BATCH_BYTES = 8 * 1024 * 1024  # of images, before base64; well under the hub's ingest body limit
 QUARANTINE_ALARM = "reads_quarantined"
+KEEP_FOR = timedelta(days=30)  # the project's retention promise, for reads that never leave the box
+PURGE_EVERY = timedelta(hours=1)
 STAMPED_AHEAD = timedelta(minutes=5)  # the hub's own tolerance (domain/reads.py MAX_CLOCK_AHEAD)
 _INDEX = re.compile(r"^reads\.(\d+)\b")
 
@@ -56,8 +58,9 @@ class ReadForwarder:
                  recipients: Callable[[str], tuple[str, ...]], alarms: Alarms | None = None, *,
                  access_log=None, batch_size: int = MAX_BATCH, min_backoff_s: float = 1.0,
                  max_backoff_s: float = 60.0, idle_s: float = 1.0,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)):
-        self._now = now
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC), keep_for: timedelta = KEEP_FOR):
+        self._now, self.keep_for = now, keep_for
+        self._purged_at: datetime | None = None
         self.queue, self.edge_id, self._make_client, self._recipients = queue, edge_id, client, recipients
         self.alarms = alarms
         self.access_log = access_log  # edge/access_log.EdgeAccessLog: the owner sees what left the box
@@ -71,6 +74,7 @@ class ReadForwarder:
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
+                self.purge_if_due()
                 result = self.send_once()
             except Exception:  # the loop must outlive any one surprise; the reads stay queued
                 log.exception("plate-read forwarder: unexpected error; retrying")
@@ -81,6 +85,17 @@ class ReadForwarder:
                 self.wake.wait(self.idle_s)
                 self.wake.clear()
         self.close()
+
+    def purge_if_due(self) -> int:
+        """At most hourly: reads kept on the box (local-only, quarantined) go after `keep_for`, as video does."""
+        now = self._now()
+        if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
+            return 0
+        self._purged_at = now
+        gone = self.queue.purge_kept(now - self.keep_for)
+        if gone:
+            log.info("plate reads: %d kept on the box past %d days deleted", gone, self.keep_for.days)
+        return gone
 
     def close(self) -> None:
         if self._client is not None:
