@@ -306,6 +306,7 @@ def test_live_view_through_the_box_ends_when_the_owner_revokes_and_both_logs_sho
     box_log = _until(lambda: site.owner.get(f"/api/owner/cameras/{site.camera_id}/edge-access-log").json(), 10,
                      "the box's log on the hub", site)
     assert any(e["kind"] == "live" and e["outcome"] == "allowed" for e in box_log), box_log
+    assert any(e["kind"] == "reads" and e["outcome"] == "allowed" for e in box_log), box_log  # reads that left
 
 
 def test_sigterm_stops_the_box_in_order_and_the_recording_plays(site):

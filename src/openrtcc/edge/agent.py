@@ -143,7 +143,8 @@ class EdgeAgent:
         self.link = HubLink(config, self.credentials, self.gate, clock=self.clock, alarms=self.alarms,
                             access_log=self.access_log)
         self.forwarder = ReadForwarder(self.reads, self.credentials.edge_id, self._hub_client,
-                                       self.gate.read_recipients, self.alarms)
+                                       self.gate.read_recipients, self.alarms, access_log=self.access_log,
+                                       now=self.clock.now)
         self._uploads_client = self._hub_client()
         self.requests = RequestHandler(config, self.gate, self.access_log, HubUploads(self._uploads_client),
                                        self.link.send, self.clock, self._source, self.store)
