@@ -1,7 +1,8 @@
 """The edge box's composition root: `rtcc edge --config edge.toml` builds every part here and runs them.
 
-Threads, one job each: a capture per camera stream (RTSP demux, reconnects); a recorder per recorded camera
-(remux into sealed segments); a plate pipeline per plate-reading camera (decode, read, queue durably); the
+Threads, one job each: a capture per camera stream (RTSP demux, reconnects); one recording pump driving every
+camera's recorder (remux into sealed segments; a sealer thread beside it); a plate worker per plate-reading
+camera (decode, read, queue durably); the
 read forwarder (queue -> hub); the hub link (WebSocket: policy in, health/access log/results out, requests
 to the request handler); health, retention and the clock watchdog on timers. Nothing else in the box picks
 a concrete class. SIGINT/SIGTERM stop everything in order within a few seconds: requests first (live
