@@ -36,6 +36,12 @@ async def client_source(request: Request) -> str | None:
     return source_of(request)
 
 
+def bearer_key(headers) -> str | None:
+    """The key of an `Authorization: Bearer ...` header (of a request or a WebSocket handshake), if any."""
+    auth = headers.get("authorization", "")
+    return auth[7:].strip() if auth.lower().startswith("bearer ") else None
+
+
 def _token(request: Request) -> tuple[str | None, bool]:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):

@@ -9,13 +9,12 @@ from starlette.concurrency import run_in_threadpool
 
 from openrtcc.adapters.storage.local_media import TooLarge
 from openrtcc.services.edges import EdgeBox, authenticate_edge
+from openrtcc.web.deps import bearer_key
 
 
 async def edge_of(request: Request) -> EdgeBox:
-    auth = request.headers.get("authorization", "")
-    key = auth[7:].strip() if auth.lower().startswith("bearer ") else None
     client = request.client.host if request.client else None
-    return await run_in_threadpool(authenticate_edge, request.app.state.hub, key, client)
+    return await run_in_threadpool(authenticate_edge, request.app.state.hub, bearer_key(request.headers), client)
 
 
 def _too_large(limit: int) -> TooLarge:

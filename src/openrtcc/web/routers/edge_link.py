@@ -18,6 +18,7 @@ from openrtcc.domain.edge_protocol import Hello, parse_edge_message
 from openrtcc.domain.errors import DomainError
 from openrtcc.services import edges
 from openrtcc.services.edge_links import LinkedEdge
+from openrtcc.web.deps import bearer_key
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["edge"])
@@ -31,11 +32,6 @@ class _Closed(Exception):
     def __init__(self, reason: str, refused: bool = False):
         super().__init__(reason)
         self.reason, self.refused = reason, refused
-
-
-def _bearer(ws: WebSocket) -> str | None:
-    auth = ws.headers.get("authorization", "")
-    return auth[7:].strip() if auth.lower().startswith("bearer ") else None
 
 
 def _problem(exc: ValidationError) -> str:
@@ -83,7 +79,7 @@ async def edge_link(ws: WebSocket) -> None:
     hub = ws.app.state.hub
     client = ws.client.host if ws.client else None
     try:
-        box = await run_in_threadpool(edges.authenticate_edge, hub, _bearer(ws), client)
+        box = await run_in_threadpool(edges.authenticate_edge, hub, bearer_key(ws.headers), client)
     except DomainError:
         await ws.close(code=POLICY_VIOLATION)  # before accepting: the handshake is answered with 403
         return

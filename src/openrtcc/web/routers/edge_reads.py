@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from openrtcc.domain.reads import ReadBatch
 from openrtcc.services.edge_reads import ingest_edge_reads
 from openrtcc.services.edges import authenticate_edge
-from openrtcc.web.routers.ingest import _bearer
+from openrtcc.web.deps import bearer_key
+from openrtcc.web.routers.ingest import read_batch_of
 
 router = APIRouter(tags=["edge"])
 
@@ -38,12 +38,8 @@ async def edge_reads(request: Request) -> EdgeReadsOut:
     """The same batch as `/api/ingest/reads`; each read is stored for every agency the camera's owner shares
     its reads with. Per read: `stored`, `duplicate`, or `not_shared` (stored nowhere: the box keeps it)."""
     hub, client = request.app.state.hub, request.client.host if request.client else None
-    edge = await run_in_threadpool(authenticate_edge, hub, _bearer(request), client)
-    body = await request.body()
-    try:
-        batch = ReadBatch.model_validate_json(body)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
+    edge = await run_in_threadpool(authenticate_edge, hub, bearer_key(request.headers), client)
+    batch = await read_batch_of(request)
     acks = await run_in_threadpool(ingest_edge_reads, hub, edge, batch, client)
     counts = {s: sum(1 for a in acks if a.status == s) for s in ("stored", "duplicate", "not_shared")}
     return EdgeReadsOut(**counts, results=[EdgeReadAckOut(read_id=a.read_id, status=a.status, id=a.id or None)

@@ -10,14 +10,18 @@ from starlette.concurrency import run_in_threadpool
 from openrtcc.domain.reads import ReadBatch
 from openrtcc.services.ingest import ingest_reads
 from openrtcc.services.read_sources import authenticate_source
+from openrtcc.web.deps import bearer_key
 from openrtcc.web.plate_schemas import IngestOut, ReadAckOut
 
 router = APIRouter(tags=["ingest"])
 
 
-def _bearer(request: Request) -> str | None:
-    auth = request.headers.get("authorization", "")
-    return auth[7:].strip() if auth.lower().startswith("bearer ") else None
+async def read_batch_of(request: Request) -> ReadBatch:
+    """The request body as a ReadBatch; a malformed one is a 422 naming the field, as FastAPI's own are."""
+    try:
+        return ReadBatch.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
 
 
 @router.post("/api/ingest/reads", response_model=IngestOut,
@@ -28,12 +32,8 @@ async def ingest(request: Request) -> IngestOut:
 
     The key is checked before the body is read, so an unauthenticated caller learns nothing about it."""
     hub, client = request.app.state.hub, request.client.host if request.client else None
-    source = await run_in_threadpool(authenticate_source, hub, _bearer(request), client)
-    body = await request.body()
-    try:
-        batch = ReadBatch.model_validate_json(body)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
+    source = await run_in_threadpool(authenticate_source, hub, bearer_key(request.headers), client)
+    batch = await read_batch_of(request)
     acks = await run_in_threadpool(ingest_reads, hub, source, batch, client)
     stored = sum(1 for a in acks if a.status == "stored")
     return IngestOut(stored=stored, duplicate=len(acks) - stored,
