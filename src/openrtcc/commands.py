@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -30,13 +31,21 @@ def run(args) -> int:
     return handler(args)
 
 
-def _serve(settings: Settings, hub, host: str, port: int) -> int:
+def _serve(settings: Settings, hub, host: str, port: int, beside=None) -> int:
+    """Serve until interrupted; `beside` (the demo's edge box) starts once the hub listens, stops after it."""
     import uvicorn
 
     from openrtcc.web.app import create_app
 
     app = create_app(settings, hub)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False))
+    if beside is not None:
+        beside.start_when_listening(server)
+    try:
+        server.run()
+    finally:
+        if beside is not None:
+            beside.stop()
     return 0
 
 
@@ -60,14 +69,17 @@ def serve(args) -> int:
 
 def demo(args) -> int:
     from openrtcc.bootstrap import build_hub
-    from openrtcc.demo.city import seed_demo_city
+    from openrtcc.demo.city import BUSINESS, seed_demo_city
+    from openrtcc.demo.edge_box import EDGE_DIR, box_hub_url, seed_demo_edge
 
     os.environ.setdefault("RTCC_DATA_DIR", args.data_dir)
     _default_base_url(args.host, args.port)
     settings = Settings()
+    edge_dir, edge_hub_url = settings.data_dir / EDGE_DIR, box_hub_url(args.host, args.port)
     if settings.database_url is None and args.fresh:
         for name in ("rtcc.db", "rtcc.db-wal", "rtcc.db-shm", "demo-logins.json"):
             (settings.data_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(edge_dir, ignore_errors=True)  # its key belonged to the discarded hub
     hub = build_hub(settings)
     logins_file = settings.data_dir / "demo-logins.json"
     if logins_file.exists():
@@ -75,6 +87,9 @@ def demo(args) -> int:
     else:
         try:
             logins = seed_demo_city(hub, cameras=args.cameras)
+            if edge_hub_url is not None:
+                shutil.rmtree(edge_dir, ignore_errors=True)
+                logins["edge"] = seed_demo_edge(hub, BUSINESS.email, edge_dir, edge_hub_url)
         except DomainError as exc:
             print(f"demo: {exc.message}", file=sys.stderr)
             return 1
@@ -84,7 +99,15 @@ def demo(args) -> int:
     print(_demo_banner(url, logins), flush=True)
     if args.seed_only:
         return 0
-    return _serve(settings, hub, args.host, args.port)
+    return _serve(settings, hub, args.host, args.port, _demo_edge(logins.get("edge"), edge_dir, edge_hub_url))
+
+
+def _demo_edge(box: dict | None, edge_dir: Path, hub_url: str | None):
+    from openrtcc.demo.edge_box import DemoEdge, demo_edge_agent
+
+    if box is None or hub_url is None:
+        return None
+    return DemoEdge(demo_edge_agent(box, edge_dir, hub_url))
 
 
 def demo_code(args) -> int:
@@ -120,6 +143,9 @@ def _demo_banner(url: str, logins: dict) -> str:
         f"  or print the current code with:  uv run rtcc demo-code   (secret: {logins['totp_secret']})",
         "",
     ]
+    from openrtcc.demo.edge_box import edge_banner
+
+    lines += edge_banner(logins.get("edge"), url)
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from openrtcc.adapters.alpr.model_files import ModelFilesError
 from openrtcc.domain.clock import Clock, SystemClock
@@ -58,13 +59,27 @@ FIRST_HEALTH_AFTER_S = 3.0
 PLATE_QUEUE = 120  # packets; a reader that falls behind skips to the next keyframe rather than lagging
 
 
+class CameraFeed(PacketSource, Protocol):
+    """A camera's stream as the box runs it: the RTSP capture, or a feed a `sources` factory supplies."""
+
+    def start(self) -> CameraFeed: ...
+
+    def stop(self, timeout: float | None = None) -> bool: ...
+
+    def health(self) -> CameraHealth: ...
+
+
+# Builds a camera's feed from its edge.toml section instead of opening its URL (the demo's synthetic cameras).
+CameraSources = Callable[[CameraSection], CameraFeed]
+
+
 @dataclass
 class CameraParts:
     """What runs for one configured camera."""
 
     section: CameraSection
-    main: CameraCapture | None = None
-    sub: CameraCapture | None = None  # the substream, when configured: plate reading and live view use it
+    main: CameraFeed | None = None
+    sub: CameraFeed | None = None  # the substream, when configured: plate reading and live view use it
     workers: list = field(default_factory=list)  # recorder, plate pipeline: each has stop()
 
     def source(self) -> PacketSource | None:
@@ -125,12 +140,15 @@ def check_camera_urls(config: EdgeConfig, hub) -> None:
 
 
 class EdgeAgent:
-    def __init__(self, config: EdgeConfig, *, clock: Clock | None = None, credentials: Credentials | None = None):
+    def __init__(self, config: EdgeConfig, *, clock: Clock | None = None, credentials: Credentials | None = None,
+                 sources: CameraSources | None = None):
         self.config = config
         self.clock = clock or SystemClock()
         self.credentials = credentials or load_credentials(config)  # no credentials: "run rtcc edge enrol"
         self._hub = hub_endpoints(config.edge.hub_url)
-        check_camera_urls(config, self._hub)  # before anything is created on disk
+        self._sources = sources  # None: every camera is its RTSP URL
+        if sources is None:
+            check_camera_urls(config, self._hub)  # before anything is created on disk
         data_dir = Path(config.edge.data_dir)
         self.alarms = Alarms(self.clock.now)
         self.gate = PolicyGate(config, data_dir / "policy.json")
@@ -207,6 +225,11 @@ class EdgeAgent:
     def _start_camera(self, parts: CameraParts) -> None:
         """Check the URLs (retrying a name that does not resolve yet), then start capture and its workers."""
         section = parts.section
+        if self._sources is not None:  # no URL is opened: nothing to check
+            parts.main = self._sources(section)
+            parts.workers = self._workers(parts)
+            parts.main.start()
+            return
         while not self._stop.is_set():
             try:
                 main = check_camera_url(section.url, hub=self._hub)
