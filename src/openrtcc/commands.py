@@ -107,7 +107,11 @@ def _demo_edge(box: dict | None, edge_dir: Path, hub_url: str | None):
 
     if box is None or hub_url is None:
         return None
-    return DemoEdge(demo_edge_agent(box, edge_dir, hub_url))
+    try:
+        return DemoEdge(demo_edge_agent(box, edge_dir, hub_url))
+    except DomainError as exc:  # its key was deleted, say: the hub still serves
+        print(f"demo: the edge box does not run: {exc.message} (start again with --fresh)", file=sys.stderr)
+        return None
 
 
 def demo_code(args) -> int:

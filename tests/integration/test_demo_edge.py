@@ -15,11 +15,9 @@ from sqlalchemy import select
 
 from openrtcc.adapters.db.tables import camera, edge_box, user
 from openrtcc.demo.city import BUSINESS, seed_demo_city
-from openrtcc.demo.edge_box import DemoEdge, box_hub_url, demo_edge_agent, edge_banner, seed_demo_edge
+from openrtcc.demo.edge_box import DemoEdge, demo_edge_agent, edge_banner, seed_demo_edge
 from openrtcc.edge.credentials import credentials_path
 from tests.edge_hub import OffsetClock, live_edge_hub, wait_for  # noqa: F401  (a fixture)
-
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])  # the demo runs on the embedded defaults
 
 CAMERAS = 100  # the fewest the demo city allows: the box is what is tested here
 
@@ -37,6 +35,7 @@ def _first_frame(init: bytes, segment: bytes) -> np.ndarray:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite"])  # the demo runs on the embedded defaults
 def test_the_demo_box_connects_records_and_serves_masked_live_video(live_edge_hub, hub, clock, tmp_path):
     logins = seed_demo_city(hub, cameras=CAMERAS)
     url = live_edge_hub.url
@@ -91,3 +90,28 @@ def test_the_demo_box_connects_records_and_serves_masked_live_video(live_edge_hu
     recorded = [f.read_bytes() for f in (tmp_path / "edge" / "video").rglob("*.seg")]
     assert recorded and all(len(b) > 1000 for b in recorded)  # every camera's stream was recorded...
     assert not any(b[0] == 0x47 and b[188] == 0x47 for b in recorded)  # ...encrypted: no MPEG-TS in the clear
+
+
+def test_rtcc_demo_enrols_the_box_once_and_again_only_when_fresh(tmp_path, monkeypatch, capsys):
+    from openrtcc.cli import main
+
+    for name in ("RTCC_DATABASE_URL", "RTCC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RTCC_DATA_DIR", str(tmp_path))
+    args = ["demo", "--seed-only", "--cameras", str(CAMERAS), "--data-dir", str(tmp_path), "--port", "8123"]
+
+    def edge_id() -> str:
+        assert json.loads((tmp_path / "edge" / "credentials.json").read_text())["hub_url"] == "http://127.0.0.1:8123"
+        return json.loads((tmp_path / "demo-logins.json").read_text())["edge"]["edge_id"]
+
+    assert main(args) == 0
+    first = edge_id()
+    assert "Live view and clips" in capsys.readouterr().out  # the banner says where to click
+    assert main(args) == 0  # a re-run serves the same city and box: no second enrolment
+    assert edge_id() == first
+    logins = json.loads((tmp_path / "demo-logins.json").read_text())
+    agent = demo_edge_agent(logins["edge"], tmp_path / "edge", "http://127.0.0.1:8124")  # served on another port
+    assert (agent.credentials.edge_id, agent.credentials.hub_url) == (first, "http://127.0.0.1:8124")
+    agent.stop(budget_s=1)
+    assert main([*args, "--fresh"]) == 0
+    assert edge_id() != first  # a fresh city enrols a fresh box

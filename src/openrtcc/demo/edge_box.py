@@ -82,12 +82,7 @@ def demo_edge_agent(box: dict, edge_dir: Path, hub_url: str, clock: Clock | None
     """The box's agent with synthetic cameras. The demo's hub may listen on another port than at seeding:
     the saved key is kept and only the address beside it follows."""
     config = _config(edge_dir, hub_url, box["cameras"])
-    path = credentials_path(config)
-    if path.exists():
-        saved = load_credentials(config.model_copy(update={"edge": config.edge.model_copy(
-            update={"hub_url": _saved_hub_url(path)})}))
-        if saved.hub_url != hub_url:
-            save_credentials(config, replace(saved, hub_url=hub_url))
+    _follow_hub(config)
     clock = clock or SystemClock()
 
     def synthetic(section: CameraSection) -> SyntheticCamera:
@@ -96,8 +91,15 @@ def demo_edge_agent(box: dict, edge_dir: Path, hub_url: str, clock: Clock | None
     return EdgeAgent(config, clock=clock, sources=synthetic)
 
 
-def _saved_hub_url(path: Path) -> str:
-    return str(json.loads(path.read_text(encoding="utf-8")).get("hub_url", ""))
+def _follow_hub(config: EdgeConfig) -> None:
+    """Point the saved key at the address the demo's hub listens on now (its permissions checked first)."""
+    try:
+        saved_url = str(json.loads(credentials_path(config).read_text(encoding="utf-8"))["hub_url"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # missing or unreadable: the agent's load_credentials says so, and how to recover
+    if saved_url != config.edge.hub_url:
+        at_seeding = config.model_copy(update={"edge": config.edge.model_copy(update={"hub_url": saved_url})})
+        save_credentials(config, replace(load_credentials(at_seeding), hub_url=config.edge.hub_url))
 
 
 class DemoEdge:
