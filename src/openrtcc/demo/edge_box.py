@@ -143,7 +143,8 @@ def box_hub_url(host: str, port: int) -> str | None:
 def edge_banner(box: dict | None, url: str) -> list[str]:
     """The banner's lines about the box: which camera to try live view on, and where."""
     if not box:
-        return []
+        return ["No edge box in this demo city (seeded by an older version, or not served on loopback): "
+                "`rtcc demo --fresh` on 127.0.0.1 adds one.", ""]
     cams = box["cameras"]
     lines = [f"Edge box '{box['name']}' (simulated in this process; owner business@demo.lakeport.example) "
              f"integrates {len(cams)} synthetic cameras:"]

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 TIME_BASE = Fraction(1, 90_000)  # RTP's video clock, as a real camera's stream has
 START_CODE = b"\x00\x00\x01"
 PARAMETER_SETS = (7, 8)  # SPS, PPS
+HEALTH_WINDOW_S = 5.0
 
 
 def parameter_sets(annex_b: bytes) -> bytes:
@@ -127,14 +128,16 @@ class SyntheticCamera:
         return self._thread is None or not self._thread.is_alive()
 
     def health(self) -> CameraHealth:
+        """fps and bitrate over the last few seconds, as the RTSP capture reports them."""
         now = time.monotonic()
-        recent = [(t, n) for t, n in list(self._sent) if t >= now - 5.0]
-        online = bool(recent) and now - recent[-1][0] < 2.0
-        window = 5.0 if recent and now - recent[0][0] >= 4.0 else max(1.0, now - recent[0][0]) if recent else 1.0
-        return CameraHealth(camera_id=self.camera_id, online=online,
-                            fps=round(len(recent) / window, 2) if online else None,
-                            bitrate_kbps=round(sum(n for _, n in recent) * 8 / 1000 / window, 1) if online else None,
-                            last_frame_at=self._last_frame_at, error=None if online else "not started")
+        recent = [(t, n) for t, n in list(self._sent) if t >= now - HEALTH_WINDOW_S]
+        if not recent or now - recent[-1][0] > 2.0:
+            return CameraHealth(camera_id=self.camera_id, online=False, last_frame_at=self._last_frame_at,
+                                error="the synthetic camera is not running")
+        window = min(HEALTH_WINDOW_S, max(1.0, now - recent[0][0]))
+        return CameraHealth(camera_id=self.camera_id, online=True, fps=round(len(recent) / window, 2),
+                            bitrate_kbps=round(sum(n for _, n in recent) * 8 / 1000 / window, 1),
+                            last_frame_at=self._last_frame_at, error=None)
 
     # ------------------------------------------------------------ the encoding thread
 
@@ -173,7 +176,7 @@ class SyntheticCamera:
         self.packets += 1
         moment = time.monotonic()
         self._sent.append((moment, packet.size))
-        while self._sent and self._sent[0][0] < moment - 6.0:
+        while self._sent and self._sent[0][0] < moment - HEALTH_WINDOW_S - 1:
             self._sent.popleft()
         item = EncodedPacket(packet, packet.pts, packet.dts, packet.is_keyframe, now, first)
         for sub in self._subs:
