@@ -31,6 +31,7 @@ from openrtcc.edge.capture import CameraCapture
 from openrtcc.edge.clock_watchdog import ClockWatchdog
 from openrtcc.edge.config import CameraSection, EdgeConfig
 from openrtcc.edge.credentials import Credentials, load_credentials
+from openrtcc.edge.data_dir_lock import DataDirLock
 from openrtcc.edge.day_keys import DayKeys
 from openrtcc.edge.health import HealthReporter
 from openrtcc.edge.hub_http import hub_client
@@ -150,6 +151,7 @@ class EdgeAgent:
         if sources is None:
             check_camera_urls(config, self._hub)  # before anything is created on disk
         data_dir = Path(config.edge.data_dir)
+        self._dir_lock = DataDirLock(data_dir)  # before anything in the folder is opened
         self.alarms = Alarms(self.clock.now)
         self.gate = PolicyGate(config, data_dir / "policy.json")
         self.access_log = EdgeAccessLog(access_log_path(config), now=self.clock.now)
@@ -289,6 +291,7 @@ class EdgeAgent:
         self.reads.close()
         self.store.close()
         self.access_log.close()
+        self._dir_lock.release()
         log.info("edge %s stopped", self.credentials.edge_id)
 
 
