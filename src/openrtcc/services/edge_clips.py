@@ -21,7 +21,7 @@ from openrtcc.domain.edge_protocol import ClipRequest, ClipResult, Requester
 from openrtcc.domain.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from openrtcc.domain.footage import sniff_media_type
 from openrtcc.services.camera_video import camera_for_video, check_reason, new_upload_token, token_matches
-from openrtcc.services.footage import _Prepended
+from openrtcc.services.footage import PrependedStream
 from openrtcc.services.hub import Actor, Hub
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def receive_clip(hub: Hub, edge_id: str, clip_id: str, token: str | None, declar
         raise InvalidInput("a clip is a video file (MP4)", code="unsupported_media")
     key = f"evidence/{clip.agency_id}/{clip_id}.{kind[1]}"
     try:
-        size, sha = hub.media.put(key, _Prepended(head, stream), hub.max_upload_bytes)
+        size, sha = hub.media.put(key, PrependedStream(head, stream), hub.max_upload_bytes)
         if sha != declared:
             raise InvalidInput("the clip's SHA-256 does not match X-Content-SHA256: nothing was kept",
                                code="sha256_mismatch", details={"received": sha})

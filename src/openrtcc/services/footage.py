@@ -167,7 +167,7 @@ def upload_clip(hub: Hub, owner: Actor, request_id: str, camera_id: str, stream:
     try:
         # Stored outside any transaction: a slow or large upload must not hold the database (on SQLite
         # every other writer would wait for it). The answer is checked again once the clip is in.
-        size, sha = hub.media.put(key, _Prepended(head, stream), hub.max_upload_bytes)
+        size, sha = hub.media.put(key, PrependedStream(head, stream), hub.max_upload_bytes)
         with hub.uow() as uow:
             target = _open_target(uow, owner, request_id, camera_id, for_update=True)
             now = hub.clock.now()
@@ -199,7 +199,7 @@ def _safe_name(name: str) -> str:
     return base[:255] or "upload"
 
 
-class _Prepended:
+class PrependedStream:
     """A stream with the sniffed head put back in front."""
 
     def __init__(self, head: bytes, rest: BinaryIO):

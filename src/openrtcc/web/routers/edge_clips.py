@@ -17,6 +17,7 @@ from openrtcc.services import edge_clips
 from openrtcc.services.edge_clips import ClipAsk
 from openrtcc.web.deps import AgencyActor, HubDep
 from openrtcc.web.edge_uploads import BlockingBody, edge_of
+from openrtcc.web.file_download import file_chunks
 from openrtcc.web.live_schemas import ClipIn, ClipOut
 
 router = APIRouter(tags=["clips"])
@@ -44,7 +45,7 @@ def get_clip(clip_id: str, actor: AgencyActor, hub: HubDep) -> ClipOut:
 def download(clip_id: str, actor: AgencyActor, hub: HubDep) -> StreamingResponse:
     row, media_type, stream = edge_clips.open_clip(hub, actor, clip_id)
     name = row.storage_key.rsplit("/", 1)[-1]
-    return StreamingResponse(stream, media_type=media_type, headers={
+    return StreamingResponse(file_chunks(stream), media_type=media_type, headers={
         "Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": row.sha256})
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 from openrtcc.services import footage
 from openrtcc.services.footage import FootageRequestDraft
 from openrtcc.web.deps import AgencyActor, HubDep
+from openrtcc.web.file_download import file_chunks
 from openrtcc.web.schemas import FootageRequestIn
 
 router = APIRouter(prefix="/api/agency", tags=["footage"])
@@ -56,5 +57,5 @@ def case_evidence(case_number: str, actor: AgencyActor, hub: HubDep) -> list[dic
 @router.get("/evidence/{item_id}/content")
 def evidence_content(item_id: str, actor: AgencyActor, hub: HubDep) -> StreamingResponse:
     item, stream = footage.open_evidence(hub, actor, item_id)
-    return StreamingResponse(stream, media_type=item.media_type, headers={
+    return StreamingResponse(file_chunks(stream), media_type=item.media_type, headers={
         "Content-Disposition": f'attachment; filename="{item.id}"', "X-Content-SHA256": item.sha256})
