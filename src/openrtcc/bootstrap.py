@@ -84,3 +84,5 @@ def _link_edges(hub: Hub) -> None:
     edges.register_edge_handlers(hub, links)
     live_sessions.register_edge_handlers(hub, links)
     edge_clips.register_edge_handlers(hub, links)
+    hub.extras["background"].append(PeriodicTask("clip-answer-watch", edge_clips.CLIP_WATCH_EVERY_S,
+                                                 lambda: edge_clips.fail_unanswered_clips(hub)))

@@ -154,3 +154,28 @@ def test_bad_clip_requests_are_refused_before_the_box_is_asked(scene, world, cli
     assert _ask(world, officer, cam["id"]).status_code == 403
     assert analyst.get("/api/clips").json() == []
     assert harbor.get("/api/clips").json() == []
+
+
+def test_a_request_the_box_never_answers_fails_after_the_wait_and_a_late_upload_keeps_nothing(
+        scene, world, hub, clip_bytes, backend):
+    from openrtcc.services.edge_clips import CLIP_ANSWER_WAIT, fail_unanswered_clips
+
+    owner, cam, box, analyst = scene
+    clip_id = _ask(world, analyst, cam["id"]).json()["id"]
+    ask = box.expect("clip_request")
+    world.clock.advance(seconds=CLIP_ANSWER_WAIT.total_seconds() - 60)
+    assert fail_unanswered_clips(hub) == 0  # still within the wait
+    world.clock.advance(seconds=120)
+    assert fail_unanswered_clips(hub) == 1
+    from sqlalchemy import select
+
+    from openrtcc.adapters.db.tables import edge_clip
+
+    with hub.extras["engine"].connect() as conn:  # (the analyst's session locked after 30 idle minutes)
+        status, reason = conn.execute(select(edge_clip.c.status, edge_clip.c.reason)
+                                      .where(edge_clip.c.id == clip_id)).one()
+    assert status == "failed" and "did not answer" in reason
+    assert fail_unanswered_clips(hub) == 0  # closed once
+    files = _stored_files(hub)
+    assert _upload(box, clip_id, ask.upload_token, clip_bytes).status_code == 410
+    assert _stored_files(hub) == files

@@ -27,6 +27,8 @@ from openrtcc.services.hub import Actor, Hub
 log = logging.getLogger(__name__)
 
 MAX_CLIP = timedelta(hours=1)
+CLIP_ANSWER_WAIT = timedelta(minutes=30)  # a box exports an hour of video in well under a minute
+CLIP_WATCH_EVERY_S = 60.0
 SHA256_HEX = frozenset("0123456789abcdef")
 
 
@@ -146,6 +148,19 @@ def _finish(hub: Hub, clip_id: str, edge_id: str, status: str, reason: str) -> b
                               {"edge": edge_id, "reason": reason[:300]}))
         uow.commit()
         return True
+
+
+def fail_unanswered_clips(hub: Hub) -> int:
+    """Requests the box never answered (it was cut off, or its answer was lost with the link) are closed as
+    failed after CLIP_ANSWER_WAIT, so the investigator sees it and asks again instead of waiting forever; a
+    late upload is then refused (410) and keeps nothing."""
+    with hub.uow() as uow:
+        stale = uow.live.unanswered_clips(hub.clock.now() - CLIP_ANSWER_WAIT)
+        uow.rollback()
+    minutes = int(CLIP_ANSWER_WAIT.total_seconds() // 60)
+    return sum(_finish(hub, row.id, row.edge_id, "failed",
+                       f"the box did not answer within {minutes} minutes (offline or cut off): ask again")
+               for row in stale)
 
 
 def list_clips(hub: Hub, actor: Actor, case_number: str | None) -> list:

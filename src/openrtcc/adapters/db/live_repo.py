@@ -62,6 +62,10 @@ class SqlLiveRepo:
             q = q.where(edge_clip.c.case_number == case_number)
         return list(self.conn.execute(q.order_by(edge_clip.c.requested_at.desc()).limit(limit)))
 
+    def unanswered_clips(self, requested_before: datetime) -> list:
+        return list(self.conn.execute(select(edge_clip.c.id, edge_clip.c.edge_id).where(
+            edge_clip.c.status == "requested", edge_clip.c.requested_at < requested_before)))
+
     def finish_clip(self, clip_id: str, **values) -> bool:
         """Set the outcome of a clip still `requested`; False when it already had one."""
         done = self.conn.execute(update(edge_clip).where(edge_clip.c.id == clip_id,
