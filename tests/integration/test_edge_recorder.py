@@ -154,7 +154,8 @@ def test_a_camera_that_restarts_gets_a_new_segment(store, alarms):
         assert until(lambda: not capture.health().online, 5)
         server = start_camera_server(port=port)
         written = recorder.stats.packets
-        assert until(lambda: recorder.stats.segments == 1 and recorder.stats.packets > written + 10, 10)
+        # (packets before the restarted stream's first keyframe are counted but not written: leave room)
+        assert until(lambda: recorder.stats.segments == 1 and recorder.stats.packets > written + 40, 10)
     finally:
         recorder.stop()
         capture.stop()
