@@ -19,7 +19,7 @@ import numpy as np
 
 from openrtcc.domain.clock import Clock
 from openrtcc.domain.edge_protocol import CameraHealth
-from openrtcc.edge.packet_queue import PacketQueue
+from openrtcc.edge.packet_queue import PacketFanout, PacketQueue
 from openrtcc.edge.packets import EncodedPacket, StreamInfo
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,7 @@ class SyntheticCamera:
         self.info: StreamInfo | None = None
         self._scene = SyntheticScene(name, width, height)
         self._encoder = self._open_encoder(width, height, fps, max(1, round(fps * keyframe_every_s)), bitrate_kbps)
-        self._subs: tuple[PacketQueue, ...] = ()
-        self._subs_lock = threading.Lock()
+        self._fanout = PacketFanout()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sent: deque[tuple[float, int]] = deque()  # (monotonic, bytes) of the last seconds, for health
@@ -103,14 +102,7 @@ class SyntheticCamera:
     # ------------------------------------------------------------ the PacketSource side
 
     def subscribe(self, max_queue: int = 240) -> PacketQueue:
-        sub = PacketQueue(max_queue, self.info, self._unsubscribe)
-        with self._subs_lock:
-            self._subs = (*self._subs, sub)
-        return sub
-
-    def _unsubscribe(self, sub: PacketQueue) -> None:
-        with self._subs_lock:
-            self._subs = tuple(s for s in self._subs if s is not sub)
+        return self._fanout.subscribe(max_queue, self.info)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -123,8 +115,7 @@ class SyntheticCamera:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(2.0 if timeout is None else timeout)
-        for sub in self._subs:
-            sub.close()
+        self._fanout.close_all()
         return self._thread is None or not self._thread.is_alive()
 
     def health(self) -> CameraHealth:
@@ -179,5 +170,4 @@ class SyntheticCamera:
         while self._sent and self._sent[0][0] < moment - HEALTH_WINDOW_S - 1:
             self._sent.popleft()
         item = EncodedPacket(packet, packet.pts, packet.dts, packet.is_keyframe, now, first)
-        for sub in self._subs:
-            sub.put(item, self.info)
+        self._fanout.publish(item, self.info)

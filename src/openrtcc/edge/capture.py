@@ -23,7 +23,7 @@ from openrtcc.domain.clock import Clock
 from openrtcc.domain.edge_protocol import CameraHealth
 from openrtcc.edge.alarms import Alarms
 from openrtcc.edge.packets import EncodedPacket, StreamInfo
-from openrtcc.edge.packet_queue import PacketQueue
+from openrtcc.edge.packet_queue import PacketFanout, PacketQueue
 from openrtcc.edge.url_guard import redact
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,7 @@ class CameraCapture:
         self.options = options
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._subs: tuple[PacketQueue, ...] = ()
-        self._subs_lock = threading.Lock()
+        self._fanout = PacketFanout()
         self.info: StreamInfo | None = None
         self._online = False
         self._error: str | None = None
@@ -68,14 +67,7 @@ class CameraCapture:
     # ------------------------------------------------------------ the PacketSource side
 
     def subscribe(self, max_queue: int = 240) -> PacketQueue:
-        sub = PacketQueue(max_queue, self.info, self._unsubscribe)
-        with self._subs_lock:
-            self._subs = (*self._subs, sub)
-        return sub
-
-    def _unsubscribe(self, sub: PacketQueue) -> None:
-        with self._subs_lock:
-            self._subs = tuple(s for s in self._subs if s is not sub)
+        return self._fanout.subscribe(max_queue, self.info)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -91,8 +83,7 @@ class CameraCapture:
         if self._thread is None:
             return True
         self._thread.join(self.options.open_timeout_s + 1 if timeout is None else timeout)
-        for sub in self._subs:
-            sub.close()
+        self._fanout.close_all()
         return not self._thread.is_alive()
 
     def health(self) -> CameraHealth:
@@ -201,8 +192,7 @@ class CameraCapture:
         bucket[2] += packet.size
         self.packets += 1
         self.last_dts = packet.dts
-        for sub in self._subs:
-            sub.put(item, info)
+        self._fanout.publish(item, info)
 
     def _came_online(self) -> None:
         self._online_since = int(time.monotonic()) + 1  # the first whole second

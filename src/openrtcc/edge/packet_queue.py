@@ -115,3 +115,30 @@ class PacketQueue:
             self._cond.notify_all()
         if self._on_close is not None:
             self._on_close(self)
+
+
+class PacketFanout:
+    """A camera's subscribers: each gets its own PacketQueue. Publishing reads an immutable tuple, so the
+    camera's thread never waits on a subscribe or an unsubscribe."""
+
+    def __init__(self) -> None:
+        self._subs: tuple[PacketQueue, ...] = ()
+        self._lock = threading.Lock()
+
+    def subscribe(self, max_queue: int, info: StreamInfo | None) -> PacketQueue:
+        sub = PacketQueue(max_queue, info, self._unsubscribe)
+        with self._lock:
+            self._subs = (*self._subs, sub)
+        return sub
+
+    def _unsubscribe(self, sub: PacketQueue) -> None:
+        with self._lock:
+            self._subs = tuple(s for s in self._subs if s is not sub)
+
+    def publish(self, item: EncodedPacket, info: StreamInfo) -> None:
+        for sub in self._subs:
+            sub.put(item, info)
+
+    def close_all(self) -> None:
+        for sub in self._subs:
+            sub.close()
