@@ -5,7 +5,7 @@ the box's part of the protocol itself, so it can send what a broken or hostile b
 from __future__ import annotations
 
 import io
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 
 import av
@@ -67,6 +67,20 @@ class LinkedBox:
             self._stack.close()
             self.ws = None
         self.http.close()
+
+
+@contextmanager
+def camera_behind_box(hub_url: str, world, anon, staff_role: str):
+    """An owner's integrated camera behind a connected box, and a staff member of the camera's agency:
+    yields (owner, camera, box, staff)."""
+    owner = world.owner("Olga")
+    cam = integrated_camera(world, owner)
+    box = LinkedBox(hub_url, owner, anon)
+    box.connect([cam["id"]])
+    try:
+        yield owner, cam, box, world.staff(staff_role)
+    finally:
+        box.close()
 
 
 def fmp4_segments(count: int = 3, width: int = 320, height: int = 240, fps: int = 10) -> tuple[bytes, list[bytes]]:

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from openrtcc.domain.edge_protocol import ClipResult
-from tests.edge_box_link import LinkedBox, clip_mp4, integrated_camera
+from tests.edge_box_link import LinkedBox, camera_behind_box, clip_mp4, integrated_camera
 from tests.edge_hub import live_edge_hub  # noqa: F401  (a fixture)
 
 CASE = "LP-2026-0077"
@@ -24,13 +24,8 @@ def clip_bytes() -> bytes:
 
 @pytest.fixture
 def scene(live_edge_hub, world, anon):
-    owner = world.owner("Olga")
-    cam = integrated_camera(world, owner)
-    box = LinkedBox(live_edge_hub.url, owner, anon)
-    box.connect([cam["id"]])
-    analyst = world.staff("analyst")
-    yield owner, cam, box, analyst
-    box.close()
+    with camera_behind_box(live_edge_hub.url, world, anon, "analyst") as scene:
+        yield scene
 
 
 def _ask(world, analyst, camera_id: str, **overrides):

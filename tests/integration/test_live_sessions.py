@@ -8,7 +8,13 @@ import pytest
 
 from openrtcc.domain.edge_protocol import LiveEnded, LiveStarted
 from openrtcc.services.live_sessions import BOX_SILENT, VIEWER_IDLE, end_refused_sessions, live_segments
-from tests.edge_box_link import LinkedBox, fmp4_segments, integrated_camera, playlist_segments
+from tests.edge_box_link import (
+    LinkedBox,
+    camera_behind_box,
+    fmp4_segments,
+    integrated_camera,
+    playlist_segments,
+)
 from tests.edge_hub import live_edge_hub  # noqa: F401  (a fixture)
 
 START = {"purpose": "armed robbery in progress at the corner shop", "case_number": "LP-2026-0042"}
@@ -21,14 +27,8 @@ def media():
 
 @pytest.fixture
 def scene(live_edge_hub, world, anon):
-    """An owner's integrated camera behind a connected box, and an officer of the camera's agency."""
-    owner = world.owner("Olga")
-    cam = integrated_camera(world, owner)
-    box = LinkedBox(live_edge_hub.url, owner, anon)
-    box.connect([cam["id"]])
-    officer = world.staff("officer")
-    yield owner, cam, box, officer
-    box.close()
+    with camera_behind_box(live_edge_hub.url, world, anon, "officer") as scene:
+        yield scene
 
 
 def _start(officer, camera_id: str, body: dict = START):
