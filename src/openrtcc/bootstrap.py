@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 
 from sqlalchemy import Engine
@@ -70,8 +71,29 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
     hub.extras["background"] = [SqliteCheckpointer(engine)] if engine.dialect.name == "sqlite" else []
     hub.extras["background"].append(PeriodicTask("hotlist-upkeep", HOTLIST_UPKEEP_S, lambda: keep_hot_lists(hub)))
     hub.extras["background"].append(PeriodicTask("alert-relay", ALERT_RELAY_S, lambda: relay_unpublished(hub)))
+    hub.secret_key = hub_secret_key(settings)
     _link_edges(hub)
+    from openrtcc import dissemination_wiring, integration_wiring
+
+    integration_wiring.wire(hub, settings)  # first: it installs the metrics the others count with
+    dissemination_wiring.wire(hub, settings)
     return hub
+
+
+def hub_secret_key(settings: Settings) -> bytes:
+    """RTCC_SECRET_KEY, or a random key made once and kept beside the embedded database (0600)."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.data_dir / "hub-secret.key"
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    key = os.urandom(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key.hex())
+    return key
 
 
 def _link_edges(hub: Hub) -> None:

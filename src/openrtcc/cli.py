@@ -61,6 +61,17 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--video", default="../shared/data/alpr/video/cars.mp4", help="the 720p H.264 sample clip")
     b.add_argument("--model-dir", default=None, help="plate-reader model files (else RTCC_MODEL_DIR, cache)")
     b.add_argument("--output", default="docs/benchmarks.md")
+    b = bsub.add_parser("dissemination", help="alert -> handed to every subscribed channel (SMTP, SMS/push via "
+                                              "apprise, webhooks, MQTT, WebSocket) against real local servers")
+    b.add_argument("--rate", type=float, default=100.0, help="alerts per second")
+    b.add_argument("--seconds", type=float, default=30.0, help="how long to send")
+    b.add_argument("--subscribers", type=int, default=10_000)
+    b.add_argument("--output", default="docs/benchmarks.md")
+    b = bsub.add_parser("wall", help="a live video wall of integrated cameras in one headless Chromium tab")
+    b.add_argument("--tiles", type=int, default=16)
+    b.add_argument("--seconds", type=float, default=30.0, help="how long the wall plays once every tile started")
+    b.add_argument("--video", default="../shared/data/alpr/video/cars.mp4", help="the 720p H.264 sample clip")
+    b.add_argument("--output", default="docs/benchmarks.md")
 
     p = sub.add_parser("edge", help="the edge agent: run it (--config edge.toml), enrol it, find cameras")
     p.add_argument("--config", default="edge.toml", help="the box's configuration file")
@@ -105,6 +116,25 @@ def main(argv: list[str] | None = None) -> int:
     s_.add_argument("--name", required=True)
     s_.add_argument("--kind", default="lpr_camera", choices=["edge", "lpr_camera", "integration"])
     s_.add_argument("--default-state", default=None, help="state its reads are from, e.g. CA")
+
+    p = sub.add_parser("integration", help="inbound integrations that send signed webhooks (CAD, gunshot detection)")
+    isub = p.add_subparsers(dest="integration_command", required=True)
+    i = isub.add_parser("create", help="create an integration and print its webhook URL and signing secret once")
+    i.add_argument("--agency", required=True, help="agency slug")
+    i.add_argument("--kind", required=True, choices=["cad", "gunshot"])
+    i.add_argument("--name", required=True)
+    i.add_argument("--config", default=None, help="JSON file: for CAD, the mapping of its call codes to categories")
+    i = isub.add_parser("list", help="integrations with their webhook URLs (never their secrets)")
+    i.add_argument("--agency", default=None, help="agency slug (default: every agency)")
+
+    p = sub.add_parser("plate-integration", help="plate reads from Frigate (MQTT) or Plate Recognizer (webhooks)")
+    qsub = p.add_subparsers(dest="plate_integration_command", required=True)
+    q = qsub.add_parser("create", help="attach a Frigate broker or a Plate Recognizer webhook to a read source")
+    q.add_argument("--source", required=True, help="the read source's id (rtcc source create)")
+    q.add_argument("--kind", required=True, choices=["frigate", "plate_recognizer"])
+    q.add_argument("--config", required=True, help="JSON file: broker URL, topic prefix and camera map, or the "
+                                                    "Plate Recognizer camera map")
+    q = qsub.add_parser("list", help="plate integrations and their status")
 
     p = sub.add_parser("agency", help="agency administration")
     gsub = p.add_subparsers(dest="agency_command", required=True)

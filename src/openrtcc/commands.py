@@ -27,6 +27,8 @@ def run(args) -> int:
         "hotlist": hotlist,
         "source": source,
         "edge": edge,
+        "integration": integration,
+        "plate-integration": plate_integration,
     }[args.command]
     return handler(args)
 
@@ -189,6 +191,14 @@ def bench(args) -> int:
         from openrtcc.bench.edge import run_edge_bench
 
         return run_edge_bench(args)
+    if args.bench_command == "dissemination":
+        from openrtcc.bench.dissemination import run_dissemination_bench
+
+        return run_dissemination_bench(args)
+    if args.bench_command == "wall":
+        from openrtcc.bench.video_wall import run_wall_bench
+
+        return run_wall_bench(args)
     if args.bench_command == "alerts":
         from openrtcc.bench.alerts import run_alerts_bench
 
@@ -220,6 +230,18 @@ def source(args) -> int:
     from openrtcc.source_command import run_source
 
     return run_source(args)
+
+
+def integration(args) -> int:
+    from openrtcc.integration_command import run_integration
+
+    return run_integration(args)
+
+
+def plate_integration(args) -> int:
+    from openrtcc.plate_integration_command import run_plate_integration
+
+    return run_plate_integration(args)
 
 
 def agency(args) -> int:

@@ -61,6 +61,33 @@ class Settings(BaseSettings):
         "packed", description="Hot-list index: packed (numpy, matches a batch of reads per call) or pure (the "
         "plain-Python definition it is tested against); both give the same hits.")
 
+    # --- command center and dissemination (issue 5) ---
+    secret_key: str | None = Field(
+        None, min_length=32, repr=False,
+        description="Signs public links (sign-up confirmation, one-click unsubscribe). Unset: a random key kept "
+        "in data_dir/hub-secret.key (0600). Set the same value on every hub process of one deployment.")
+    dissemination_interval_s: float = Field(
+        1.0, ge=0, description="Seconds between retry rounds of failed deliveries; 0 turns dissemination off.")
+    delivery_max_attempts: int = Field(8, ge=1, le=50, description="Attempts before a delivery is dead-lettered.")
+    sms_apprise_url: str | None = Field(
+        None, repr=False, description="apprise URL template for SMS with {to} for the E.164 number, e.g. "
+        "twilio://SID:TOKEN@+15551234567/{to}; unset: SMS is off.")
+    push_apprise_url: str | None = Field(
+        None, repr=False, description="apprise URL template for push with {to} for the subscriber's topic, e.g. "
+        "ntfys://ntfy.example.org/{to}; unset: push is off.")
+    outbound_allow_private: bool = Field(
+        False, description="Let webhook and MQTT subscriptions point at loopback or private addresses (tests, a "
+        "closed network). Off: such addresses are refused, so a subscription cannot reach inside the hub's network.")
+    mqtt_connect_timeout_s: float = Field(5.0, gt=0, le=60, description="MQTT broker connect timeout.")
+    webhook_timeout_s: float = Field(5.0, gt=0, le=60, description="Outbound webhook request timeout.")
+    public_signup: bool = Field(True, description="Offer the public alert sign-up and tip pages.")
+    tip_max_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="Largest photo or clip attached to a tip.")
+    tips_per_hour: int = Field(5, ge=1, le=1000, description="Tips one client may send per hour.")
+    signups_per_hour: int = Field(5, ge=1, le=1000, description="Sign-ups one client may start per hour.")
+    metrics_token: str | None = Field(
+        None, min_length=16, repr=False,
+        description="Bearer token Prometheus presents to /metrics; unset: /metrics answers loopback clients only.")
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, v: str | None) -> str | None:

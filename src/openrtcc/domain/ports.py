@@ -8,6 +8,7 @@ from typing import BinaryIO, Protocol
 
 from openrtcc.domain.audit import AuditEntry, AuditRecord
 from openrtcc.domain.cameras import Camera
+from openrtcc.domain.dissemination import OutboundMessage, SendOutcome
 from openrtcc.domain.geo import Area, Point
 from openrtcc.domain.hotlists import HotListEntry
 from openrtcc.domain.matching import Hit
@@ -96,3 +97,20 @@ class PlateMatcher(Protocol):
 
 
 MatcherFactory = Callable[[Mapping[str, Iterable[HotListEntry]]], PlateMatcher]
+
+
+class ChannelSender(Protocol):
+    """Hands rendered messages to one channel (an SMTP relay, apprise, webhook receivers, an MQTT broker,
+    WebSocket clients). One call takes a batch so that a sender can reuse one connection for all of it;
+    it answers one outcome per message, in any order, and never raises for a single message's failure."""
+
+    def send(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]: ...
+
+
+class Metrics(Protocol):
+    """Counters and histograms for Prometheus. Label values come from small fixed sets (a channel, an
+    outcome, a route template): never a plate, a person, an address or an id."""
+
+    def count(self, name: str, amount: float = 1.0, **labels: str) -> None: ...
+    def observe(self, name: str, value: float, **labels: str) -> None: ...
+    def gauge(self, name: str, value: float, **labels: str) -> None: ...

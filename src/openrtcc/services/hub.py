@@ -10,7 +10,7 @@ from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.clock import Clock, IdFactory
 from openrtcc.domain.errors import Forbidden
 from openrtcc.domain.matching import HotListMatcher
-from openrtcc.domain.ports import EventBus, Mailer, MatcherFactory, MediaStore, PasswordHasher, TotpVerifier
+from openrtcc.domain.ports import EventBus, Mailer, MatcherFactory, MediaStore, Metrics, PasswordHasher, TotpVerifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,19 @@ class Actor:
         return AuditEntry(action, outcome, self.user_id, self.agency_id, target, self.source, details)
 
 
+class NullMetrics:
+    """Metrics off (tests, tools): every call does nothing."""
+
+    def count(self, name: str, amount: float = 1.0, **labels: str) -> None:
+        pass
+
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        pass
+
+    def gauge(self, name: str, value: float, **labels: str) -> None:
+        pass
+
+
 @dataclass(slots=True)
 class Hub:
     uow: Callable  # () -> unit of work (context manager)
@@ -46,4 +59,6 @@ class Hub:
     utc_offset_minutes: int = 0
     bus: EventBus | None = None  # typed events after commit (alerts); None: nobody listens
     matcher_factory: MatcherFactory = HotListMatcher.build  # builds hot-list indexes; bootstrap picks a faster one
+    metrics: Metrics = field(default_factory=NullMetrics)  # Prometheus in a serving hub
+    secret_key: bytes = b""  # signs public links (unsubscribe, confirm); set by the composition root
     extras: dict = field(default_factory=dict)

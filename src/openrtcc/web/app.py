@@ -21,6 +21,8 @@ from openrtcc.web.routers import admin, agency, auth, footage, owner, pages, pro
 from openrtcc.web.routers import hotlists as hotlist_routes
 from openrtcc.web.routers import alert_socket, alerts, ingest, plates, read_sources
 from openrtcc.web.routers import edge_clips, edge_link, edge_reads, edges, emergencies, live
+from openrtcc.web.routers import dissemination, incidents, integrations_in, notices_socket, public, tips, video_wall
+from openrtcc.web.routers import metrics, plate_integrations
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -48,6 +50,9 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
         app.include_router(r)
     app.include_router(hotlist_routes.router)
     for r in (edge_link.router, edges.router, edge_reads.router, emergencies.router, live.router, edge_clips.router):
+        app.include_router(r)
+    for r in (incidents.router, integrations_in.router, video_wall.router, dissemination.router,
+              notices_socket.router, public.router, tips.router, plate_integrations.router, metrics.router):
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/vendor", StaticFiles(directory=vendor_dir()), name="vendor")

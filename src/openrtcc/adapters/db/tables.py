@@ -487,3 +487,181 @@ edge_hold = Table(
     Column("released_at", UtcDateTime, nullable=True),
     Column("confirmed_at", UtcDateTime, nullable=True),  # when the box confirmed it keeps the footage
 )
+
+
+# --- command center: incidents, tips, dissemination, inbound integrations (issue 5) ---
+
+incident = Table(
+    "incident", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("source", String(16), nullable=False),  # operator | cad | gunshot | tip
+    Column("external_id", String(120), nullable=True),  # CAD incident number, detector event id, tip id
+    Column("category", String(40), nullable=False),
+    Column("priority", Integer, nullable=False),  # 1 (most urgent) .. 5
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("address", String(200), nullable=True),
+    Column("status", String(16), nullable=False),  # new | acknowledged | assigned | closed
+    Column("assigned_to", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("escalated_at", UtcDateTime, nullable=True),
+    Column("disposition", String(40), nullable=True),
+    Column("disposition_note", String(500), nullable=True),
+    Column("emergency_id", String(36), ForeignKey("emergency.id"), nullable=True),
+    Column("created_by", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("details", JsonDoc, nullable=False, server_default="{}"),  # CAD code, rounds fired, ...
+    Index("ix_incident_agency_created", "agency_id", "created_at"),
+    Index("uq_incident_external", "agency_id", "source", "external_id", unique=True),
+)
+
+incident_event = Table(
+    # The incident's timeline: every operator action and every update from outside, in order.
+    "incident_event", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(36), ForeignKey("incident.id"), nullable=False, index=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor_id", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("details", JsonDoc, nullable=False, server_default="{}"),
+)
+
+alert_action = Table(
+    # Operator actions on a plate alert besides its disposition: acknowledge, assign, escalate.
+    "alert_action", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", String(36), ForeignKey("alert.id"), nullable=False, index=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor_id", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("action", String(32), nullable=False),  # acknowledge | assign | escalate
+    Column("assigned_to", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("note", String(500), nullable=True),
+)
+
+inbound_integration = Table(
+    # A system that sends the hub signed webhooks: a CAD, a gunshot detector. Its secret signs each call.
+    "inbound_integration", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # cad | gunshot
+    Column("name", String(120), nullable=False),
+    Column("secret", String(128), nullable=False),  # HMAC key: needed whole to check signatures
+    Column("config", JsonDoc, nullable=False, server_default="{}"),  # CAD: code -> category/priority/emergency
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+webhook_delivery_seen = Table(
+    # Replay protection: delivery ids accepted from each integration, kept past the signature tolerance.
+    "webhook_delivery_seen", metadata,
+    Column("integration_id", String(36), primary_key=True),
+    Column("delivery_id", String(128), primary_key=True),
+    Column("seen_at", UtcDateTime, nullable=False, index=True),
+)
+
+tip = Table(
+    # A public tip: text, optionally a photo or clip, rate-limited; lands in the agency's command-center queue.
+    "tip", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("location_text", String(200), nullable=True),
+    Column("contact", String(200), nullable=True),  # only if the tipster chose to leave one
+    Column("media_key", String(200), nullable=True),
+    Column("media_type", String(60), nullable=True),
+    Column("media_bytes", Integer, nullable=True),
+    Column("media_sha256", String(64), nullable=True),
+    Column("status", String(16), nullable=False),  # new | reviewed | promoted | dismissed
+    Column("incident_id", String(36), ForeignKey("incident.id"), nullable=True),
+    Column("reviewed_by", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("reviewed_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_tip_agency_created", "agency_id", "created_at"),
+)
+
+rate_limit_hit = Table(
+    # One row per counted request of a public form (sign-up, tip) by a keyed hash of the client, never its IP.
+    "rate_limit_hit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("bucket", String(40), nullable=False),
+    Column("client_hash", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_rate_limit_hit_bucket_client_at", "bucket", "client_hash", "at"),
+)
+
+subscriber = Table(
+    "subscriber", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("audience", String(24), nullable=False),  # police_unit | public | private_security | partner_business
+    Column("channel", String(16), nullable=False),  # email | sms | push | webhook | mqtt | websocket
+    Column("address", String(500), nullable=False),
+    Column("name", String(120), nullable=True),
+    Column("categories", JsonDoc, nullable=False, server_default="[]"),  # empty: every category
+    Column("geofence", JsonDoc, nullable=True),  # GeoJSON Polygon or a circle; null: anywhere
+    Column("secret", String(128), nullable=True),  # webhook signing secret; websocket token hash
+    Column("status", String(16), nullable=False),  # pending | active | unsubscribed | disabled
+    Column("confirm_hash", String(64), nullable=True),  # double opt-in: sha256 of the code or link token
+    Column("confirm_expires_at", UtcDateTime, nullable=True),
+    Column("created_by", String(36), ForeignKey("user_account.id"), nullable=True),  # null: public sign-up
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("confirmed_at", UtcDateTime, nullable=True),
+    Column("unsubscribed_at", UtcDateTime, nullable=True),
+    Index("ix_subscriber_agency_status", "agency_id", "status"),
+)
+
+notice = Table(
+    # Something disseminated: an alert, an incident change, an operator's bulletin, a sign-up confirmation.
+    "notice", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # alert | incident | bulletin | confirmation
+    Column("change", String(8), nullable=False),  # new | update | end
+    Column("source_key", String(120), nullable=True),  # alert:<id>:new, incident:<id>:<n>: one notice each
+    Column("category", String(40), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("document", JsonDoc, nullable=False),  # the Notice as it was disseminated
+    Column("created_by", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("uq_notice_source_key", "source_key", unique=True),
+    Index("ix_notice_agency_created", "agency_id", "created_at"),
+)
+
+delivery = Table(
+    # One notice to one subscriber over its channel: the delivery log, the retry queue and the dead letters.
+    "delivery", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("notice_id", String(36), ForeignKey("notice.id"), nullable=False, index=True),
+    Column("subscriber_id", String(36), ForeignKey("subscriber.id"), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # queued | sent | failed | dead | suppressed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_at", UtcDateTime, nullable=True),
+    Column("last_error", String(300), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("handed_at", UtcDateTime, nullable=True),  # when the channel accepted it
+    Index("ix_delivery_status_next", "status", "next_at"),
+    Index("ix_delivery_subscriber_created", "subscriber_id", "created_at"),
+)
+
+plate_integration = Table(
+    # Plate reads from systems already running: Frigate (its MQTT lpr updates) or Plate Recognizer Stream
+    # (webhooks). Each belongs to a read source, whose agency and ingest rules apply to its reads.
+    "plate_integration", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("read_source_id", String(36), ForeignKey("read_source.id"), nullable=False, index=True),
+    Column("kind", String(24), nullable=False),  # frigate | plate_recognizer
+    Column("config", JsonDoc, nullable=False, server_default="{}"),  # broker, topic prefix, camera map ...
+    Column("secret", String(256), nullable=True),  # broker password or webhook token
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("disabled_at", UtcDateTime, nullable=True),
+    Column("status", JsonDoc, nullable=False, server_default="{}"),  # connected, last message, last error
+)

@@ -10,14 +10,19 @@ from openrtcc.adapters.db.activity_repo import SqlActivityRepo
 from openrtcc.adapters.db.alert_repo import SqlAlertRepo
 from openrtcc.adapters.db.audit_repo import SqlAuditLog
 from openrtcc.adapters.db.camera_repo import SqlCameraRepo
+from openrtcc.adapters.db.dissemination_repo import SqlDisseminationRepo
 from openrtcc.adapters.db.edge_repo import SqlEdgeRepo
 from openrtcc.adapters.db.emergency_repo import SqlEmergencyRepo
 from openrtcc.adapters.db.footage_repo import SqlFootageRepo
 from openrtcc.adapters.db.hotlist_repo import SqlHotListRepo
+from openrtcc.adapters.db.incident_repo import SqlIncidentRepo
+from openrtcc.adapters.db.integration_repo import SqlIntegrationRepo
 from openrtcc.adapters.db.live_repo import SqlLiveRepo
+from openrtcc.adapters.db.plate_integration_repo import SqlPlateIntegrationRepo
 from openrtcc.adapters.db.read_repo import SqlReadRepo
 from openrtcc.adapters.db.read_source_repo import SqlReadSourceRepo
 from openrtcc.adapters.db.sqlite_writer import acquire, writer_lock
+from openrtcc.adapters.db.tip_repo import SqlTipRepo
 from openrtcc.domain.audit import AuditEntry, AuditRecord
 from openrtcc.domain.clock import Clock, IdFactory
 from openrtcc.domain.errors import AuditUnavailable
@@ -53,6 +58,11 @@ class SqlUnitOfWork:
         self.edges = SqlEdgeRepo(self.conn)
         self.emergencies = SqlEmergencyRepo(self.conn)
         self.live = SqlLiveRepo(self.conn)
+        self.incidents = SqlIncidentRepo(self.conn)
+        self.integrations = SqlIntegrationRepo(self.conn)
+        self.tips = SqlTipRepo(self.conn)
+        self.dissemination = SqlDisseminationRepo(self.conn)
+        self.plate_integrations = SqlPlateIntegrationRepo(self.conn)
         self.audit = SqlAuditLog(self.conn, self.clock)
         self._done = False
         return self

@@ -37,6 +37,12 @@ PAGES = (
     PageSpec("/alerts", "alerts.html", "Alerts", roles=("admin", "supervisor", "analyst", "officer")),
     PageSpec("/plates", "plates.html", "Plate search", roles=("supervisor", "analyst")),
     PageSpec("/live", "live.html", "Live view", roles=("supervisor", "analyst", "officer")),
+    PageSpec("/command", "command.html", "Command center", roles=("admin", "supervisor", "analyst", "officer")),
+    PageSpec("/dissemination", "dissemination.html", "Dissemination", roles=("admin", "supervisor")),
+    PageSpec("/subscribe", "subscribe.html", "Sign up for public safety alerts", needs_session=False),
+    PageSpec("/subscribe/confirm", "subscribe_confirm.html", "Confirm your sign-up", needs_session=False),
+    PageSpec("/unsubscribe", "unsubscribe.html", "Unsubscribe", needs_session=False),
+    PageSpec("/tip", "tip.html", "Send a tip", needs_session=False),
     PageSpec("/admin", "admin.html", "Users", roles=("admin",)),
     PageSpec("/audit", "audit.html", "Audit trail", roles=("auditor", "admin")),
 )
