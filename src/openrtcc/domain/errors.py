@@ -52,3 +52,9 @@ class Unavailable(DomainError):
     """Refused for now for want of capacity; the same request may succeed later."""
 
     code = "unavailable"
+
+
+class RateLimited(DomainError):
+    """Over a rate limit: `details["retry_after_s"]` says when the same request may be made again."""
+
+    code = "rate_limited"

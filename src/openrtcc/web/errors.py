@@ -19,6 +19,7 @@ from openrtcc.domain.errors import (
     Gone,
     InvalidInput,
     NotFound,
+    RateLimited,
     Unauthenticated,
     Unavailable,
 )
@@ -26,7 +27,8 @@ from openrtcc.domain.errors import (
 log = logging.getLogger(__name__)
 
 STATUS = {InvalidInput: 422, NotFound: 404, Forbidden: 403, Unauthenticated: 401, Conflict: 409,
-          AuditUnavailable: 503, TooLarge: 413, Gone: 410, Unavailable: 503}
+          AuditUnavailable: 503, TooLarge: 413, Gone: 410, Unavailable: 503,
+          RateLimited: 429}
 
 
 def _status(exc: DomainError) -> int:
@@ -63,7 +65,9 @@ def install(app: FastAPI) -> None:
                 await run_in_threadpool(_audit_refusal, request, exc)
             except Exception:  # the refusal stands even if it cannot be recorded
                 log.exception("could not audit a refused request")
-        return JSONResponse({"error": exc.code, "message": exc.message, "details": exc.details}, status_code=status)
+        headers = {"Retry-After": str(max(1, int(exc.details.get("retry_after_s", 60))))} if status == 429 else None
+        return JSONResponse({"error": exc.code, "message": exc.message, "details": exc.details}, status_code=status,
+                            headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
