@@ -83,6 +83,7 @@ class Notice:
     police: dict = field(default_factory=dict)  # what only police units may see: plate, list, camera, crop link
     before: dict | None = None  # the previous state, for update and end envelopes
     audiences: frozenset[Audience] | None = None  # a bulletin's chosen audiences; None: by subscription
+    radius_m: float = 0.0  # a bulletin's area: the circle of this radius around lat/lon; 0: the point itself
 
 
 @dataclass(frozen=True, slots=True)
