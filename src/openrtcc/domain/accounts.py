@@ -45,23 +45,31 @@ class Permission(StrEnum):
     DISPOSITION_ALERTS = "alert.disposition"
     SEARCH_PLATES = "plate.search"
     VIEW_LIVE = "camera.live"  # live video from integrated cameras, as each owner's policy allows
+    VIEW_INCIDENTS = "incident.view"
+    HANDLE_INCIDENTS = "incident.handle"  # open, acknowledge, escalate, close incidents; act on alerts
+    ASSIGN_INCIDENTS = "incident.assign"  # give an incident or an alert to someone
+    MANAGE_INTEGRATIONS = "integration.manage"  # inbound CAD and gunshot-detection webhooks
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS, Permission.MANAGE_USERS,
                           Permission.READ_AUDIT, Permission.MANAGE_HOTLISTS, Permission.MANAGE_READ_SOURCES,
-                          Permission.VIEW_ALERTS}),
+                          Permission.VIEW_ALERTS, Permission.VIEW_INCIDENTS, Permission.MANAGE_INTEGRATIONS}),
     Role.SUPERVISOR: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                                Permission.VIEW_OWNER_CONTACT, Permission.REQUEST_FOOTAGE,
                                Permission.VIEW_EVIDENCE, Permission.MANAGE_HOTLISTS, Permission.VIEW_ALERTS,
-                               Permission.DISPOSITION_ALERTS, Permission.SEARCH_PLATES, Permission.VIEW_LIVE}),
+                               Permission.DISPOSITION_ALERTS, Permission.SEARCH_PLATES, Permission.VIEW_LIVE,
+                               Permission.VIEW_INCIDENTS, Permission.HANDLE_INCIDENTS,
+                               Permission.ASSIGN_INCIDENTS}),
     Role.ANALYST: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                             Permission.VIEW_OWNER_CONTACT, Permission.REQUEST_FOOTAGE,
                             Permission.VIEW_EVIDENCE, Permission.VIEW_ALERTS, Permission.DISPOSITION_ALERTS,
-                            Permission.SEARCH_PLATES, Permission.VIEW_LIVE}),
+                            Permission.SEARCH_PLATES, Permission.VIEW_LIVE, Permission.VIEW_INCIDENTS,
+                            Permission.HANDLE_INCIDENTS}),
     Role.OFFICER: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                             Permission.VIEW_OWNER_CONTACT, Permission.VIEW_ALERTS,
-                            Permission.DISPOSITION_ALERTS, Permission.VIEW_LIVE}),
+                            Permission.DISPOSITION_ALERTS, Permission.VIEW_LIVE, Permission.VIEW_INCIDENTS,
+                            Permission.HANDLE_INCIDENTS}),
     Role.AUDITOR: frozenset({Permission.READ_AUDIT}),
     Role.OWNER: frozenset({Permission.OWN_CAMERAS}),
 }
