@@ -46,7 +46,7 @@ def _config(hub_url: str, **limits) -> EdgeConfig:
 
 
 class Session:
-    def __init__(self, receiver, camera, clock, limits=LiveLimits(), masks=(), **policy):
+    def __init__(self, receiver, camera, clock, limits=LiveLimits(), masks=(), profile="full", **policy):
         self.config = _config(receiver.url)
         self.gate = PolicyGate(self.config)
         self.clock = clock
@@ -55,7 +55,8 @@ class Session:
         self.client = hub_client(self.config, "edge-key-1")
         self.session_id = f"live-{len(receiver.uploads)}-{time.monotonic_ns()}"
         request = LiveStart(sent_at=clock.now(), session_id=self.session_id, camera_id=CAM, upload_token=TOKEN,
-                            requester=Requester(agency_id="agency-1", user_id="u-1", purpose="incident 42"))
+                            requester=Requester(agency_id="agency-1", user_id="u-1", purpose="incident 42"),
+                            profile=profile)
         self.streamer = LiveStreamer(request, camera, self.gate, HubUploads(self.client), self.sent.append, clock,
                                      limits)
         self.receiver = receiver
@@ -97,6 +98,27 @@ def test_segments_decode_last_half_a_second_and_the_mask_is_black(receiver, came
         assert f[10:170, 330:630].mean() > 60  # the rest: the test pattern's bright bars
     assert isinstance(s.sent[0], LiveStarted)
     assert [e.reason for e in s.ended()] == ["enough"]
+
+
+def test_a_wall_tile_is_small_about_12_fps_and_cut_every_second(receiver, rtsp_server, clock):  # noqa: F811
+    # The moving 1280x720 25 fps pattern: scaled to 640x360, every other frame kept, a keyframe a second.
+    pattern = camera_capture(CAM, rtsp_server.url("pattern"))
+    try:
+        with Session(receiver, pattern, clock, profile="tile") as s:
+            assert receiver.wait_for(lambda: len(s.media()) >= 3, timeout=15.0), "no tile segments arrived"
+            s.streamer.stop("enough")
+    finally:
+        pattern.stop()
+    uploads = receiver.live(s.session_id)
+    media = uploads[1:]
+    durations = [float(u.headers["x-segment-duration"]) for u in media]
+    assert all(0.8 <= d <= 1.2 for d in durations[:-1]), durations
+    for u in media:  # each segment decodes alone after the init segment: it starts on a keyframe
+        frames = decode_mp4(uploads[0].body + u.body)
+        assert frames and frames[0].shape == (360, 640, 3)
+        rate = len(frames) / float(u.headers["x-segment-duration"])
+        assert 10.0 <= rate <= 13.5, rate
+    assert sum(len(u.body) for u in media) * 8 / sum(durations) < 900_000  # ~600 kbit/s, not a full stream
 
 
 def _ended_within_5s_and_uploads_stop(s: Session, act) -> LiveEnded:

@@ -53,6 +53,7 @@ def test_live_session_from_request_to_the_box_ending_it(scene, world, hub, media
     start = box.expect("live_start")
     assert start.session_id == sid and start.camera_id == cam["id"]
     assert start.requester.purpose == START["purpose"] and start.requester.case_number == START["case_number"]
+    assert start.profile == "full"  # not asked: full size
     with hub.uow() as uow:
         row = uow.live.session(sid)
         uow.rollback()
@@ -127,6 +128,7 @@ def test_hub_refuses_what_it_must_not_ask_for(scene, world, anon, live_edge_hub,
     auditor = world.staff("auditor")
     assert _start(auditor, cam["id"]).status_code == 403  # no live-video right
     assert _start(officer, cam["id"], {"purpose": "x"}).status_code == 422
+    assert _start(officer, cam["id"], {**START, "profile": "4k"}).status_code == 422
     with hub.uow() as uow:
         assert uow.live.open_sessions_for_camera(cam["id"]) == []
         uow.rollback()
@@ -138,8 +140,10 @@ def test_uploads_refused_unless_from_the_sessions_box_with_its_token(scene, worl
                                                                       media):
     owner, cam, box, officer = scene
     init, segments = media
-    sid = _start(officer, cam["id"]).json()["id"]
-    token = box.expect("live_start").upload_token
+    sid = _start(officer, cam["id"], {**START, "profile": "tile"}).json()["id"]
+    start = box.expect("live_start")
+    assert start.profile == "tile"  # a video wall's tile: the box encodes it small
+    token = start.upload_token
     other_owner = world.owner("Ivy")
     stranger = LinkedBox(live_edge_hub.url, other_owner, anon, "stranger")
 
@@ -203,8 +207,10 @@ def test_owner_policy_change_ends_sessions_it_refuses(scene, world, hub):
 def test_nobody_watching_ends_the_session_at_the_next_upload(scene, world, media):
     owner, cam, box, officer = scene
     init, segments = media
-    sid = _start(officer, cam["id"]).json()["id"]
-    token = box.expect("live_start").upload_token
+    sid = _start(officer, cam["id"], {**START, "profile": "tile"}).json()["id"]
+    start = box.expect("live_start")
+    assert start.profile == "tile"  # a video wall's tile: the box encodes it small
+    token = start.upload_token
     assert box.upload(sid, "0", segments[0], token).status_code == 204
     world.clock.advance(seconds=VIEWER_IDLE.total_seconds() + 1)
     assert box.upload(sid, "1", segments[1], token).status_code == 410
@@ -215,8 +221,10 @@ def test_nobody_watching_ends_the_session_at_the_next_upload(scene, world, media
 def test_a_silent_box_ends_the_session_and_the_viewer_is_told(scene, world, media):
     owner, cam, box, officer = scene
     init, segments = media
-    sid = _start(officer, cam["id"]).json()["id"]
-    token = box.expect("live_start").upload_token
+    sid = _start(officer, cam["id"], {**START, "profile": "tile"}).json()["id"]
+    start = box.expect("live_start")
+    assert start.profile == "tile"  # a video wall's tile: the box encodes it small
+    token = start.upload_token
     assert box.upload(sid, "0", segments[0], token).status_code == 204
     world.clock.advance(seconds=BOX_SILENT.total_seconds() - 1)
     assert officer.get(f"/api/live/{sid}").json()["state"] == "live"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_serializer
 
 EDGE_PROTOCOL_VERSION = 1
 MAX_CAMERAS_PER_EDGE = 256
@@ -230,12 +230,28 @@ class Requester(BaseModel):
     case_number: Annotated[str, Field(max_length=64)] | None = None
 
 
+LiveProfile = Literal["full", "tile"]
+
+
 class LiveStart(_Message):
+    """`profile`: how the box encodes the session: `full` (up to 1280 wide, the camera's rate) or `tile` (a
+    small picture for one tile of a video wall: 640 wide, ~12 fps, ~600 kbit/s), so that a 16-tile wall
+    costs the box, the hub and the browser little. Sent only when not `full`: a box from before the field
+    existed (which refuses unknown fields) still takes every full-size request."""
+
     type: Literal["live_start"] = "live_start"
     session_id: Id
     camera_id: Id
     requester: Requester
     upload_token: Annotated[str, Field(min_length=32, max_length=128)]
+    profile: LiveProfile = "full"
+
+    @model_serializer(mode="wrap")
+    def _omit_default_profile(self, handler):
+        data = handler(self)
+        if data.get("profile") == "full":
+            del data["profile"]
+        return data
 
 
 class LiveStop(_Message):

@@ -80,8 +80,8 @@ class HlsSegmenter:
     """Feed frames with their time in seconds; get back the segments they completed."""
 
     def __init__(self, width: int, height: int, frame_rate: float = 15.0, segment_seconds: float = 0.5,
-                 crf: int = 26, max_kbps: int = 2000):
-        self.width, self.height = live_size(width, height)
+                 crf: int = 26, max_kbps: int = 2000, max_width: int = MAX_LIVE_WIDTH):
+        self.width, self.height = live_size(width, height, max_width)
         self.segment_seconds = segment_seconds
         self._sink = _Sink()
         self._container = av.open(self._sink, "w", format="mp4", options={"movflags": FRAGMENTED_MP4})

@@ -22,7 +22,7 @@ from openrtcc.domain.access import AccessKind, Decision
 from openrtcc.domain.clock import Clock
 from openrtcc.domain.edge_protocol import LiveEnded, LiveStart, LiveStarted
 from openrtcc.domain.privacy_masks import PrivacyMask
-from openrtcc.edge.hls_segmenter import HlsSegment, HlsSegmenter
+from openrtcc.edge.hls_segmenter import MAX_LIVE_WIDTH, HlsSegment, HlsSegmenter
 from openrtcc.edge.hub_uploads import HubUploads, UploadStatus
 from openrtcc.edge.frames import FrameDecoder
 from openrtcc.edge.masks import apply_masks
@@ -40,6 +40,43 @@ class LiveLimits:
     offline_after_s: float = 10.0  # no packet for this long: the camera is offline
     hub_unreachable_after_s: float = 15.0  # no segment accepted for this long: give up
     max_queue: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEncoding:
+    """How a session is encoded: its largest width, its highest frame rate (None: the camera's), the bit-rate
+    cap, the quality and the keyframe interval (= segment length; None: LiveLimits.segment_seconds)."""
+
+    max_width: int
+    max_fps: float | None
+    max_kbps: int
+    crf: int
+    segment_seconds: float | None = None
+
+
+# A wall tile is a small picture: 16 of them must fit one box's cores, the hub's uplink and one browser tab.
+# Its 1 s segments halve the uploads and playlist requests that 0.5 s would cost, for ~0.5 s more latency.
+LIVE_ENCODINGS: dict[str, LiveEncoding] = {
+    "full": LiveEncoding(max_width=MAX_LIVE_WIDTH, max_fps=None, max_kbps=2000, crf=26),
+    "tile": LiveEncoding(max_width=640, max_fps=12.0, max_kbps=600, crf=28, segment_seconds=1.0),
+}
+
+
+class _RateCap:
+    """Keeps at most `fps` frames per second of session time (all of them when None), evenly spaced."""
+
+    def __init__(self, fps: float | None):
+        self._step = 1.0 / fps if fps else 0.0
+        self._next: float | None = None
+
+    def keep(self, t: float) -> bool:
+        if not self._step:
+            return True
+        if self._next is not None and t < self._next - self._step / 4:  # a quarter step of slack for jitter
+            return False
+        late = self._next is None or t - self._next > self._step  # first frame, or after a gap: start again
+        self._next = (t if late else self._next) + self._step
+        return True
 
 
 class _SessionTime:
@@ -83,6 +120,7 @@ class LiveStreamer:
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self.end_reason: str | None = None
+        self.encoding = LIVE_ENCODINGS[request.profile]
         self._masks: tuple[PrivacyMask, ...] = gate.masks(request.camera_id)
         self._unsubscribe: Callable[[], None] | None = None
         self._thread = threading.Thread(target=self._run, name=f"live-{request.session_id}", daemon=True)
@@ -166,6 +204,7 @@ class LiveStreamer:
     def _stream(self, subscription: PacketSubscription) -> HlsSegmenter | None:
         segmenter = clock = None
         decoder = FrameDecoder(threads=1)
+        rate_cap = _RateCap(self.encoding.max_fps)
         last_packet = last_check = last_accepted = time.monotonic()
         while not self._stopped.is_set():
             item = subscription.get(timeout=0.25)
@@ -184,14 +223,22 @@ class LiveStreamer:
                 clock = _SessionTime(min(max(float(info.average_rate or 15), 1.0), 60.0) if info else 15.0)
             for frame, _ in decoder.decode(item, info):
                 if segmenter is None:  # sized by the first picture, whatever the stream declared
-                    segmenter = HlsSegmenter(frame.width, frame.height, clock.rate, self._limits.segment_seconds)
+                    segmenter = self._segmenter(frame, clock.rate)
                 t = clock.at(decoder.stream_time(frame), item.gap_before)
+                if not rate_cap.keep(t):
+                    continue
                 segments = segmenter.push(self._prepare(frame, segmenter), t)
                 if self._upload_all(segments):
                     last_accepted = now
             if segmenter is not None and now - last_accepted >= self._limits.hub_unreachable_after_s:
                 self.stop("the hub did not accept live segments")
         return segmenter
+
+    def _segmenter(self, frame: av.VideoFrame, camera_rate: float) -> HlsSegmenter:
+        e = self.encoding
+        rate = min(camera_rate, e.max_fps) if e.max_fps else camera_rate
+        return HlsSegmenter(frame.width, frame.height, rate, e.segment_seconds or self._limits.segment_seconds,
+                            crf=e.crf, max_kbps=e.max_kbps, max_width=e.max_width)
 
     def _prepare(self, frame: av.VideoFrame, segmenter: HlsSegmenter) -> av.VideoFrame:
         masks = self._masks

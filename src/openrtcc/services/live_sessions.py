@@ -17,7 +17,7 @@ from datetime import timedelta
 from openrtcc.domain.access import AccessKind
 from openrtcc.domain.accounts import Permission, has_permission
 from openrtcc.domain.audit import AuditEntry
-from openrtcc.domain.edge_protocol import LiveEnded, LiveStart, LiveStarted, LiveStop, Requester
+from openrtcc.domain.edge_protocol import LiveEnded, LiveProfile, LiveStart, LiveStarted, LiveStop, Requester
 from openrtcc.domain.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from openrtcc.services.camera_video import (
     camera_for_video,
@@ -54,7 +54,8 @@ def live_segments(hub: Hub) -> LiveSegments:
     return hub.extras.setdefault("live_segments", LiveSegments())
 
 
-def start_live(hub: Hub, actor: Actor, camera_id: str, purpose: str, case_number: str | None) -> LiveSession:
+def start_live(hub: Hub, actor: Actor, camera_id: str, purpose: str, case_number: str | None,
+               profile: LiveProfile = "full") -> LiveSession:
     actor.require(Permission.VIEW_LIVE)
     purpose, case_number = check_reason(purpose, case_number, case_required=False)
     now = hub.clock.now()
@@ -73,7 +74,8 @@ def start_live(hub: Hub, actor: Actor, camera_id: str, purpose: str, case_number
                                      purpose, case_number), now)
     requester = Requester(agency_id=actor.agency_id, user_id=actor.user_id, purpose=purpose,
                           case_number=case_number)
-    start = LiveStart(sent_at=now, session_id=sid, camera_id=cam.id, requester=requester, upload_token=token)
+    start = LiveStart(sent_at=now, session_id=sid, camera_id=cam.id, requester=requester, upload_token=token,
+                      profile=profile)
     if not hub.extras["edge_links"].send(cam.edge_id, start):
         end_session(hub, sid, "the camera's edge box disconnected before it could be asked", tell_box=False)
         raise Conflict("the camera's edge box is not connected to the hub now; try again later",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -12,6 +13,9 @@ class LiveStartIn(BaseModel):
 
     purpose: str = Field(min_length=3, max_length=300, description="Why you need live video; the owner sees it.")
     case_number: str | None = Field(None, max_length=64)
+    profile: Literal["full", "tile"] = Field(
+        "full", description="full: up to 1280 wide at the camera's rate; tile: a small picture for a video "
+                            "wall (640 wide, ~12 fps, ~600 kbit/s)")
 
 
 class LiveOut(BaseModel):

@@ -34,7 +34,7 @@ BLOCKING_RELOAD_S = 3.0
 @router.post("/api/cameras/{camera_id}/live", status_code=201)
 def start(camera_id: str, body: LiveStartIn, actor: AgencyActor, hub: HubDep) -> LiveOut:
     """Ask the camera's box for live video; the owner's policy decides, and the owner sees the access."""
-    s = live_sessions.start_live(hub, actor, camera_id, body.purpose, body.case_number)
+    s = live_sessions.start_live(hub, actor, camera_id, body.purpose, body.case_number, body.profile)
     return LiveOut(id=s.id, camera_id=s.camera_id, playlist_url=s.playlist_url, status_url=f"/api/live/{s.id}")
 
 
