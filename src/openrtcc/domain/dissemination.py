@@ -40,6 +40,7 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # will be retried at next_at
     DEAD = "dead"  # out of attempts, or refused for good: the dead-letter list
     SUPPRESSED = "suppressed"  # over the subscriber's or channel's rate limit: not sent, logged
+    DISCARDED = "discarded"  # a dead letter an administrator chose not to send again (audited)
 
 
 class NoticeKind(StrEnum):
