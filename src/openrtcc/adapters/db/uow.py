@@ -19,6 +19,7 @@ from openrtcc.adapters.db.incident_repo import SqlIncidentRepo
 from openrtcc.adapters.db.integration_repo import SqlIntegrationRepo
 from openrtcc.adapters.db.live_repo import SqlLiveRepo
 from openrtcc.adapters.db.plate_integration_repo import SqlPlateIntegrationRepo
+from openrtcc.adapters.db.public_subscriber_repo import SqlPublicSubscriberRepo
 from openrtcc.adapters.db.read_repo import SqlReadRepo
 from openrtcc.adapters.db.read_source_repo import SqlReadSourceRepo
 from openrtcc.adapters.db.sqlite_writer import acquire, writer_lock
@@ -61,6 +62,7 @@ class SqlUnitOfWork:
         self.incidents = SqlIncidentRepo(self.conn)
         self.integrations = SqlIntegrationRepo(self.conn)
         self.tips = SqlTipRepo(self.conn)
+        self.public_subscribers = SqlPublicSubscriberRepo(self.conn)
         self.dissemination = SqlDisseminationRepo(self.conn)
         self.plate_integrations = SqlPlateIntegrationRepo(self.conn)
         self.audit = SqlAuditLog(self.conn, self.clock)
