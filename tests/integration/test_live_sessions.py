@@ -207,10 +207,8 @@ def test_owner_policy_change_ends_sessions_it_refuses(scene, world, hub):
 def test_nobody_watching_ends_the_session_at_the_next_upload(scene, world, media):
     owner, cam, box, officer = scene
     init, segments = media
-    sid = _start(officer, cam["id"], {**START, "profile": "tile"}).json()["id"]
-    start = box.expect("live_start")
-    assert start.profile == "tile"  # a video wall's tile: the box encodes it small
-    token = start.upload_token
+    sid = _start(officer, cam["id"]).json()["id"]
+    token = box.expect("live_start").upload_token
     assert box.upload(sid, "0", segments[0], token).status_code == 204
     world.clock.advance(seconds=VIEWER_IDLE.total_seconds() + 1)
     assert box.upload(sid, "1", segments[1], token).status_code == 410
@@ -221,10 +219,8 @@ def test_nobody_watching_ends_the_session_at_the_next_upload(scene, world, media
 def test_a_silent_box_ends_the_session_and_the_viewer_is_told(scene, world, media):
     owner, cam, box, officer = scene
     init, segments = media
-    sid = _start(officer, cam["id"], {**START, "profile": "tile"}).json()["id"]
-    start = box.expect("live_start")
-    assert start.profile == "tile"  # a video wall's tile: the box encodes it small
-    token = start.upload_token
+    sid = _start(officer, cam["id"]).json()["id"]
+    token = box.expect("live_start").upload_token
     assert box.upload(sid, "0", segments[0], token).status_code == 204
     world.clock.advance(seconds=BOX_SILENT.total_seconds() - 1)
     assert officer.get(f"/api/live/{sid}").json()["state"] == "live"
