@@ -43,6 +43,15 @@ class MediaStore(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+class MediaScrubber(Protocol):
+    """Takes out what a public upload says about where, when and with what it was made (EXIF and GPS of a
+    photo, a clip's container metadata), keeping the picture."""
+
+    def scrub(self, data: bytes, media_type: str) -> bytes:
+        """The cleaned bytes, of the same media type; raises InvalidInput for a file it cannot read."""
+        ...
+
+
 class PlateReader(Protocol):
     """Finds and reads plates in one image. `image` is a BGR uint8 array (height, width, 3) as OpenCV and
     PyAV give; readings come most confident first, boxes in the image's pixels. `region_hint` (`US-CA`,
