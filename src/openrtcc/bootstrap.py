@@ -16,9 +16,11 @@ from openrtcc.adapters.db.uow import SqlUnitOfWork
 from openrtcc.adapters.matching.packed_index import PackedHotListIndex
 from openrtcc.adapters.notify.smtp_mailer import SmtpMailer
 from openrtcc.adapters.storage.local_media import LocalMediaStore
+from openrtcc.adapters.video.media_scrubber import OpenCvAvScrubber
 from openrtcc.config import Settings
 from openrtcc.domain.clock import Clock, IdFactory, SystemClock, UuidFactory
 from openrtcc.domain.matching import HotListMatcher
+from openrtcc.domain.public_forms import PublicFormLimits
 from openrtcc.periodic import PeriodicTask
 from openrtcc.services.alerts import relay_unpublished
 from openrtcc.services.hotlist_index import HotListIndex
@@ -72,6 +74,9 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
     hub.extras["background"].append(PeriodicTask("hotlist-upkeep", HOTLIST_UPKEEP_S, lambda: keep_hot_lists(hub)))
     hub.extras["background"].append(PeriodicTask("alert-relay", ALERT_RELAY_S, lambda: relay_unpublished(hub)))
     hub.secret_key = hub_secret_key(settings)
+    hub.extras["public_forms"] = PublicFormLimits(settings.public_signup, settings.signups_per_hour,
+                                                  settings.tips_per_hour, settings.tip_max_bytes)
+    hub.extras["media_scrubber"] = OpenCvAvScrubber()  # tip photos and clips lose their EXIF/GPS and tags
     _link_edges(hub)
     from openrtcc import dissemination_wiring, integration_wiring
 
