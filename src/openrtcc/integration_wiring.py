@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+from openrtcc.adapters.metrics.prometheus import PrometheusMetrics
 from openrtcc.config import Settings
+from openrtcc.domain.alerts import AlertRaised
+from openrtcc.domain.command_events import IncidentChanged
 from openrtcc.services.hub import Hub
 
 
 def wire(hub: Hub, settings: Settings) -> None:
     """Install hub.metrics and add the Frigate links' background work to hub.extras["background"]."""
+    hub.metrics = PrometheusMetrics()
+    if hub.bus is not None:
+        _count_bus_events(hub)
+    _link_frigate(hub, settings)
+
+
+def _count_bus_events(hub: Hub) -> None:
+    """Alerts and incidents are counted as they are announced (after commit), by kind only."""
+    metrics = hub.metrics
+
+    def alert_raised(event: AlertRaised) -> None:
+        metrics.count("rtcc_alerts_raised_total", match_kind=event.alert.match_kind)
+
+    def incident_changed(event: IncidentChanged) -> None:
+        if event.change == "opened":
+            metrics.count("rtcc_incidents_opened_total", source=str(event.incident.source))
+
+    hub.bus.subscribe(AlertRaised, alert_raised)
+    hub.bus.subscribe(IncidentChanged, incident_changed)
+
+
+def _link_frigate(hub: Hub, settings: Settings) -> None:
+    pass

@@ -1,0 +1,166 @@
+"""Prometheus metrics over a per-hub registry: every metric declared with fixed labels and allowed values."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST  # noqa: F401  (the exposition's media type, for the route)
+
+log = logging.getLogger(__name__)
+
+CHANNELS = frozenset({"email", "sms", "push", "webhook", "mqtt", "websocket"})
+DELIVERY_OUTCOMES = frozenset({"sent", "failed", "dead", "suppressed", "queued"})
+MATCH_KINDS = frozenset({"exact", "state_blind", "lookalike", "one_edit", "partial"})
+INCIDENT_SOURCES = frozenset({"operator", "cad", "gunshot", "tip"})
+SOURCE_KINDS = frozenset({"edge", "lpr_camera", "integration"})
+INTEGRATION_KINDS = frozenset({"frigate", "plate_recognizer"})
+INTEGRATION_OUTCOMES = frozenset({"read", "duplicate", "ignored", "malformed", "unknown_camera", "refused",
+                                  "unauthorised", "failed"})
+SOCKETS = frozenset({"command", "notices"})
+QUEUES = frozenset({"dissemination", "deliveries_due", "frigate"})
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"})
+# Three digits, nothing else: a status can never carry a value from the request.
+STATUS = re.compile(r"[1-5][0-9]{2}")
+UNMATCHED_ROUTE = "unmatched"  # a request no route took: its raw path would carry whatever the client sent
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class RouteTemplates:
+    """The route templates of the application (`/api/cameras/{camera_id}/live`), set once the app is built:
+    the only values the `route` label takes, so a raw path (with its ids) can never become a label."""
+
+    def __init__(self) -> None:
+        self._templates: frozenset[str] = frozenset({UNMATCHED_ROUTE})
+
+    def install(self, templates: Iterable[str]) -> None:
+        self._templates = frozenset(templates) | {UNMATCHED_ROUTE}
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._templates
+
+
+Allowed = frozenset | re.Pattern | RouteTemplates
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    kind: str  # counter | histogram | gauge
+    help: str
+    labels: dict[str, Allowed] = field(default_factory=dict)
+    buckets: tuple[float, ...] = LATENCY_BUCKETS
+
+
+def catalogue(routes: RouteTemplates) -> list[MetricSpec]:
+    """Every metric the hub exposes. A name or label not here is refused: adding one is a code change."""
+    return [
+        MetricSpec("rtcc_http_requests_total", "counter", "HTTP requests by route template, method and status.",
+                   {"route": routes, "method": METHODS, "status": STATUS}),
+        MetricSpec("rtcc_http_request_duration_seconds", "histogram", "HTTP request latency by route template.",
+                   {"route": routes, "method": METHODS}),
+        MetricSpec("rtcc_reads_ingested_total", "counter", "Plate reads stored, by the kind of source that sent them.",
+                   {"source_kind": SOURCE_KINDS}),
+        MetricSpec("rtcc_alerts_raised_total", "counter", "Hot-list alerts raised, by kind of match.",
+                   {"match_kind": MATCH_KINDS}),
+        MetricSpec("rtcc_incidents_opened_total", "counter", "Incidents opened, by where they came from.",
+                   {"source": INCIDENT_SOURCES}),
+        MetricSpec("rtcc_deliveries_total", "counter", "Dissemination deliveries by channel and outcome.",
+                   {"channel": CHANNELS, "outcome": DELIVERY_OUTCOMES}),
+        MetricSpec("rtcc_delivery_latency_seconds", "histogram", "Notice created -> handed to the channel.",
+                   {"channel": CHANNELS}, (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 15.0, 60.0, 300.0)),
+        MetricSpec("rtcc_plate_integration_messages_total", "counter",
+                   "Messages from Frigate and Plate Recognizer, by what became of them.",
+                   {"kind": INTEGRATION_KINDS, "outcome": INTEGRATION_OUTCOMES}),
+        MetricSpec("rtcc_plate_integrations_connected", "gauge", "Frigate broker links connected now.",
+                   {"kind": INTEGRATION_KINDS}),
+        MetricSpec("rtcc_websocket_clients", "gauge", "WebSocket clients connected now.", {"socket": SOCKETS}),
+        MetricSpec("rtcc_edge_links", "gauge", "Edge boxes linked to this hub now."),
+        MetricSpec("rtcc_queue_depth", "gauge", "Work waiting in an in-process queue.", {"queue": QUEUES}),
+    ]
+
+
+class LabelRefused(ValueError):
+    """A metric name, label name or label value outside the declared sets."""
+
+
+class PrometheusMetrics:
+    """domain.ports.Metrics over its own CollectorRegistry (one per hub, so that two hubs in one process,
+    as in tests, never mix figures). `strict`: a refused label raises (tests); otherwise the sample is
+    dropped and the refusal logged once per metric and label, without the value."""
+
+    def __init__(self, *, strict: bool = False) -> None:
+        self.strict = strict
+        self.routes = RouteTemplates()
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._specs = {s.name: s for s in catalogue(self.routes)}
+        self._metrics = {s.name: _declare(s, self.registry) for s in self._specs.values()}
+        self._warned: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def count(self, name: str, amount: float = 1.0, **labels: str) -> None:
+        metric = self._labelled(name, "counter", labels)
+        if metric is not None:
+            metric.inc(amount)
+
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        metric = self._labelled(name, "histogram", labels)
+        if metric is not None:
+            metric.observe(value)
+
+    def gauge(self, name: str, value: float, **labels: str) -> None:
+        metric = self._labelled(name, "gauge", labels)
+        if metric is not None:
+            metric.set(value)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def _labelled(self, name: str, kind: str, labels: dict[str, str]):
+        spec = self._specs.get(name)
+        problem = _problem(spec, kind, labels)
+        if problem is not None:
+            self._refuse(name, problem)
+            return None
+        metric = self._metrics[name]
+        return metric.labels(**labels) if spec.labels else metric
+
+    def _refuse(self, name: str, problem: str) -> None:
+        if self.strict:
+            raise LabelRefused(f"metric {name}: {problem}")
+        with self._lock:
+            first = (name, problem) not in self._warned
+            self._warned.add((name, problem))
+        if first:
+            log.error("metric %s: %s; sample dropped", name, problem)
+
+
+def _declare(spec: MetricSpec, registry: CollectorRegistry):
+    names = list(spec.labels)
+    if spec.kind == "counter":
+        return Counter(spec.name, spec.help, names, registry=registry)
+    if spec.kind == "histogram":
+        return Histogram(spec.name, spec.help, names, registry=registry, buckets=spec.buckets)
+    return Gauge(spec.name, spec.help, names, registry=registry)
+
+
+def _problem(spec: MetricSpec | None, kind: str, labels: dict[str, str]) -> str | None:
+    """Why a sample is refused (never quoting the value: it may be the very thing that must not leak)."""
+    if spec is None:
+        return "not a declared metric"
+    if spec.kind != kind:
+        return f"is a {spec.kind}, not a {kind}"
+    if set(labels) != set(spec.labels):
+        return f"takes the labels {sorted(spec.labels)}"
+    for label, value in labels.items():
+        allowed = spec.labels[label]
+        ok = isinstance(value, str) and (allowed.fullmatch(value) is not None if isinstance(allowed, re.Pattern)
+                                         else value in allowed)
+        if not ok:
+            return f"label {label} refused a value outside its allowed set"
+    return None
