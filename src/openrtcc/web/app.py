@@ -16,6 +16,7 @@ from openrtcc.web import errors
 from openrtcc.web.assets import vendor_dir
 from openrtcc.web.background import OutboxDispatcher
 from openrtcc.web.limits import BodySizeLimit
+from openrtcc.web.request_metrics import install_request_metrics
 from openrtcc.web.security_headers import SecurityHeaders
 from openrtcc.web.routers import admin, agency, auth, footage, owner, pages, programs
 from openrtcc.web.routers import hotlists as hotlist_routes
@@ -71,6 +72,7 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=1)
     app.add_middleware(BodySizeLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes,
                        ingest_limit=settings.max_ingest_bytes)
+    install_request_metrics(app, hub)  # last added = outermost: requests refused by the limits count too
     return app
 
 
