@@ -60,6 +60,8 @@ def ingest_reads(hub: Hub, source: ReadSource, batch: ReadBatch, client: str | N
                               {"stored": len(reads), "duplicate": len(batch.reads) - len(reads),
                                "alerts": len(raised)}))
         uow.commit()
+    if reads:
+        hub.metrics.count("rtcc_reads_ingested_total", len(reads), source_kind=source.kind)
     publish_alerts(hub, raised)
     if raised:
         log.debug("source %s: %s reads stored, %s alerts", source.id, len(reads), len(raised))
