@@ -49,23 +49,27 @@ class Permission(StrEnum):
     HANDLE_INCIDENTS = "incident.handle"  # open, acknowledge, escalate, close incidents; act on alerts
     ASSIGN_INCIDENTS = "incident.assign"  # give an incident or an alert to someone
     MANAGE_INTEGRATIONS = "integration.manage"  # inbound CAD and gunshot-detection webhooks
+    MANAGE_DISSEMINATION = "dissemination.manage"  # subscribers, the delivery log, dead letters
+    SEND_BULLETINS = "dissemination.bulletin"  # write a bulletin to chosen audiences
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS, Permission.MANAGE_USERS,
                           Permission.READ_AUDIT, Permission.MANAGE_HOTLISTS, Permission.MANAGE_READ_SOURCES,
-                          Permission.VIEW_ALERTS, Permission.VIEW_INCIDENTS, Permission.MANAGE_INTEGRATIONS}),
+                          Permission.VIEW_ALERTS, Permission.VIEW_INCIDENTS, Permission.MANAGE_INTEGRATIONS,
+                          Permission.MANAGE_DISSEMINATION, Permission.SEND_BULLETINS}),
     Role.SUPERVISOR: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                                Permission.VIEW_OWNER_CONTACT, Permission.REQUEST_FOOTAGE,
                                Permission.VIEW_EVIDENCE, Permission.MANAGE_HOTLISTS, Permission.VIEW_ALERTS,
                                Permission.DISPOSITION_ALERTS, Permission.SEARCH_PLATES, Permission.VIEW_LIVE,
                                Permission.VIEW_INCIDENTS, Permission.HANDLE_INCIDENTS,
-                               Permission.ASSIGN_INCIDENTS}),
+                               Permission.ASSIGN_INCIDENTS, Permission.MANAGE_DISSEMINATION,
+                               Permission.SEND_BULLETINS}),
     Role.ANALYST: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                             Permission.VIEW_OWNER_CONTACT, Permission.REQUEST_FOOTAGE,
                             Permission.VIEW_EVIDENCE, Permission.VIEW_ALERTS, Permission.DISPOSITION_ALERTS,
                             Permission.SEARCH_PLATES, Permission.VIEW_LIVE, Permission.VIEW_INCIDENTS,
-                            Permission.HANDLE_INCIDENTS}),
+                            Permission.HANDLE_INCIDENTS, Permission.SEND_BULLETINS}),
     Role.OFFICER: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                             Permission.VIEW_OWNER_CONTACT, Permission.VIEW_ALERTS,
                             Permission.DISPOSITION_ALERTS, Permission.VIEW_LIVE, Permission.VIEW_INCIDENTS,
