@@ -1,12 +1,149 @@
-"""Subscribers, notices and the delivery log (retry queue and dead letters)."""
+"""Subscribers, notices and the delivery log (retry queue and dead letters): bulk writes, agency-scoped reads."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from datetime import datetime
 
-from openrtcc.adapters.db.tables import delivery, notice, subscriber  # noqa: F401  (queries to come with their use cases)
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from openrtcc.adapters.db.tables import delivery, notice, subscriber
+from openrtcc.domain.dissemination import Audience, ChannelKind, DeliveryStatus, Subscriber, SubscriberStatus
+
+_MARK = (update(delivery).where(delivery.c.id == bindparam("b_id"))
+         .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"), next_at=bindparam("b_next_at"),
+                 last_error=bindparam("b_error"), handed_at=bindparam("b_handed_at")))
+_CLAIM = update(delivery).where(delivery.c.id == bindparam("b_id")).values(next_at=bindparam("b_until"))
+_LOG = (select(delivery, notice.c.kind, notice.c.change, notice.c.category, notice.c.document,
+               subscriber.c.audience, subscriber.c.address, subscriber.c.name.label("subscriber_name"))
+        .join(notice, notice.c.id == delivery.c.notice_id)
+        .join(subscriber, subscriber.c.id == delivery.c.subscriber_id))
+
+
+def _subscriber(r) -> Subscriber:
+    return Subscriber(r.id, r.agency_id, Audience(r.audience), ChannelKind(r.channel), r.address,
+                      frozenset(r.categories or ()), r.geofence, SubscriberStatus(r.status), r.name, r.secret,
+                      r.created_at)
 
 
 class SqlDisseminationRepo:
     def __init__(self, conn: Connection):
         self.conn = conn
+
+    # --- subscribers ---
+    def add_subscriber(self, row: dict) -> None:
+        self.conn.execute(insert(subscriber), row)
+
+    def update_subscriber(self, agency_id: str, subscriber_id: str, values: dict) -> bool:
+        result = self.conn.execute(update(subscriber).where(subscriber.c.agency_id == agency_id,
+                                                            subscriber.c.id == subscriber_id).values(**values))
+        return result.rowcount == 1
+
+    def get_subscriber(self, agency_id: str, subscriber_id: str) -> Subscriber | None:
+        r = self.conn.execute(select(subscriber).where(subscriber.c.agency_id == agency_id,
+                                                       subscriber.c.id == subscriber_id)).first()
+        return _subscriber(r) if r else None
+
+    def subscriber_by_id(self, subscriber_id: str) -> Subscriber | None:
+        """Unscoped: for the public side, which knows a subscriber only by a signed link."""
+        r = self.conn.execute(select(subscriber).where(subscriber.c.id == subscriber_id)).first()
+        return _subscriber(r) if r else None
+
+    def list_subscribers(self, agency_id: str, audience: str | None, limit: int) -> list[Subscriber]:
+        q = select(subscriber).where(subscriber.c.agency_id == agency_id)
+        if audience:
+            q = q.where(subscriber.c.audience == audience)
+        rows = self.conn.execute(q.order_by(subscriber.c.created_at.desc(), subscriber.c.id).limit(limit))
+        return [_subscriber(r) for r in rows]
+
+    def active_subscribers(self) -> list[Subscriber]:
+        rows = self.conn.execute(select(subscriber).where(subscriber.c.status == SubscriberStatus.ACTIVE.value))
+        return [_subscriber(r) for r in rows]
+
+    def subscribers_by_ids(self, ids: set[str]) -> dict[str, Subscriber]:
+        if not ids:
+            return {}
+        rows = self.conn.execute(select(subscriber).where(subscriber.c.id.in_(sorted(ids))))
+        return {r.id: _subscriber(r) for r in rows}
+
+    # --- notices and deliveries ---
+    def add_notices(self, rows: list[dict]) -> set[str]:
+        """Insert notices; returns the ids stored. A row whose source_key is taken (a re-announced alert, or
+        another hub that got there first) is left out, so it is disseminated once."""
+        if not rows:
+            return set()
+        keys = [r["source_key"] for r in rows if r.get("source_key")]
+        taken = set()
+        if keys:
+            taken = set(self.conn.scalars(select(notice.c.source_key).where(notice.c.source_key.in_(keys))))
+        fresh = [r for r in rows if r.get("source_key") not in taken or not r.get("source_key")]
+        if not fresh:
+            return set()
+        dialect = sqlite if self.conn.dialect.name == "sqlite" else postgresql
+        self.conn.execute(dialect.insert(notice).on_conflict_do_nothing(index_elements=["source_key"]), fresh)
+        ids = [r["id"] for r in fresh]
+        return set(self.conn.scalars(select(notice.c.id).where(notice.c.id.in_(ids))))
+
+    def add_deliveries(self, rows: list[dict]) -> list[int]:
+        """Insert deliveries; their ids in the order of `rows`."""
+        if not rows:
+            return []
+        stmt = insert(delivery).returning(delivery.c.id, sort_by_parameter_order=True)
+        return list(self.conn.scalars(stmt, rows))
+
+    def mark(self, results: list[dict]) -> None:
+        """Bulk status updates: dicts of b_id, b_status, b_attempts, b_next_at, b_error, b_handed_at."""
+        if results:
+            self.conn.execute(_MARK, results)
+
+    def due(self, now: datetime, limit: int) -> list:
+        """Queued or failed deliveries whose next_at has come (a retry, a lease that ran out after a stop)."""
+        q = (select(delivery.c.id, delivery.c.notice_id, delivery.c.subscriber_id, delivery.c.attempts,
+                    notice.c.agency_id, notice.c.document)
+             .join(notice, notice.c.id == delivery.c.notice_id)
+             .where(delivery.c.status.in_([DeliveryStatus.QUEUED.value, DeliveryStatus.FAILED.value]),
+                    delivery.c.next_at <= now)
+             .order_by(delivery.c.next_at).limit(limit))
+        if self.conn.dialect.name == "postgresql":
+            q = q.with_for_update(of=delivery, skip_locked=True)
+        return list(self.conn.execute(q))
+
+    def claim(self, ids: list[int], until: datetime) -> None:
+        if ids:
+            self.conn.execute(_CLAIM, [{"b_id": i, "b_until": until} for i in ids])
+
+    def recent_sends(self, since: datetime) -> list[tuple[str, datetime]]:
+        """(subscriber id, time) of messages handed since `since`: rate limits survive a restart."""
+        rows = self.conn.execute(select(delivery.c.subscriber_id, delivery.c.handed_at)
+                                 .where(delivery.c.handed_at >= since,
+                                        delivery.c.channel.in_(["email", "sms", "push"])))
+        return [(r.subscriber_id, r.handed_at) for r in rows]
+
+    # --- the delivery log ---
+    def delivery_log(self, agency_id: str, status: str | None, before_id: int | None, limit: int) -> list:
+        q = _LOG.where(notice.c.agency_id == agency_id)
+        if status:
+            q = q.where(delivery.c.status == status)
+        if before_id:
+            q = q.where(delivery.c.id < before_id)
+        return list(self.conn.execute(q.order_by(delivery.c.id.desc()).limit(limit)))
+
+    def deliveries_of(self, agency_id: str, ids: list[int]) -> list:
+        if not ids:
+            return []
+        return list(self.conn.execute(_LOG.where(notice.c.agency_id == agency_id, delivery.c.id.in_(ids))))
+
+    def set_status(self, ids: list[int], status: str, next_at: datetime | None, reset_attempts: bool) -> None:
+        values: dict = {"status": status, "next_at": next_at}
+        if reset_attempts:
+            values["attempts"] = 0
+        self.conn.execute(update(delivery).where(delivery.c.id.in_(ids)).values(**values))
+
+    def counts(self, agency_id: str) -> dict[str, int]:
+        rows = self.conn.execute(select(delivery.c.status, func.count()).join(notice, notice.c.id == delivery.c.notice_id)
+                                 .where(notice.c.agency_id == agency_id).group_by(delivery.c.status))
+        return {status: n for status, n in rows}
+
+    def notices(self, agency_id: str, limit: int) -> list:
+        return list(self.conn.execute(select(notice).where(notice.c.agency_id == agency_id)
+                                      .order_by(notice.c.created_at.desc()).limit(limit)))
