@@ -19,7 +19,7 @@ from openrtcc.domain.edge_protocol import (
     Welcome,
 )
 from openrtcc.domain.errors import InvalidInput, NotFound, Unauthenticated
-from openrtcc.services import edge_policy, emergencies, live_sessions
+from openrtcc.services import command_events, edge_policy, emergencies, live_sessions
 from openrtcc.services.edge_enrolment import secret_hash
 from openrtcc.services.edge_links import EdgeLinks, LinkedEdge
 from openrtcc.services.hub import Actor, Hub
@@ -145,6 +145,7 @@ def record_health(hub: Hub, edge: LinkedEdge, msg: Health) -> None:
             uow.commit()
         else:
             uow.commit_bookkeeping()
+    command_events.cameras_checked(hub, edge.edge_id)  # a camera that went offline or came back shows at once
 
 
 def record_access_log(hub: Hub, edge: LinkedEdge, msg: AccessLog, links: EdgeLinks | None = None) -> None:
@@ -178,6 +179,7 @@ def register_edge_handlers(hub, links: EdgeLinks) -> None:
     links.on(HoldResult, lambda edge, msg: record_hold_result(hub, edge, msg))
     links.on_connect(lambda edge: edge_policy.push_policy(hub, edge.edge_id))
     emergencies.register_edge_handlers(hub, links)  # after the policy: a box hears its cameras first
+    command_events.watch_cameras(hub, SILENT_AFTER)
 
 
 # ---------------------------------------------------------------- the owner's boxes
@@ -223,6 +225,7 @@ def revoke_edge(hub: Hub, owner: Actor, edge_id: str) -> EdgeBox:
     if links is not None:
         links.send(edge_id, None)  # None tells the transport to close the connection
     live_sessions.edge_revoked(hub, edge_id)
+    command_events.box_revoked(hub, edge_id)
     return _box(row)
 
 

@@ -15,7 +15,7 @@ from openrtcc.domain.edge_protocol import Emergencies, EmergencyNotice
 from openrtcc.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from openrtcc.domain.geo import Point, area_from_geojson, distance_m, valid_coordinates
 from openrtcc.periodic import PeriodicTask
-from openrtcc.services import live_sessions
+from openrtcc.services import command_events, live_sessions
 from openrtcc.services.hub import Actor, Hub
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def _may_declare(actor: Actor) -> None:
                         code="permission_denied")
 
 
-def _checked(uow, actor: Actor, d: EmergencyDraft) -> None:
+def _checked(uow, agency_id: str, d: EmergencyDraft) -> None:
     if not valid_coordinates(d.lat, d.lon):
         raise InvalidInput("latitude must be within -90..90 and longitude within -180..180", code="bad_coordinates")
     if not 0 < d.radius_m <= MAX_EMERGENCY_RADIUS_M:
@@ -54,25 +54,38 @@ def _checked(uow, actor: Actor, d: EmergencyDraft) -> None:
                            code="bad_duration")
     if len(d.reason.strip()) < 3:
         raise InvalidInput("say why the emergency is declared", code="bad_reason")
-    agency = uow.accounts.agency(actor.agency_id)
+    agency = uow.accounts.agency(agency_id)
     check_in_jurisdiction(Point(d.lat, d.lon), area_from_geojson(agency.jurisdiction), agency.name)
 
 
 def declare(hub: Hub, actor: Actor, draft: EmergencyDraft):
     _may_declare(actor)
     with hub.uow() as uow:
-        _checked(uow, actor, draft)
-        now = hub.clock.now()
-        eid = hub.ids.new_id()
-        uow.emergencies.add(id=eid, agency_id=actor.agency_id, lat=draft.lat, lon=draft.lon, radius_m=draft.radius_m,
-                            reason=draft.reason.strip(), case_number=draft.case_number, declared_by=actor.user_id,
-                            declared_at=now, expires_at=now + timedelta(minutes=draft.expires_in_minutes))
+        eid = declare_in(hub, uow, actor.agency_id, actor.user_id, draft)
         uow.record(actor.entry("emergency.declare", f"emergency:{eid}", radius_m=draft.radius_m,
                                minutes=draft.expires_in_minutes, case_number=draft.case_number))
         uow.commit()
         row = uow.emergencies.get(actor.agency_id, eid)
-    notify_boxes(hub, [row])
+    declared(hub, row)
     return row
+
+
+def declare_in(hub: Hub, uow, agency_id: str, declared_by: str | None, draft: EmergencyDraft) -> str:
+    """Store a declaration inside the caller's transaction, which audits it and then calls `declared`.
+    `declared_by` is None when an integration declared it (a CAD call type mapped to an emergency)."""
+    _checked(uow, agency_id, draft)
+    now = hub.clock.now()
+    eid = hub.ids.new_id()
+    uow.emergencies.add(id=eid, agency_id=agency_id, lat=draft.lat, lon=draft.lon, radius_m=draft.radius_m,
+                        reason=draft.reason.strip(), case_number=draft.case_number, declared_by=declared_by,
+                        declared_at=now, expires_at=now + timedelta(minutes=draft.expires_in_minutes))
+    return eid
+
+
+def declared(hub: Hub, row) -> None:
+    """After commit: the boxes and the command centers hear of it."""
+    notify_boxes(hub, [row])
+    command_events.emergency_changed(hub, row, "declared")
 
 
 def end(hub: Hub, actor: Actor, emergency_id: str):
@@ -88,6 +101,7 @@ def end(hub: Hub, actor: Actor, emergency_id: str):
         uow.commit()
         row = uow.emergencies.get(actor.agency_id, emergency_id)
     notify_boxes(hub, [row])
+    command_events.emergency_changed(hub, row, "ended")
     return row
 
 
@@ -169,6 +183,8 @@ class ExpiryWatch:
             gone = [r for eid, r in self._active.items() if eid not in now_active]
             self._active = now_active
         notify_boxes(self.hub, gone)
+        for row in gone:
+            command_events.emergency_changed(self.hub, row, "expired", only_if_expired=True)
 
 
 def register_edge_handlers(hub: Hub, links) -> None:

@@ -18,7 +18,7 @@ from openrtcc.domain.cameras import (
 )
 from openrtcc.domain.errors import Conflict, InvalidInput, NotFound
 from openrtcc.domain.geo import Point, area_from_geojson, valid_coordinates
-from openrtcc.services import edge_policy, live_sessions
+from openrtcc.services import command_events, edge_policy, live_sessions
 from openrtcc.services.hub import Actor, Hub
 
 
@@ -132,6 +132,7 @@ def update_camera(hub: Hub, owner: Actor, camera_id: str, draft: CameraDraft) ->
         uow.commit()
     edge_policy.camera_changed(hub, changed.edge_id)  # the box enforces the change from now on
     live_sessions.camera_changed(hub, changed.id)  # and the hub stops relaying what it now refuses
+    command_events.sharing_changed(hub, cam, changed)
     return changed
 
 
@@ -151,6 +152,7 @@ def withdraw_camera(hub: Hub, owner: Actor, camera_id: str) -> Camera:
         uow.commit()
     edge_policy.camera_changed(hub, cam.edge_id)
     live_sessions.camera_changed(hub, cam.id)
+    command_events.sharing_changed(hub, None, cam)
     return cam
 
 

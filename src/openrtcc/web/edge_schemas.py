@@ -95,7 +95,7 @@ class EmergencyOut(BaseModel):
     radius_m: float
     reason: str
     case_number: str | None
-    declared_by: str
+    declared_by: str | None = Field(description="The supervisor who declared it; null when a CAD call declared it.")
     declared_at: datetime
     expires_at: datetime
     ended_at: datetime | None

@@ -106,6 +106,18 @@ class SqlEdgeRepo:
                         edge_box.c.last_seen_at < seen_after, edge_box.c.revoked_at.is_not(None))))
         return [r[0] for r in self.conn.execute(q)]
 
+    def camera_states(self, edge_ids: list[str] | None) -> list:
+        """(id, agency_id, online, last_seen_at, revoked_at) of active cameras linked to these boxes (None: to
+        any box): what `offline_cameras` decides from, for every agency at once (the status watch's diff)."""
+        q = (select(camera.c.id, camera.c.agency_id, camera_health.c.online, edge_box.c.last_seen_at,
+                    edge_box.c.revoked_at)
+             .join(edge_box, edge_box.c.id == camera.c.edge_id)
+             .outerjoin(camera_health, camera_health.c.camera_id == camera.c.id)
+             .where(camera.c.status == "active"))
+        if edge_ids is not None:
+            q = q.where(camera.c.edge_id.in_(edge_ids))
+        return list(self.conn.execute(q))
+
     # ------------------------------------------------------------ the boxes' access logs, holds
 
     def add_access(self, edge_id: str, entries: list[dict], received_at: datetime) -> int:
