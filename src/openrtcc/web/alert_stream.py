@@ -1,4 +1,5 @@
-"""Alerts to WebSocket clients: each agency's raised alerts fanned out to its connected command-center screens.
+"""Command events to WebSocket clients: each agency's alerts, alert actions, incidents, camera status, sharing
+changes, tips and emergencies fanned out to its connected command-center screens.
 
 Each client has a bounded queue filled from the bus (any thread) and drained by its own task, so a slow
 client only ever delays itself; when its queue overflows it is dropped, and on reconnecting it fetches what
@@ -12,16 +13,14 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from openrtcc.domain.alerts import AlertRaised
 from openrtcc.domain.ports import EventBus
-from openrtcc.web.plate_schemas import AlertOut
+from openrtcc.web.command_messages import EVENT_TYPES, HEARTBEAT, agencies_of, message_json
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 15.0
 SESSION_RECHECK_S = 30.0
 QUEUE_LIMIT = 256
-HEARTBEAT = '{"type":"heartbeat"}'
 
 
 @dataclass(eq=False)
@@ -52,7 +51,8 @@ class AlertStream:
         self.session_recheck_s = session_recheck_s
         self._lock = threading.Lock()
         self._subscribers: dict[str, set[Subscriber]] = {}
-        self.unsubscribe = bus.subscribe(AlertRaised, self._on_alert)
+        stops = [bus.subscribe(t, self._on_event) for t in EVENT_TYPES]
+        self.unsubscribe = lambda: [stop() for stop in stops]
 
     def join(self, agency_id: str) -> Subscriber:
         sub = Subscriber(agency_id, asyncio.get_running_loop(), asyncio.Queue(self.queue_limit))
@@ -64,13 +64,13 @@ class AlertStream:
         with self._lock:
             self._subscribers.get(sub.agency_id, set()).discard(sub)
 
-    def _on_alert(self, event: AlertRaised) -> None:
+    def _on_event(self, event: object) -> None:
+        """Runs in the publisher's thread: serialise once, then only hand the text to each client's loop."""
         with self._lock:
-            targets = list(self._subscribers.get(event.alert.agency_id, ()))
+            targets = [s for a in set(agencies_of(event)) for s in self._subscribers.get(a, ())]
         if not targets:
-            return
-        # Serialised once for all of the agency's clients.
-        message = '{"type":"alert","alert":' + AlertOut.of(event.alert).model_dump_json() + "}"
+            return  # no screen of these agencies is open: nothing to serialise
+        message = message_json(event)
         for sub in targets:
             try:
                 sub.offer(message)

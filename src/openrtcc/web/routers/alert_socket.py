@@ -1,4 +1,6 @@
-"""`/ws/alerts`: live alerts for agency staff who may view them, over WebSocket."""
+"""`/ws/command` (also at `/ws/alerts`, its first name): the agency's command events, live, over WebSocket, for
+agency staff who may view alerts. One socket, two paths: the /alerts page reads its `alert` messages and
+ignores the rest; the /command page reads them all."""
 
 from __future__ import annotations
 
@@ -70,9 +72,9 @@ def _token(ws: WebSocket) -> str | None:
     return auth[7:].strip() if auth.lower().startswith("bearer ") else ws.cookies.get(SESSION_COOKIE)
 
 
-def _audit(hub, outcome: str, actor_id, agency_id, client, **details) -> None:
+def _audit(hub, path: str, outcome: str, actor_id, agency_id, client, **details) -> None:
     with hub.uow() as uow:
-        uow.record(AuditEntry("alert.stream", outcome, actor_id, agency_id, "ws:/ws/alerts", client, details))
+        uow.record(AuditEntry("alert.stream", outcome, actor_id, agency_id, f"ws:{path}", client, details))
         uow.commit()
 
 
@@ -92,15 +94,16 @@ def _admit(hub, ws: WebSocket, client: str | None):
             elif actor.role not in AGENCY_ROLES or not has_permission(actor.role, Permission.VIEW_ALERTS):
                 reason = "permission_denied"
     if reason is not None:
-        _audit(hub, "denied", actor.user_id if actor else None, actor.agency_id if actor else None, client,
+        _audit(hub, ws.url.path, "denied", actor.user_id if actor else None, actor.agency_id if actor else None, client,
                reason=reason)
         return None
-    _audit(hub, "success", actor.user_id, actor.agency_id, client)
+    _audit(hub, ws.url.path, "success", actor.user_id, actor.agency_id, client)
     return actor
 
 
+@router.websocket("/ws/command")
 @router.websocket("/ws/alerts")
-async def alerts_socket(ws: WebSocket) -> None:
+async def command_socket(ws: WebSocket) -> None:
     hub = ws.app.state.hub
     client = ws.client.host if ws.client else None
     actor = await run_in_threadpool(_admit, hub, ws, client)
