@@ -16,6 +16,7 @@ from openrtcc.web import errors
 from openrtcc.web.assets import vendor_dir
 from openrtcc.web.background import OutboxDispatcher
 from openrtcc.web.limits import BodySizeLimit
+from openrtcc.web.notice_sockets import install as install_notice_sockets
 from openrtcc.web.request_metrics import install_request_metrics
 from openrtcc.web.security_headers import SecurityHeaders
 from openrtcc.web.routers import admin, agency, auth, footage, owner, pages, programs
@@ -44,6 +45,7 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
                   description="Community camera registry, owner portal and agency map.")
     app.state.settings = settings
     app.state.hub = hub
+    install_notice_sockets(hub)  # the WebSocket channel's sender, beside the channels dissemination built
     errors.install(app)
     for r in (auth.router, programs.router, owner.router, agency.router, footage.router, admin.router, pages.router):
         app.include_router(r)

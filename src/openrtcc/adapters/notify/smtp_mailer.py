@@ -1,4 +1,5 @@
-"""Plain SMTP delivery (optionally STARTTLS and login) of owner notifications."""
+"""Plain SMTP delivery (optionally STARTTLS and login): owner notifications one by one, and open sessions the
+email channel reuses for a whole batch."""
 
 from __future__ import annotations
 
@@ -12,15 +13,29 @@ class SmtpMailer:
         self.host, self.port, self.sender = host, port, sender
         self.starttls, self.username, self.password, self.timeout = starttls, username, password, timeout
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def compose(self, to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = self.sender
         msg["To"] = to
         msg["Subject"] = subject
+        for name, value in (headers or {}).items():
+            msg[name] = value
         msg.set_content(body)
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+        return msg
+
+    def open(self) -> smtplib.SMTP:
+        """A connected session, STARTTLS and login done as configured; the caller quits it."""
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
             if self.starttls:
                 smtp.starttls()
             if self.username:
                 smtp.login(self.username, self.password or "")
-            smtp.send_message(msg)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        with self.open() as smtp:
+            smtp.send_message(self.compose(to, subject, body))

@@ -1,0 +1,120 @@
+"""The webhook channel: each delivery POSTed as signed JSON to its subscriber's URL, many at once, kept alive.
+
+Body: the delivery's JSON document, compact. Headers: `X-RTCC-Signature` and `X-RTCC-Delivery: rtcc-<delivery
+id>` from domain/webhook_signing.sign with the subscriber's secret (the receiver checks them with the same
+secret; docs/command-center.md shows how). A 2xx answer is handed; 408, 429, 5xx, time-outs and refused or
+dropped connections are tried again later; any other answer, a redirect included (never followed: a redirect
+could point inside the hub's network), is refused for good. Every connection goes through `GuardedNetwork`,
+which resolves the host itself and refuses private addresses at that moment, so a name that re-binds after
+the subscription was checked gets nowhere."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import httpcore
+import httpx
+
+from openrtcc.adapters.notify.outbound_guard import (UnresolvedOutboundHost, UnsafeOutboundUrl, parse_outbound_url,
+                                                    resolve_checked)
+from openrtcc.domain.clock import Clock
+from openrtcc.domain.dissemination import OutboundMessage, SendOutcome
+from openrtcc.domain.webhook_signing import sign
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "OpenRTCC-Webhooks/1"
+RETRYABLE_STATUS = frozenset({408, 425, 429})
+
+
+class GuardedNetwork(httpcore.SyncBackend):
+    """httpcore's own network backend, except that it resolves and checks the host before connecting and then
+    connects to the checked address (TLS still verifies the certificate against the host name)."""
+
+    def __init__(self, allow_private: bool):
+        self.allow_private = allow_private
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        addresses = resolve_checked(host, port, allow_private=self.allow_private)
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        raise last  # type: ignore[misc]
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport with its connection pool built on GuardedNetwork (httpx offers no argument for a
+    network backend, so the pool it made is replaced by an identical one that has it)."""
+
+    def __init__(self, *, allow_private: bool, limits: httpx.Limits):
+        super().__init__(trust_env=False, limits=limits)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(), max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedNetwork(allow_private))
+
+
+class WebhookSender:
+    def __init__(self, clock: Clock, *, timeout_s: float = 5.0, concurrency: int = 32, allow_private: bool = False):
+        self.clock = clock
+        self.concurrency = concurrency
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency,
+                              keepalive_expiry=30.0)
+        self.client = httpx.Client(transport=GuardedTransport(allow_private=allow_private, limits=limits),
+                                   timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False,
+                                   headers={"User-Agent": USER_AGENT, "Content-Type": "application/json"})
+        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="webhook-send")
+
+    def send(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
+        if len(messages) == 1:
+            return [self._post(messages[0])]
+        return list(self._pool.map(self._post, messages))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.client.close()
+
+    def _post(self, message: OutboundMessage) -> SendOutcome:
+        try:
+            return self._attempt(message)
+        except Exception as exc:  # one receiver's trouble never stops the batch
+            log.exception("webhook delivery %s: unexpected %s", message.delivery_id, type(exc).__name__)
+            return SendOutcome(message.delivery_id, False, f"internal error: {type(exc).__name__}")
+
+    def _attempt(self, message: OutboundMessage) -> SendOutcome:
+        did = message.delivery_id
+        if not message.secret:
+            return SendOutcome(did, False, "the webhook subscription has no signing secret", retryable=False)
+        try:
+            target = parse_outbound_url(message.address, ("https", "http"))
+        except UnsafeOutboundUrl as exc:
+            return SendOutcome(did, False, str(exc), retryable=False)
+        body = json.dumps(message.data, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+        headers = sign(message.secret, self.clock.now(), f"rtcc-{did}", body)
+        try:
+            response = self.client.post(message.address, content=body, headers=headers)
+        except UnsafeOutboundUrl as exc:
+            return SendOutcome(did, False, str(exc), retryable=False)
+        except UnresolvedOutboundHost as exc:
+            return SendOutcome(did, False, str(exc))
+        except httpx.TimeoutException:
+            return SendOutcome(did, False, f"{target.redacted} did not answer in time")
+        except httpx.HTTPError as exc:
+            return SendOutcome(did, False, f"{target.redacted}: {type(exc).__name__}")
+        return _outcome(did, response.status_code, target.redacted)
+
+
+def _outcome(delivery_id: int, status: int, where: str) -> SendOutcome:
+    if 200 <= status < 300:
+        return SendOutcome(delivery_id, True)
+    if 300 <= status < 400:
+        return SendOutcome(delivery_id, False, f"{where} answered a redirect ({status}); redirects are not "
+                           "followed: point the subscription at the final URL", retryable=False)
+    retryable = status >= 500 or status in RETRYABLE_STATUS
+    return SendOutcome(delivery_id, False, f"{where} answered HTTP {status}", retryable=retryable)

@@ -1,0 +1,108 @@
+"""The WebSocket channel: notices fanned out to the sockets each subscriber has open on `/ws/notices`.
+
+The registry keeps, per subscriber, the bounded queues of its connected sockets; the sender (the channel
+sender dissemination hands websocket deliveries to) puts each message on the queues of its subscriber's
+sockets. "Handed" means queued to at least one connected socket; with none connected the delivery fails and
+is tried again later, so a screen that was closed gets it once it reconnects (within the retry budget). A
+socket whose queue overflows is dropped (it reconnects), like /ws/alerts does. For websocket deliveries
+OutboundMessage.address is the subscriber's id."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from openrtcc.domain.dissemination import ChannelKind, OutboundMessage, SendOutcome
+
+QUEUE_LIMIT = 256
+
+
+@dataclass(eq=False)
+class NoticeSocket:
+    subscriber_id: str
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)  # set when the queue overflowed
+
+    def offer(self, message: str) -> None:
+        """From any thread: hand the message to the socket's own event loop."""
+        self.loop.call_soon_threadsafe(self._put, message)
+
+    def _put(self, message: str) -> None:
+        if self.dropped.is_set():
+            return
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.dropped.set()
+
+
+class NoticeSockets:
+    """Which sockets are open for which subscriber."""
+
+    def __init__(self, queue_limit: int = QUEUE_LIMIT):
+        self.queue_limit = queue_limit
+        self._lock = threading.Lock()
+        self._sockets: dict[str, set[NoticeSocket]] = {}
+
+    def join(self, subscriber_id: str) -> NoticeSocket:
+        sock = NoticeSocket(subscriber_id, asyncio.get_running_loop(), asyncio.Queue(self.queue_limit))
+        with self._lock:
+            self._sockets.setdefault(subscriber_id, set()).add(sock)
+        return sock
+
+    def leave(self, sock: NoticeSocket) -> None:
+        with self._lock:
+            open_ = self._sockets.get(sock.subscriber_id)
+            if open_ is not None:
+                open_.discard(sock)
+                if not open_:
+                    del self._sockets[sock.subscriber_id]
+
+    def connected(self) -> int:
+        with self._lock:
+            return sum(len(s) for s in self._sockets.values())
+
+    def offer(self, subscriber_id: str, message: str) -> int:
+        """Queue the message to every socket of the subscriber that is still open; how many took it."""
+        with self._lock:
+            targets = [s for s in self._sockets.get(subscriber_id, ()) if not s.dropped.is_set()]
+        taken = 0
+        for sock in targets:
+            try:
+                sock.offer(message)
+                taken += 1
+            except RuntimeError:  # its event loop has closed: the connection is gone
+                self.leave(sock)
+        return taken
+
+
+class NoticeSocketSender:
+    """The ChannelSender for ChannelKind.WEBSOCKET."""
+
+    def __init__(self, sockets: NoticeSockets):
+        self.sockets = sockets
+
+    def send(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
+        outcomes = []
+        for message in messages:
+            text = json.dumps({"type": "notice", "delivery_id": message.delivery_id, "subject": message.subject,
+                               "text": message.text, "notice": message.data},
+                              separators=(",", ":"), ensure_ascii=False, default=str)
+            if self.sockets.offer(message.address, text):
+                outcomes.append(SendOutcome(message.delivery_id, True))
+            else:
+                outcomes.append(SendOutcome(message.delivery_id, False, "no screen of this subscriber is connected"))
+        return outcomes
+
+
+def install(hub) -> NoticeSockets:
+    """Make the hub's registry and register the websocket sender beside the other channels (idempotent)."""
+    sockets = hub.extras.get("notice_sockets")
+    if sockets is None:
+        sockets = hub.extras["notice_sockets"] = NoticeSockets()
+    hub.extras.setdefault("channels", {})[ChannelKind.WEBSOCKET] = NoticeSocketSender(sockets)
+    return sockets
