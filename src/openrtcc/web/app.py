@@ -73,7 +73,7 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
     # quarter of level 9's time (66 vs 262 ms on the benchmark machine) for a body 10% larger.
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=1)
     app.add_middleware(BodySizeLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes,
-                       ingest_limit=settings.max_ingest_bytes)
+                       ingest_limit=settings.max_ingest_bytes, tip_limit=settings.tip_max_bytes)
     install_request_metrics(app, hub)  # last added = outermost: requests refused by the limits count too
     return app
 

@@ -7,13 +7,16 @@ import json
 
 class BodySizeLimit:
     """413 for bodies over the limit: JSON and forms get `json_limit`, multipart uploads `upload_limit`,
-    plate-read batches (base64 crops inside JSON) `ingest_limit`."""
+    plate-read batches (base64 crops inside JSON) `ingest_limit`, the public tip form (one photo or clip)
+    `tip_limit`."""
 
-    def __init__(self, app, json_limit: int, upload_limit: int, ingest_limit: int | None = None):
+    def __init__(self, app, json_limit: int, upload_limit: int, ingest_limit: int | None = None,
+                 tip_limit: int | None = None):
         self.app = app
         self.json_limit = json_limit
         self.upload_limit = upload_limit
         self.ingest_limit = ingest_limit or json_limit
+        self.tip_limit = tip_limit or upload_limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -23,8 +26,12 @@ class BodySizeLimit:
         limit = self.upload_limit + 64 * 1024 if ctype.startswith("multipart/form-data") else self.json_limit
         if scope["path"].startswith("/api/ingest/") or scope["path"] == "/api/edge/reads":
             limit = self.ingest_limit
+        elif scope["path"].startswith("/api/integrations/") and scope["path"].endswith(("/cad", "/gunshot")):
+            limit = self.upload_limit  # the webhook reads a few KiB at most itself, and audits what it refuses
         elif scope["path"].startswith(("/api/edge/live/", "/api/edge/clips/")):
             limit = self.upload_limit  # video from edge boxes, not JSON; live segments are capped lower in the route
+        elif scope["path"] == "/api/public/tips":
+            limit = self.tip_limit + 64 * 1024  # anyone may post here: its own, smaller cap (text and form fields)
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             return await _too_large(send, limit)
