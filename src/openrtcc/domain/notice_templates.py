@@ -41,6 +41,8 @@ _HEADLINE = {"new": "reported", "update": "update", "end": "cleared"}
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 _PLATE_LIKE = re.compile(r"\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{5,8}\b")
+_STREET_ADDRESS = re.compile(r"\b(\d{1,6})[A-Za-z]?\s+((?:[A-Z][\w'-]*\s+){1,4}(?:St|Street|Rd|Road|Ave|Avenue|"
+                             r"Blvd|Boulevard|Dr|Drive|Ln|Lane|Ct|Court|Way|Pl|Place|Hwy|Highway|Pkwy|Ter|Cir)\b\.?)")
 _HOUSE_NUMBER = re.compile(r"^\s*(\d+)[A-Za-z]?\s+(.+)$")
 _CATEGORY = re.compile(r"[^a-z0-9_ -]")
 
@@ -68,9 +70,12 @@ class PublicNotice:
 
 
 def scrub(text: str) -> str:
-    """Strike emails, phone numbers and plate-like tokens out of free text meant for the public."""
+    """Strike emails, phone numbers and plate-like tokens out of free text meant for the public, and turn street
+    addresses into blocks. Names cannot be recognised: an operator's public text is shown to them in the
+    bulletin composer's preview exactly as it will go out."""
     text = _EMAIL.sub("[removed]", text)
     text = _PHONE.sub("[removed]", text)
+    text = _STREET_ADDRESS.sub(lambda m: f"the {int(m.group(1)) // 100 * 100} block of {m.group(2)}", text)
     return _PLATE_LIKE.sub("[removed]", text)
 
 

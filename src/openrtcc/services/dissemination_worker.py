@@ -1,0 +1,310 @@
+"""The dissemination worker: one thread that takes notices in batches, matches subscribers, stores notices and
+deliveries in one transaction, hands rendered messages to every channel at once, and marks them in bulk.
+
+Bus handlers only put notices on its queue; retry rounds put due deliveries there too, so senders are only ever
+called from this thread. No transaction is open while a channel is talked to."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from openrtcc.domain.audit import AuditEntry
+from openrtcc.domain.delivery_policy import HOUR, ChannelRateLimiter, RetryPolicy, SubscriberRateLimiter
+from openrtcc.domain.dissemination import (
+    ChannelKind,
+    DeliveryStatus,
+    Notice,
+    OutboundMessage,
+    SendOutcome,
+    Subscriber,
+)
+from openrtcc.domain.notice_documents import notice_of
+from openrtcc.domain.notice_templates import LinkKeys, render
+from openrtcc.domain.subscriber_index import SubscriberIndex
+from openrtcc.services.dissemination import LEASE, delivery_row, notice_row, sendable, source_key
+from openrtcc.services.hub import Hub
+
+log = logging.getLogger(__name__)
+BATCH_MAX = 500  # notices per transaction
+LINGER_S = 0.005  # after the first notice, wait this long for others to share its transaction
+RETRY_BATCH = 1000
+INDEX_MAX_AGE_S = 60.0  # rebuilt at least this often, for subscribers changed by another process
+
+
+@dataclass(slots=True)
+class Pending:
+    """A stored delivery on its way to its channel."""
+
+    delivery_id: int
+    attempts: int
+    notice: Notice
+    subscriber: Subscriber
+    since: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    items: list[Pending]
+
+
+class DisseminationWorker:
+    def __init__(self, hub: Hub, policy: RetryPolicy, *, channel_limits: ChannelRateLimiter | None = None,
+                 subscriber_limits: SubscriberRateLimiter | None = None, rand: Callable[[], float] = random.random):
+        self.hub = hub
+        self.policy = policy
+        self.channel_limits = channel_limits or ChannelRateLimiter()
+        self.subscriber_limits = subscriber_limits or SubscriberRateLimiter()
+        self.rand = rand
+        self._queue: queue.Queue = queue.Queue()
+        self._index: SubscriberIndex | None = None
+        self._index_at = 0.0
+        self._dirty = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Condition()
+        self._busy = 0
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self.name = "dissemination"
+
+    # --- life cycle (started and stopped with the app, as every background task) ---
+    def start(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=len(ChannelKind), thread_name_prefix="channel")
+        self._seed_rate_limits()
+        self._thread = threading.Thread(target=self._run, name="dissemination", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def submit(self, notice: Notice) -> None:
+        with self._idle:
+            self._busy += 1
+        self._queue.put(notice)
+
+    def invalidate(self) -> None:
+        self._dirty.set()
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Wait until everything submitted so far has been handled (tests, an orderly stop)."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._idle.wait(left):
+                    return False
+        return True
+
+    def index(self) -> SubscriberIndex:
+        if self._index is None or self._dirty.is_set() or time.monotonic() - self._index_at > INDEX_MAX_AGE_S:
+            self._dirty.clear()
+            with self.hub.uow() as uow:
+                subs = uow.dissemination.active_subscribers()
+                uow.rollback()
+            self._index, self._index_at = SubscriberIndex(subs), time.monotonic()
+        return self._index
+
+    # --- the loop ---
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            first = self._queue.get()
+            if first is None:
+                continue
+            batch = [first]
+            deadline = time.monotonic() + LINGER_S
+            while len(batch) < BATCH_MAX:
+                try:
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is not None:
+                    batch.append(item)
+            try:
+                self._handle(batch)
+            except Exception:  # what was stored stays queued and is retried; the loop must go on
+                log.exception("dissemination: a batch of %s failed", len(batch))
+            finally:
+                with self._idle:
+                    self._busy -= len(batch)
+                    self._idle.notify_all()
+
+    def _handle(self, batch: list) -> None:
+        notices = [n for n in batch if isinstance(n, Notice)]
+        pending = [p for s in batch if isinstance(s, _Stored) for p in s.items]
+        if notices:
+            pending.extend(self._store(notices))
+        if pending:
+            self._send(pending)
+
+    def _store(self, notices: list[Notice]) -> list[Pending]:
+        """Match, then one transaction: the notices (one per source key), their deliveries, one audit each."""
+        index = self.index()
+        matched = [(n, index.matching(n)) for n in notices]
+        matched = [(n, subs) for n, subs in matched if subs]
+        if not matched:
+            return []
+        with self.hub.uow() as uow:
+            now = self.hub.clock.now()
+            stored = uow.dissemination.add_notices([notice_row(n, source_key(n), now, None) for n, _ in matched])
+            rows, owners = [], []
+            for n, subs in matched:
+                if n.id in stored:
+                    self._rows_for(n, subs, now, rows, owners)
+            ids = uow.dissemination.add_deliveries(rows)
+            self._audit_notices(uow, matched, stored, rows, owners)
+            uow.commit()
+        return [Pending(i, 0, n, s) for i, row, (n, s) in zip(ids, rows, owners, strict=True)
+                if row["status"] == DeliveryStatus.QUEUED.value]
+
+    def _rows_for(self, n: Notice, subs: list[Subscriber], now: datetime, rows: list, owners: list) -> None:
+        for s in subs:
+            if self.subscriber_limits.allow(s.id, s.audience, s.channel, now):
+                row = delivery_row(n.id, s, DeliveryStatus.QUEUED, now, now + LEASE)
+            else:
+                row = delivery_row(n.id, s, DeliveryStatus.SUPPRESSED, now, None)
+                row["last_error"] = "over the subscriber's hourly limit"
+                log.info("dissemination: suppressed a %s message over its subscriber's hourly limit", s.channel)
+                self.hub.metrics.count("rtcc_deliveries_total", channel=s.channel.value, outcome="suppressed")
+            rows.append(row)
+            owners.append((n, s))
+
+    def _audit_notices(self, uow, matched, stored: set[str], rows: list[dict], owners: list) -> None:
+        counts: dict[str, Counter] = defaultdict(Counter)
+        for row, (n, _) in zip(rows, owners, strict=True):
+            counts[n.id][row["channel"] if row["status"] == DeliveryStatus.QUEUED.value else "suppressed"] += 1
+        for n, _ in matched:
+            if n.id in stored:
+                uow.record(AuditEntry("notify.notice", "success", None, n.agency_id, f"notice:{n.id}", None,
+                                      {"kind": n.kind.value, "change": n.change, "source": n.source_id,
+                                       "deliveries": dict(counts[n.id])}))
+
+    # --- sending ---
+    def _send(self, pending: list[Pending]) -> None:
+        now = self.hub.clock.now()
+        links = LinkKeys(self.hub.base_url, self.hub.secret_key)
+        by_channel: dict[ChannelKind, list[Pending]] = defaultdict(list)
+        for p in pending:
+            by_channel[p.subscriber.channel].append(p)
+        results, deferred = [], []
+        jobs = []
+        for channel, items in by_channel.items():
+            granted = self.channel_limits.take(channel, len(items), now)
+            deferred.extend((p, self.channel_limits.next_window(channel, now)) for p in items[granted:])
+            jobs.append((channel, items[:granted]))
+        futures = [(items, self._pool.submit(self._send_channel, channel, items, links)) for channel, items in jobs
+                   if items]
+        for items, future in futures:
+            results.extend(zip(items, future.result(), strict=True))
+        self._mark(results, deferred)
+
+    def _send_channel(self, channel: ChannelKind, items: list[Pending], links: LinkKeys) -> list[SendOutcome]:
+        """Outcomes in the order of `items`, whatever the sender answered (or failed to)."""
+        sender = (self.hub.extras.get("channels") or {}).get(channel)
+        messages: list[OutboundMessage] = []
+        outcome: dict[int, SendOutcome] = {}
+        for p in items:
+            try:
+                messages.append(render(p.notice, p.subscriber, p.delivery_id, links))
+            except Exception as exc:  # a notice that cannot be rendered never will be: dead, not retried
+                log.warning("dissemination: delivery %s could not be rendered: %s", p.delivery_id,
+                            type(exc).__name__)
+                outcome[p.delivery_id] = SendOutcome(p.delivery_id, False, "could not be rendered", retryable=False)
+        if sender is None:
+            error = f"no {channel.value} channel is configured"
+            return [outcome.get(p.delivery_id) or SendOutcome(p.delivery_id, False, error) for p in items]
+        try:
+            for o in sender.send(messages) if messages else []:
+                outcome[o.delivery_id] = o
+        except Exception as exc:  # a sender must not raise; if one does, the whole batch is retried
+            log.warning("dissemination: the %s sender failed: %s", channel.value, type(exc).__name__)
+            return [outcome.get(p.delivery_id) or SendOutcome(p.delivery_id, False, f"sender error: "
+                    f"{type(exc).__name__}") for p in items]
+        return [outcome.get(p.delivery_id) or SendOutcome(p.delivery_id, False, "no answer from the sender")
+                for p in items]
+
+    def _mark(self, results: list[tuple[Pending, SendOutcome]], deferred: list[tuple[Pending, datetime]]) -> None:
+        now = self.hub.clock.now()
+        updates, dead = [], []
+        for p, o in results:
+            attempts = p.attempts + 1
+            status, next_at = self.policy.after(o, attempts, now, self.rand)
+            updates.append({"b_id": p.delivery_id, "b_status": status.value, "b_attempts": attempts,
+                            "b_next_at": next_at, "b_error": None if o.ok else (o.error or "failed")[:300],
+                            "b_handed_at": now if o.ok else None})
+            self._count(p, status)
+            if status is DeliveryStatus.DEAD:
+                dead.append((p, o))
+        for p, at in deferred:
+            updates.append({"b_id": p.delivery_id, "b_status": DeliveryStatus.QUEUED.value, "b_attempts": p.attempts,
+                            "b_next_at": at, "b_error": "waiting for the channel's rate limit", "b_handed_at": None})
+        with self.hub.uow() as uow:
+            uow.dissemination.mark(updates)
+            for p, o in dead:
+                uow.record(AuditEntry("notify.dead_letter", "failed", None, p.notice.agency_id,
+                                      f"delivery:{p.delivery_id}", None,
+                                      {"channel": p.subscriber.channel.value, "subscriber": p.subscriber.id,
+                                       "attempts": p.attempts + 1, "error": (o.error or "")[:120]}))
+            uow.commit() if dead else uow.commit_bookkeeping()
+
+    def _count(self, p: Pending, status: DeliveryStatus) -> None:
+        channel = p.subscriber.channel.value
+        self.hub.metrics.count("rtcc_deliveries_total", channel=channel, outcome=status.value)
+        if status is DeliveryStatus.SENT:
+            self.hub.metrics.observe("rtcc_delivery_seconds", time.monotonic() - p.since, channel=channel)
+
+    # --- retries and recovery ---
+    def retry_round(self) -> int:
+        """Claim due deliveries (failed ones whose back-off is over, queued ones left by a stop) for the
+        worker; deliveries to subscribers who left are suppressed instead."""
+        with self.hub.uow() as uow:
+            now = self.hub.clock.now()
+            rows = uow.dissemination.due(now, RETRY_BATCH)
+            if not rows:
+                uow.rollback()
+                return 0
+            uow.dissemination.claim([r.id for r in rows], now + LEASE)
+            subs = uow.dissemination.subscribers_by_ids({r.subscriber_id for r in rows})
+            items, gone = [], []
+            for r in rows:
+                n, s = notice_of(r.notice_id, r.agency_id, r.document), subs.get(r.subscriber_id)
+                if s is None or not sendable(s.status, n.kind):
+                    gone.append({"b_id": r.id, "b_status": DeliveryStatus.SUPPRESSED.value, "b_attempts": r.attempts,
+                                 "b_next_at": None, "b_error": "the subscriber is no longer active",
+                                 "b_handed_at": None})
+                else:
+                    items.append(Pending(r.id, r.attempts, n, s))
+            uow.dissemination.mark(gone)
+            uow.commit_bookkeeping()
+        self.send_stored(items)
+        return len(items)
+
+    def send_stored(self, items: list[Pending]) -> None:
+        """Deliveries already stored (a bulletin, a retry), for the worker to send."""
+        if items:
+            with self._idle:
+                self._busy += 1
+            self._queue.put(_Stored(items))
+
+    def _seed_rate_limits(self) -> None:
+        now = self.hub.clock.now()
+        with self.hub.uow() as uow:
+            sent = uow.dissemination.recent_sends(now - HOUR)
+            uow.rollback()
+        times: dict[str, list[datetime]] = defaultdict(list)
+        for sid, at in sent:
+            times[sid].append(at)
+        for sid, ts in times.items():
+            self.subscriber_limits.seed(sid, ts)
