@@ -19,10 +19,11 @@ INSTALL = "apt-get install -y mosquitto"
 
 
 @contextmanager
-def mosquitto(tmp_path: Path, *, username: str | None = None, password: str | None = None):
-    """Yield the port of a fresh broker bound to 127.0.0.1; with a username, anonymous clients are refused."""
+def mosquitto(tmp_path: Path, *, username: str | None = None, password: str | None = None, port: int | None = None):
+    """Yield the port of a fresh broker bound to 127.0.0.1; with a username, anonymous clients are refused.
+    `port`: listen where an earlier broker listened (a broker restart, as clients see it)."""
     require_service(Path(MOSQUITTO).exists(), "the Mosquitto MQTT broker", INSTALL)
-    port = free_port()
+    port = port or free_port()
     conf = tmp_path / f"mosquitto-{port}.conf"
     # Run as whoever runs the tests: as root, Mosquitto would otherwise drop to its own user, which cannot
     # read the password file in the test's folder.
