@@ -49,6 +49,19 @@ def disposition_status(current: AlertStatus, disposition: str, note: str | None)
     return wanted
 
 
+def check_operator_action(view: AlertView, action: str, assignee: str | None = None) -> None:
+    """Acknowledge and escalate count once; assign gives the alert to someone else than now; none of them
+    moves an alert whose disposition closed it (a confirmed alert is still being acted on)."""
+    if view.status not in (AlertStatus.NEW, AlertStatus.CONFIRMED):
+        raise Conflict(f"the alert is closed ({view.status.value})", code="alert_closed")
+    if action == "acknowledge" and view.acknowledged_at is not None:
+        raise Conflict("the alert is already acknowledged", code="already_acknowledged")
+    if action == "escalate" and view.escalated_at is not None:
+        raise Conflict("the alert is already escalated", code="already_escalated")
+    if action == "assign" and view.assigned_to == assignee:
+        raise Conflict("the alert is already assigned to this person", code="already_assigned")
+
+
 def kind_rank(kind: str) -> int:
     return MATCH_KIND_RANK.index(kind) if kind in MATCH_KIND_RANK else len(MATCH_KIND_RANK)
 
@@ -90,6 +103,10 @@ class AlertView:
     disposition_by: str | None = None
     disposition_at: datetime | None = None
     disposition_note: str | None = None
+    acknowledged_at: datetime | None = None  # operator actions besides the disposition (issue 5)
+    assigned_to: str | None = None
+    assigned_name: str | None = None
+    escalated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,8 +91,8 @@ MAX_EXTERNAL_ID = 120
 
 # How an incident ends. The first ones a dispatcher knows; CAD closures and duplicates are named apart so
 # that a report can tell what people did from what a system did.
-DISPOSITIONS = ("report_taken", "arrest", "citation", "assisted", "unfounded", "gone_on_arrival", "no_action",
-                "duplicate", "cancelled", "closed_by_cad")
+DISPOSITIONS = ("resolved", "report_taken", "arrest", "citation", "assisted", "unfounded", "gone_on_arrival",
+                "no_action", "duplicate", "cancelled", "closed_by_cad")
 OPERATOR_DISPOSITIONS = tuple(d for d in DISPOSITIONS if d != "closed_by_cad")
 
 
@@ -175,8 +175,9 @@ def check_disposition(view: IncidentView, disposition: str, allowed: tuple[str, 
     return disposition
 
 
-def check_emergency(view: IncidentView) -> None:
-    """One emergency per incident: a second declaration would leave two circles to end."""
+def check_emergency(view: IncidentView, linked_in_force: bool) -> None:
+    """One emergency in force per incident: a second would leave two circles to end. Once it expired or
+    ended, a new one may be declared."""
     _open(view, "given an emergency")
-    if view.emergency_id is not None:
-        raise Conflict("an emergency is already declared for this incident", code="emergency_exists")
+    if linked_in_force:
+        raise Conflict("an emergency is already in force for this incident", code="emergency_exists")

@@ -19,6 +19,7 @@ from openrtcc.domain.alerts import (
 )
 from openrtcc.domain.errors import InvalidInput, NotFound
 from openrtcc.domain.reads import PlateRead, sniff_image
+from openrtcc.services import alert_actions
 from openrtcc.services.hub import Actor, Hub
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,9 @@ def record_disposition(hub: Hub, actor: Actor, alert_id: str, disposition: str, 
         uow.record(actor.entry("alert.disposition", f"alert:{alert_id}", was=view.status.value,
                                disposition=status.value, noted=note is not None))
         uow.commit()
-    return replace(view, status=status, disposition_by=actor.user_id, disposition_at=now, disposition_note=note)
+    view = replace(view, status=status, disposition_by=actor.user_id, disposition_at=now, disposition_note=note)
+    alert_actions.announce(hub, view, "disposition", actor.user_id)
+    return view
 
 
 def open_alert_image(hub: Hub, actor: Actor, alert_id: str, kind: str) -> tuple[str, BinaryIO]:

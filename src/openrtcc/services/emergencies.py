@@ -38,7 +38,7 @@ def _domain(row) -> Emergency:
     return Emergency(row.agency_id, Point(row.lat, row.lon), row.radius_m, row.expires_at)
 
 
-def _may_declare(actor: Actor) -> None:
+def may_declare(actor: Actor) -> None:
     if actor.role not in DECLARING_ROLES:
         raise Forbidden("only a supervisor or an administrator declares or ends an emergency",
                         code="permission_denied")
@@ -59,7 +59,7 @@ def _checked(uow, agency_id: str, d: EmergencyDraft) -> None:
 
 
 def declare(hub: Hub, actor: Actor, draft: EmergencyDraft):
-    _may_declare(actor)
+    may_declare(actor)
     with hub.uow() as uow:
         eid = declare_in(hub, uow, actor.agency_id, actor.user_id, draft)
         uow.record(actor.entry("emergency.declare", f"emergency:{eid}", radius_m=draft.radius_m,
@@ -89,7 +89,7 @@ def declared(hub: Hub, row) -> None:
 
 
 def end(hub: Hub, actor: Actor, emergency_id: str):
-    _may_declare(actor)
+    may_declare(actor)
     with hub.uow() as uow:
         row = uow.emergencies.get(actor.agency_id, emergency_id)
         if row is None:

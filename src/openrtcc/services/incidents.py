@@ -22,10 +22,12 @@ from openrtcc.domain.incidents import (
     acknowledged_status,
     assigned_status,
     check_disposition,
+    check_emergency,
     check_escalation,
     check_note,
     validate_draft,
 )
+from openrtcc.services import emergencies
 from openrtcc.services.hub import Actor, Hub
 
 log = logging.getLogger(__name__)
@@ -207,3 +209,26 @@ def disposition(hub: Hub, actor: Actor, incident_id: str, value: str, note: str 
         return ({"status": IncidentStatus.CLOSED.value, "disposition": chosen, "disposition_note": note,
                  "closed_at": now}, {"disposition": chosen, "note": note})
     return _act(hub, actor, incident_id, "disposition", decide)
+
+
+def declare_emergency(hub: Hub, actor: Actor, incident_id: str, radius_m: float, minutes: int,
+                      reason: str | None = None) -> IncidentView:
+    """A supervisor opens emergency-only cameras around the incident (services/emergencies), tied to it."""
+    emergencies.may_declare(actor)
+    with hub.uow() as uow:
+        before = _owned(uow, actor, incident_id)
+        now = hub.clock.now()
+        linked = uow.emergencies.get(actor.agency_id, before.emergency_id) if before.emergency_id else None
+        check_emergency(before, linked is not None and linked.ended_at is None and linked.expires_at > now)
+        draft = emergencies.EmergencyDraft(before.lat, before.lon, radius_m, (reason or before.title)[:300],
+                                           before.external_id or f"incident {incident_id[:8]}", minutes)
+        eid = emergencies.declare_in(hub, uow, actor.agency_id, actor.user_id, draft)
+        after = change_incident(hub, uow, before, "emergency", {"emergency_id": eid},
+                                {"emergency_id": eid, "radius_m": radius_m, "minutes": minutes}, actor.user_id, now)
+        uow.record(actor.entry("emergency.declare", f"emergency:{eid}", radius_m=radius_m, minutes=minutes,
+                               incident=incident_id))
+        uow.commit()
+        row = uow.emergencies.get(actor.agency_id, eid)
+    emergencies.declared(hub, row)
+    announce(hub, after, "updated", before)
+    return after

@@ -93,6 +93,10 @@ class AlertOut(ReadFieldsOut):
     disposition_by: str | None
     disposition_at: datetime | None
     disposition_note: str | None
+    acknowledged_at: datetime | None = None
+    assigned_to: str | None = Field(None, description="The user the alert is assigned to.")
+    assigned_name: str | None = None
+    escalated_at: datetime | None = None
 
     @classmethod
     def of(cls, a: AlertView) -> AlertOut:
@@ -104,7 +108,8 @@ class AlertOut(ReadFieldsOut):
             captured_at=a.captured_at, created_at=a.created_at, list_id=a.list_id, list_name=a.list_name,
             record=a.entry, crop_url=f"{base}/crop" if a.has_crop else None,
             snapshot_url=f"{base}/snapshot" if a.has_snapshot else None, disposition_by=a.disposition_by,
-            disposition_at=a.disposition_at, disposition_note=a.disposition_note,
+            disposition_at=a.disposition_at, disposition_note=a.disposition_note, acknowledged_at=a.acknowledged_at,
+            assigned_to=a.assigned_to, assigned_name=a.assigned_name, escalated_at=a.escalated_at,
         )
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from dataclasses import replace
+
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
-from openrtcc.adapters.db.tables import alert, hot_list, plate_read
+from openrtcc.adapters.db.tables import alert, alert_action, hot_list, plate_read
+from openrtcc.adapters.db.tables import user as user_account
 from openrtcc.domain.alerts import AlertStatus, AlertView
 
 _VIEW = (
@@ -54,7 +57,7 @@ class SqlAlertRepo:
 
     def get(self, agency_id: str, alert_id: str) -> AlertView | None:
         r = self.conn.execute(_VIEW.where(alert.c.agency_id == agency_id, alert.c.id == alert_id)).first()
-        return _view(r) if r else None
+        return self._with_actions(agency_id, [_view(r)])[0] if r else None
 
     def media_key(self, agency_id: str, alert_id: str, kind: str) -> str | None:
         column = plate_read.c.crop_key if kind == "crop" else plate_read.c.snapshot_key
@@ -71,7 +74,7 @@ class SqlAlertRepo:
         if status is not None:
             q = q.where(alert.c.status == status)
         q = q.order_by(alert.c.created_at.desc(), alert.c.id.desc()).limit(limit)
-        return [_view(r) for r in self.conn.execute(q)]
+        return self._with_actions(agency_id, [_view(r) for r in self.conn.execute(q)])
 
     def position(self, agency_id: str, alert_id: str) -> tuple[datetime, str] | None:
         r = self.conn.execute(select(alert.c.created_at, alert.c.id).where(
@@ -84,3 +87,30 @@ class SqlAlertRepo:
         return self.conn.execute(update(alert).where(
             alert.c.agency_id == agency_id, alert.c.id == alert_id, alert.c.status == was.value,
         ).values(status=status.value, disposition_by=by, disposition_at=at, disposition_note=note)).rowcount == 1
+
+    # ------------------------------------------------------------ operator actions besides the disposition
+
+    def add_action(self, alert_id: str, at: datetime, actor_id: str | None, action: str,
+                   assigned_to: str | None = None, note: str | None = None) -> None:
+        self.conn.execute(insert(alert_action).values(alert_id=alert_id, at=at, actor_id=actor_id, action=action,
+                                                      assigned_to=assigned_to, note=note))
+
+    def _with_actions(self, agency_id: str, views: list[AlertView]) -> list[AlertView]:
+        """Each alert with its operator state (acknowledged, assigned to whom, escalated), in one query."""
+        if not views:
+            return views
+        q = (select(alert_action.c.alert_id, alert_action.c.action, alert_action.c.at, alert_action.c.assigned_to,
+                    user_account.c.display_name)
+             .join(alert, and_(alert.c.id == alert_action.c.alert_id, alert.c.agency_id == agency_id))
+             .outerjoin(user_account, user_account.c.id == alert_action.c.assigned_to)
+             .where(alert_action.c.alert_id.in_([v.id for v in views])).order_by(alert_action.c.id))
+        states: dict[str, dict] = {}
+        for r in self.conn.execute(q):
+            s = states.setdefault(r.alert_id, {})
+            if r.action == "acknowledge":
+                s.setdefault("acknowledged_at", r.at)
+            elif r.action == "assign":
+                s.update(assigned_to=r.assigned_to, assigned_name=r.display_name)
+            elif r.action == "escalate":
+                s.setdefault("escalated_at", r.at)
+        return [replace(v, **states[v.id]) if v.id in states else v for v in views]

@@ -1,13 +1,13 @@
-"""Incidents and their timelines, and operator actions on alerts; every query scoped to one agency."""
+"""Incidents and their timelines, and the staff who can take one; every query scoped to one agency."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import aliased
 
-from openrtcc.adapters.db.tables import alert, alert_action, incident, incident_event
+from openrtcc.adapters.db.tables import incident, incident_event
 from openrtcc.adapters.db.tables import user as user_account
 from openrtcc.domain.incidents import IncidentSource, IncidentStatus, IncidentView, TimelineEntry
 
@@ -80,30 +80,3 @@ class SqlIncidentRepo:
                     user_account.c.disabled.is_(False), user_account.c.locked_at.is_(None))
              .order_by(user_account.c.display_name))
         return list(self.conn.execute(q))
-
-    # ------------------------------------------------------------ operator actions on alerts
-
-    def add_alert_action(self, alert_id: str, at: datetime, actor_id: str | None, action: str,
-                         assigned_to: str | None = None, note: str | None = None) -> None:
-        self.conn.execute(insert(alert_action).values(alert_id=alert_id, at=at, actor_id=actor_id, action=action,
-                                                      assigned_to=assigned_to, note=note))
-
-    def alert_states(self, agency_id: str, alert_ids: list[str]) -> dict[str, dict]:
-        """Per alert: acknowledged_at, assigned_to, assigned_name, escalated_at, from its actions in order."""
-        if not alert_ids:
-            return {}
-        q = (select(alert_action.c.alert_id, alert_action.c.action, alert_action.c.at, alert_action.c.assigned_to,
-                    user_account.c.display_name)
-             .join(alert, and_(alert.c.id == alert_action.c.alert_id, alert.c.agency_id == agency_id))
-             .outerjoin(user_account, user_account.c.id == alert_action.c.assigned_to)
-             .where(alert_action.c.alert_id.in_(alert_ids)).order_by(alert_action.c.id))
-        states: dict[str, dict] = {}
-        for r in self.conn.execute(q):
-            s = states.setdefault(r.alert_id, {})
-            if r.action == "acknowledge":
-                s.setdefault("acknowledged_at", r.at)
-            elif r.action == "assign":
-                s.update(assigned_to=r.assigned_to, assigned_name=r.display_name)
-            elif r.action == "escalate":
-                s.setdefault("escalated_at", r.at)
-        return states

@@ -7,8 +7,9 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from openrtcc.services import alerts
+from openrtcc.services import alert_actions, alerts
 from openrtcc.web.deps import AgencyActor, HubDep
+from openrtcc.web.incident_schemas import AssignIn, NoteIn
 from openrtcc.web.plate_schemas import AlertOut, DispositionIn
 
 router = APIRouter(prefix="/api/agency/alerts", tags=["alerts"])
@@ -30,6 +31,21 @@ def get_alert(alert_id: str, actor: AgencyActor, hub: HubDep) -> AlertOut:
 @router.post("/{alert_id}/disposition")
 def disposition(alert_id: str, body: DispositionIn, actor: AgencyActor, hub: HubDep) -> AlertOut:
     return AlertOut.of(alerts.record_disposition(hub, actor, alert_id, body.disposition, body.note))
+
+
+@router.post("/{alert_id}/acknowledge")
+def acknowledge(alert_id: str, actor: AgencyActor, hub: HubDep) -> AlertOut:
+    return AlertOut.of(alert_actions.acknowledge(hub, actor, alert_id))
+
+
+@router.post("/{alert_id}/assign")
+def assign(alert_id: str, body: AssignIn, actor: AgencyActor, hub: HubDep) -> AlertOut:
+    return AlertOut.of(alert_actions.assign(hub, actor, alert_id, body.user_id, body.note))
+
+
+@router.post("/{alert_id}/escalate")
+def escalate(alert_id: str, actor: AgencyActor, hub: HubDep, body: NoteIn | None = None) -> AlertOut:
+    return AlertOut.of(alert_actions.escalate(hub, actor, alert_id, body.note if body else None))
 
 
 @router.get("/{alert_id}/{kind}")
