@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from openrtcc.adapters.metrics.prometheus import PrometheusMetrics
+from openrtcc.adapters.mqtt.frigate_subscriber import FrigateSubscriber
 from openrtcc.config import Settings
 from openrtcc.domain.alerts import AlertRaised
 from openrtcc.domain.command_events import IncidentChanged
+from openrtcc.services.frigate_ingest import FrigateLinks
 from openrtcc.services.hub import Hub
 
 
@@ -33,4 +35,12 @@ def _count_bus_events(hub: Hub) -> None:
 
 
 def _link_frigate(hub: Hub, settings: Settings) -> None:
-    pass
+    """A link per enabled Frigate integration, started with the hub's other background work."""
+
+    def open_link(broker_url: str, username: str | None, password: str | None, sink) -> FrigateSubscriber:
+        return FrigateSubscriber(broker_url, username, password, sink, allow_private=settings.outbound_allow_private,
+                                 connect_timeout_s=settings.mqtt_connect_timeout_s)
+
+    links = FrigateLinks(hub, open_link)
+    hub.extras["frigate_links"] = links
+    hub.extras.setdefault("background", []).append(links)

@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST  # noqa: F401  (the exposition
 log = logging.getLogger(__name__)
 
 CHANNELS = frozenset({"email", "sms", "push", "webhook", "mqtt", "websocket"})
-DELIVERY_OUTCOMES = frozenset({"sent", "failed", "dead", "suppressed", "queued"})
+DELIVERY_OUTCOMES = frozenset({"sent", "failed", "dead", "suppressed", "queued", "discarded"})
 MATCH_KINDS = frozenset({"exact", "state_blind", "lookalike", "one_edit", "partial"})
 INCIDENT_SOURCES = frozenset({"operator", "cad", "gunshot", "tip"})
 SOURCE_KINDS = frozenset({"edge", "lpr_camera", "integration"})
