@@ -171,9 +171,14 @@ def render(notice: Notice, subscriber: Subscriber, delivery_id: int, links: Link
             headers = {"List-Unsubscribe": f"<{one_click}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     if subscriber.channel is ChannelKind.SMS:
         text = text if len(text) <= SMS_MAX else text[:SMS_MAX - 1] + "…"
-    return OutboundMessage(delivery_id, subscriber.channel, subscriber.address, subject, text, doc,
+    return OutboundMessage(delivery_id, subscriber.channel, _address(subscriber), subject, text, doc,
                            secret=subscriber.secret if subscriber.channel is ChannelKind.WEBHOOK else None,
                            headers=headers, topic=mqtt_topic(subscriber))
+
+
+def _address(subscriber: Subscriber) -> str:
+    """Where the channel sends it: a WebSocket subscriber's screens are found by its id."""
+    return subscriber.id if subscriber.channel is ChannelKind.WEBSOCKET else subscriber.address
 
 
 def unsubscribe_urls(links: LinkKeys, subscriber_id: str) -> tuple[str, str]:
@@ -193,7 +198,7 @@ def mqtt_topic(subscriber: Subscriber) -> str | None:
 def _direct(notice: Notice, subscriber: Subscriber, delivery_id: int) -> OutboundMessage:
     text = notice.body or ""
     doc = {"type": "confirmation", "subject": notice.title, "text": text}
-    return OutboundMessage(delivery_id, subscriber.channel, subscriber.address, notice.title, text, doc,
+    return OutboundMessage(delivery_id, subscriber.channel, _address(subscriber), notice.title, text, doc,
                            secret=subscriber.secret if subscriber.channel is ChannelKind.WEBHOOK else None,
                            topic=mqtt_topic(subscriber))
 

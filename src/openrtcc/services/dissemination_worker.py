@@ -58,8 +58,10 @@ class _Stored:
 
 class DisseminationWorker:
     def __init__(self, hub: Hub, policy: RetryPolicy, *, channel_limits: ChannelRateLimiter | None = None,
-                 subscriber_limits: SubscriberRateLimiter | None = None, rand: Callable[[], float] = random.random):
+                 subscriber_limits: SubscriberRateLimiter | None = None, rand: Callable[[], float] = random.random,
+                 build_senders: Callable[[], dict] | None = None):
         self.hub = hub
+        self.build_senders = build_senders
         self.policy = policy
         self.channel_limits = channel_limits or ChannelRateLimiter()
         self.subscriber_limits = subscriber_limits or SubscriberRateLimiter()
@@ -77,6 +79,9 @@ class DisseminationWorker:
 
     # --- life cycle (started and stopped with the app, as every background task) ---
     def start(self) -> None:
+        channels = self.hub.extras.setdefault("channels", {})
+        for kind, sender in (self.build_senders() if self.build_senders else {}).items():
+            channels.setdefault(kind, sender)  # one already there (the web app's WebSocket channel) is kept
         self._pool = ThreadPoolExecutor(max_workers=len(ChannelKind), thread_name_prefix="channel")
         self._seed_rate_limits()
         self._thread = threading.Thread(target=self._run, name="dissemination", daemon=True)
@@ -89,6 +94,10 @@ class DisseminationWorker:
             self._thread.join(timeout=30)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        for sender in (self.hub.extras.get("channels") or {}).values():
+            close = getattr(sender, "close", None)  # connections and threads a sender holds (SMTP, MQTT)
+            if close is not None:
+                close()
 
     def submit(self, notice: Notice) -> None:
         with self._idle:
