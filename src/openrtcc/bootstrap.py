@@ -26,9 +26,11 @@ from openrtcc.services.alerts import relay_unpublished
 from openrtcc.services.hotlist_index import HotListIndex
 from openrtcc.services.hotlists import keep_hot_lists
 from openrtcc.services.hub import Hub
+from openrtcc.services.public_signup import keep_public_forms
 
 HOTLIST_UPKEEP_S = 30.0  # stale-feed alarms and catching up with imports made by other processes
 ALERT_RELAY_S = 10.0  # alerts committed but never announced (a stop between commit and publish)
+PUBLIC_FORMS_UPKEEP_S = 600.0  # old rate-limit counts deleted, unconfirmed sign-ups lapsed
 
 
 def load_password_blocklist() -> frozenset[str]:
@@ -74,9 +76,13 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
     hub.extras["background"].append(PeriodicTask("hotlist-upkeep", HOTLIST_UPKEEP_S, lambda: keep_hot_lists(hub)))
     hub.extras["background"].append(PeriodicTask("alert-relay", ALERT_RELAY_S, lambda: relay_unpublished(hub)))
     hub.secret_key = hub_secret_key(settings)
-    hub.extras["public_forms"] = PublicFormLimits(settings.public_signup, settings.signups_per_hour,
-                                                  settings.tips_per_hour, settings.tip_max_bytes)
+    hub.extras["public_forms"] = PublicFormLimits(
+        settings.public_signup, settings.signups_per_hour, settings.tips_per_hour, settings.tip_max_bytes,
+        channels=tuple(c for c, on in (("email", settings.smtp_host), ("sms", settings.sms_apprise_url),
+                                       ("push", settings.push_apprise_url)) if on))
     hub.extras["media_scrubber"] = OpenCvAvScrubber()  # tip photos and clips lose their EXIF/GPS and tags
+    hub.extras["background"].append(PeriodicTask("public-forms-upkeep", PUBLIC_FORMS_UPKEEP_S,
+                                                 lambda: keep_public_forms(hub)))
     _link_edges(hub)
     from openrtcc import dissemination_wiring, integration_wiring
 

@@ -31,15 +31,18 @@ MAX_CONTACT_CHARS = 200
 MAX_PLACE_CHARS = 200
 TIP_KEEP_DAYS = 365  # said on the tip page; tips that became incidents follow the incident's records schedule
 
-# What a public subscriber can choose to hear about: general incident categories, never plate alerts.
+# What a public subscriber can choose to hear about: incident categories (the slugs operators, the CAD code map
+# and gunshot detection give incidents, with the dissemination templates' advice), never plate alerts.
 PUBLIC_CATEGORIES: dict[str, str] = {
-    "crime_in_progress": "Crime in progress",
+    "burglary": "Burglary",
+    "robbery": "Robbery",
     "shots_fired": "Shots fired",
+    "gunshot": "Gunshots detected",
     "missing_person": "Missing person",
+    "suspicious_activity": "Suspicious activity",
     "traffic": "Traffic and road closures",
-    "fire_hazard": "Fire and hazards",
-    "severe_weather": "Severe weather",
-    "public_safety": "General public-safety notices",
+    "fire": "Fire",
+    "hazard": "Hazards",
 }
 
 # Tips accept photos and clips only; sniffed from the bytes, never taken from the file name or header.
@@ -234,3 +237,33 @@ class PublicFormLimits:
     # Confirmation and unsubscribe links tried per client and hour: a wrong link is refused and audited,
     # and one client cannot try links in bulk.
     link_checks_per_hour: int = 30
+    channels: tuple[str, ...] = ()  # the public channels this deployment sends on (SMTP, SMS, push configured)
+
+
+@dataclass(frozen=True, slots=True)
+class TipView:
+    """A tip as the command center sees it (the contact only in the single-tip view, which is audited)."""
+
+    id: str
+    agency_id: str
+    created_at: datetime
+    text: str
+    lat: float | None
+    lon: float | None
+    location_text: str | None
+    contact: str | None
+    media_type: str | None
+    media_bytes: int | None
+    status: TipStatus
+    incident_id: str | None
+    reviewed_by: str | None
+    reviewer_name: str | None
+    reviewed_at: datetime | None
+
+    @property
+    def has_media(self) -> bool:
+        return self.media_type is not None
+
+    @property
+    def excerpt(self) -> str:
+        return excerpt(self.text)

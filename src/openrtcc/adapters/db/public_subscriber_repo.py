@@ -55,5 +55,13 @@ class SqlPublicSubscriberRepo:
     def unsubscribe(self, subscriber_id: str, at: datetime) -> bool:
         done = self.conn.execute(update(subscriber).where(
             subscriber.c.id == subscriber_id, subscriber.c.status.in_(("pending", "active"))).values(
-            status="unsubscribed", unsubscribed_at=at, confirm_hash=None, confirm_expires_at=None))
+            status="unsubscribed", unsubscribed_at=at, address="", confirm_hash=None, confirm_expires_at=None))
         return done.rowcount == 1
+
+    def lapse_unconfirmed(self, expired_before: datetime, at: datetime) -> int:
+        """Sign-ups never confirmed whose link expired before `expired_before`: address erased, closed."""
+        done = self.conn.execute(update(subscriber).where(
+            subscriber.c.audience == PUBLIC, subscriber.c.status == "pending",
+            subscriber.c.confirm_expires_at < expired_before).values(
+            status="unsubscribed", unsubscribed_at=at, address="", confirm_hash=None, confirm_expires_at=None))
+        return done.rowcount
