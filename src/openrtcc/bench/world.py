@@ -63,8 +63,10 @@ class BenchWorld:
                      rng.uniform(box.min_lon + dlon, box.max_lon - dlon))
 
 
-def build_world(data_dir: Path) -> BenchWorld:
-    settings = Settings(data_dir=data_dir, database_url=None, smtp_host=None, tile_url="")
+def build_world(data_dir: Path, **overrides: object) -> BenchWorld:
+    """`overrides`: settings a benchmark sets beyond the defaults (its SMTP relay, channel URLs ...)."""
+    settings = Settings(**{"data_dir": data_dir, "database_url": None, "smtp_host": None, "tile_url": "",
+                           **overrides})
     hub = build_hub(settings)
     password = f"bench-{secrets.token_hex(8)}"
     city = bbox_around(CITY_CENTER, CITY_HALF_SIDE_M)
