@@ -58,3 +58,9 @@ class RateLimited(DomainError):
     """Over a rate limit: `details["retry_after_s"]` says when the same request may be made again."""
 
     code = "rate_limited"
+
+
+class PayloadTooLarge(DomainError):
+    """A request body over what its endpoint takes (a webhook reads a few KiB at most): 413."""
+
+    code = "too_large"

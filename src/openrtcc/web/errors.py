@@ -19,6 +19,7 @@ from openrtcc.domain.errors import (
     Gone,
     InvalidInput,
     NotFound,
+    PayloadTooLarge,
     RateLimited,
     Unauthenticated,
     Unavailable,
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 STATUS = {InvalidInput: 422, NotFound: 404, Forbidden: 403, Unauthenticated: 401, Conflict: 409,
           AuditUnavailable: 503, TooLarge: 413, Gone: 410, Unavailable: 503,
-          RateLimited: 429}
+          RateLimited: 429, PayloadTooLarge: 413}
 
 
 def _status(exc: DomainError) -> int:
