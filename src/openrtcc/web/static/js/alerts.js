@@ -1,6 +1,7 @@
 // Alerts of the agency, live: the list fills from the API, then from the WebSocket; after a reconnect the
 // page asks the API for what it missed. Selecting an alert shows the crop beside the hot-list record.
 import { api } from "./api.js";
+import { kindBadge, mayDispose, recordDisposition, showVerification } from "./alert-verify.js";
 import { byId, el, notice, replaceChildren, table } from "./dom.js";
 import { timeElement, words } from "./format.js";
 import { session } from "./session.js";
@@ -10,11 +11,6 @@ let order = [];
 let selected = null;
 let me = null;
 const RECONNECT_MS = [1000, 2000, 5000, 10000];
-
-function kindBadge(kind) {
-  return el("span", { class: `badge match-${kind}${kind === "exact" ? "" : " match-fuzzy"}` },
-    kind === "exact" ? "exact match" : `${words(kind)} match: check the characters`);
-}
 
 function remember(list, atTop) {
   const fresh = list.filter((a) => !alerts.has(a.id));
@@ -37,34 +33,15 @@ function render() {
     table(["Plate", "Match", "List", "Read at", "Status", ""], rows, "Alerts")));
 }
 
-function recordFacts(a) {
-  const r = a.record;
-  const fact = (label, value) => [el("dt", {}, label), el("dd", {}, value === null || value === undefined || value === "" ? "—" : String(value))];
-  return el("dl", { class: "facts" },
-    el("dt", {}, "Match"), el("dd", {}, kindBadge(a.match_kind)),
-    fact("Listed plate", r.plate), fact("Listed state", r.state || "any"), fact("Read state", a.state || "unknown"),
-    fact("Make", r.make), fact("Colour", r.colour), fact("Year", r.year), fact("Reason", r.reason || words(r.category)),
-    fact("Category", words(r.category)), fact("List", a.list_name), fact("NCIC number", r.ncic_number),
-    fact("Case", r.case_number), fact("Entry owner", r.owner),
-    el("dt", {}, "Read at"), el("dd", {}, timeElement(a.captured_at)),
-    fact("Where", a.lat !== null ? `${a.lat.toFixed(5)}, ${a.lon.toFixed(5)}` : null),
-    fact("Camera", a.camera_id), fact("Confidence", `${Math.round(a.confidence * 100)}%`),
-    fact("Status", words(a.status)), fact("Note", a.disposition_note));
-}
-
 function show(id) {
   selected = id;
   const a = alerts.get(id);
   const detail = byId("alert-detail");
   detail.hidden = false;
-  byId("alert-read-plate").textContent = `${a.plate} ${a.state || ""}`;
-  replaceChildren(byId("alert-crop"), a.crop_url
-    ? el("img", { src: a.crop_url, alt: `Plate crop of read ${a.plate}`, class: "plate-crop" })
-    : notice("No crop was sent with this read."));
-  replaceChildren(byId("alert-record"), recordFacts(a));
+  showVerification({ plate: byId("alert-read-plate"), crop: byId("alert-crop"), record: byId("alert-record") }, a);
   const form = byId("disposition-form");
   form.reset();
-  form.hidden = !me.may_disposition || !["new", "confirmed"].includes(a.status);
+  form.hidden = !me.may_disposition || !mayDispose(a);
   replaceChildren(byId("disposition-result"));
   render();
   detail.focus();
@@ -72,11 +49,8 @@ function show(id) {
 
 async function dispose(event) {
   event.preventDefault();
-  const form = event.target;
-  const data = new FormData(form);
   try {
-    const a = await api(`/api/agency/alerts/${encodeURIComponent(selected)}/disposition`, {
-      method: "POST", body: { disposition: data.get("disposition"), note: data.get("note") || null } });
+    const a = await recordDisposition(api, selected, event.target);
     alerts.set(a.id, a);
     show(a.id);
     replaceChildren(byId("disposition-result"), notice(`Recorded: ${words(a.status)}.`, "ok"));
@@ -103,8 +77,9 @@ function connect(attempt = 0) {
   });
   ws.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
-    if (message.type !== "alert") return;
-    remember([message.alert], true);
+    if (message.type === "alert") remember([message.alert], true);
+    else if (message.type === "alert_update" && alerts.has(message.alert.id)) alerts.set(message.alert.id, message.alert);
+    else return;
     render();
   });
   ws.addEventListener("close", () => {

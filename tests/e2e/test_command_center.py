@@ -1,0 +1,226 @@
+"""The command center in a real browser: an operator logs on; a plate hit arrives live in the feed, is verified
+(crop beside the record), acknowledged, assigned, escalated and disposed of; an incident opened through the
+API appears on the map and in the feed and fills the wall with live tiles from a box on the real link, which
+play; stopping a tile ends its session at the box, and a tile the box ends says why; another agency's
+incident never shows."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import cv2
+import httpx
+import numpy as np
+import pyotp
+import pytest
+
+from openrtcc.domain.edge_protocol import LiveEnded, LiveStarted
+from openrtcc.services.admin import create_agency
+from tests.conftest import LAKEPORT, PASSWORD, camera_body
+from tests.e2e.conftest import enrol_in_browser, log_on, new_agency_user, new_owner
+from tests.edge_box_link import ALWAYS, LinkedBox, fmp4_segments
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+NCIC = "LIC,LIS,VMA,VCO,NIC\nCMD4242,WI,FORD,WHI,V777777777\n"
+SCENE = {"lat": 43.0, "lon": -87.92}
+
+
+def _crop() -> str:
+    image = np.full((24, 96, 3), 235, np.uint8)
+    cv2.putText(image, "CMD4242", (2, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1)
+    return base64.b64encode(cv2.imencode(".png", image)[1].tobytes()).decode()
+
+
+def _operator_on_command(page, base: str, admin_api: httpx.Client) -> str:
+    """A supervisor (who may also assign) at the command center: the operator of these tests."""
+    email = new_agency_user(admin_api, "supervisor")
+    log_on(page, base, email)
+    enrol_in_browser(page)
+    page.wait_for_url(f"{base}/map")
+    page.get_by_role("link", name="Command center").click()
+    page.wait_for_function("() => document.body.dataset.commandReady === '1'")
+    page.locator("#command-connection", has_text="live").wait_for()
+    return email
+
+
+def _console_faults(page) -> list[str]:
+    # Chromium logs each 4xx as "Failed to load resource" (refused requests are answers, not faults).
+    return [e for e in page.console_errors if not e.startswith("Failed to load resource")]
+
+
+def test_a_plate_hit_arrives_live_is_verified_acted_on_and_disposed(page, live_hub, admin_api):
+    base = live_hub.base_url
+    r = admin_api.post("/api/agency/hotlists/import", data={"name": "CMD stolen", "format": "ncic"},
+                       files={"file": ("stolen.csv", NCIC.encode(), "text/csv")})
+    assert r.status_code == 201, r.text
+    r = admin_api.post("/api/agency/read-sources", json={"name": "CMD plate camera", "default_state": "WI"})
+    assert r.status_code == 201, r.text
+    _operator_on_command(page, base, admin_api)
+
+    read = {"read_id": "cmd-1", "plate": "CMD 4242", "confidence": 0.93, **{"lat": 43.001, "lon": -87.921},
+            "captured_at": datetime.now(UTC).isoformat(), "crop": _crop()}
+    r = httpx.post(f"{base}/api/ingest/reads", json={"version": 1, "reads": [read]},
+                   headers={"Authorization": f"Bearer {r.json()['key']}"})
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+
+    item = page.locator("#feed .feed-item.kind-alert", has_text="CMD4242")
+    item.wait_for()  # pushed over the socket: the page was not reloaded
+    assert page.locator("#command-map .alert-marker").count() == 1  # and on the map
+    item.get_by_role("button").click()
+    detail = page.locator("#detail")
+    detail.get_by_role("img", name="Plate crop of read CMD4242").wait_for()
+    page.wait_for_function("() => document.querySelector('#verify .plate-crop').naturalWidth === 96")
+    facts = detail.locator("#verify-record").inner_text()
+    assert "FORD" in facts and "WHI" in facts and "CMD stolen" in facts and "V777777777" in facts
+
+    detail.get_by_role("button", name="Acknowledge").click()
+    detail.get_by_text("Done: acknowledge.").wait_for()
+    detail.get_by_label("Assign to").select_option(label="Supervisor Tester (supervisor)")
+    detail.get_by_role("button", name="Assign", exact=True).click()
+    detail.get_by_text("Done: assign.").wait_for()
+    detail.get_by_role("button", name="Escalate to supervisors").click()
+    detail.get_by_text("Done: escalate.").wait_for()
+    assert "Supervisor Tester" in detail.locator("#detail-body").inner_text()
+    assert "escalated" in item.inner_text()
+    detail.get_by_label("Confirmed: it is the listed vehicle").check()
+    detail.get_by_label("Note (optional)").first.fill("white Ford, plate matches the crop")
+    detail.get_by_role("button", name="Record disposition").click()
+    detail.get_by_text("Recorded: confirmed.").wait_for()
+
+    [stored] = [a for a in admin_api.get("/api/agency/alerts").json() if a["plate"] == "CMD4242"]
+    assert stored["status"] == "confirmed" and stored["disposition_note"] == "white Ford, plate matches the crop"
+    assert stored["acknowledged_at"] and stored["escalated_at"] and stored["assigned_name"] == "Supervisor Tester"
+    assert _console_faults(page) == []
+
+
+def _staff_client(base: str, email: str) -> httpx.Client:
+    """Agency staff logged on over HTTP, with an authenticator enrolled now."""
+    client = httpx.Client(base_url=base, timeout=10)
+    r = client.post("/api/auth/logon", json={"email": email, "password": PASSWORD, "accept_banner": True})
+    client.headers["Authorization"] = f"Bearer {r.json()['token']}"
+    secret = client.post("/api/auth/totp/start").json()["secret"]
+    assert client.post("/api/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()}).status_code == 204
+    return client
+
+
+def _other_agency_supervisor(live_hub) -> httpx.Client:
+    email = f"admin-{uuid.uuid4().hex[:6]}@harbor.test"
+    create_agency(live_hub.hub, slug="harbor", name="Harbor Police", jurisdiction=LAKEPORT, admin_email=email,
+                  admin_password=PASSWORD)
+    admin = _staff_client(live_hub.base_url, email)
+    try:
+        return _staff_client(live_hub.base_url, new_agency_user(admin, "supervisor"))
+    finally:
+        admin.close()
+
+
+class BoxStream:
+    """The box's side of a live session: confirm it, then upload fMP4 segments at real-time pace until stopped."""
+
+    def __init__(self, box: LinkedBox, start, media):
+        self.box, self.start, self.media = box, start, media
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        box.send(LiveStarted(sent_at=datetime.now(UTC), session_id=start.session_id))
+        self.thread.start()
+
+    def _run(self):
+        init, segments = self.media
+        headers = {"X-Upload-Token": self.start.upload_token, "Content-Type": "video/mp4",
+                   "Authorization": f"Bearer {self.box.key}"}
+        url = f"{self.box.url}/api/edge/live/{self.start.session_id}/segments"
+        with httpx.Client(timeout=10) as http:
+            http.post(f"{url}/init", content=init, headers=headers)
+            for seq, data in enumerate(segments):
+                if self.stop.wait(0.5 if seq else 0):
+                    return
+                r = http.post(f"{url}/{seq}", content=data, headers={**headers, "X-Segment-Duration": "0.500"})
+                if r.status_code != 204:
+                    return  # the session ended at the hub
+
+
+def test_an_incident_fills_the_wall_with_live_tiles_and_other_agencies_never_show(page, live_hub, admin_api):
+    base = live_hub.base_url
+    _, owner = new_owner(live_hub, "Wanda")
+    cams = []
+    for name, bearing in (("Corner shop", 90), ("Bus stop", 270)):
+        r = owner.post("/api/owner/cameras", json=camera_body(live_hub.agency_id, tier="integrated", sharing=ALWAYS,
+                                                              name=name, bearing_deg=bearing, **SCENE))
+        assert r.status_code == 201, r.text
+        cams.append(r.json())
+    anon = httpx.Client(base_url=base, timeout=10)
+    box = LinkedBox(base, owner, anon)
+    box.connect([c["id"] for c in cams])
+    harbor = _other_agency_supervisor(live_hub)
+    dispatcher = _staff_client(base, new_agency_user(admin_api, "supervisor"))
+    streams = []
+    try:
+        _operator_on_command(page, base, admin_api)
+        # Harbor's incident first: had it reached Lakeport's screen, it would be in the feed before ours.
+        r = harbor.post("/api/incidents", json={"category": "robbery", "priority": 1, "title": "Harbor secret",
+                                                **SCENE})
+        assert r.status_code == 201, r.text
+        r = dispatcher.post("/api/incidents", json={"category": "shots_fired", "priority": 1,
+                                                   "title": "Shots fired at Main and 3rd", **SCENE})
+        assert r.status_code == 201, r.text
+        incident = r.json()
+
+        item = page.locator("#feed .feed-item.kind-incident", has_text="Shots fired at Main and 3rd")
+        item.wait_for()
+        page.locator("#command-map .incident-marker.priority-1").wait_for()
+        starts = {s.session_id: s for s in (box.expect("live_start", timeout=10), box.expect("live_start"))}
+        assert {s.camera_id for s in starts.values()} == {c["id"] for c in cams}
+        assert {s.profile for s in starts.values()} == {"tile"}
+        assert all(incident["id"] in s.requester.purpose for s in starts.values())  # the incident is the purpose
+        media = fmp4_segments(40)
+        streams = [BoxStream(box, s, media) for s in starts.values()]
+        tiles = page.locator("#wall figure.tile")
+        assert tiles.count() == 2
+        page.wait_for_function("() => [...document.querySelectorAll('#wall video')].every(v => v.currentTime > 0.3)",
+                               timeout=20_000)
+        assert page.locator("#feed", has_text="Harbor secret").count() == 0
+        assert page.locator("#command-map .incident-marker").count() == 1
+
+        # Stopping a tile ends its session at the box; a session the box ends says why on its tile.
+        first, second = tiles.nth(0), tiles.nth(1)
+        first.get_by_role("button", name="Stop").click()
+        stopped = box.expect("live_stop")
+        assert stopped.session_id == first.get_attribute("data-session")
+        first.locator(".tile-state", has_text="stopped by you").wait_for()
+        box.send(LiveEnded(sent_at=datetime.now(UTC), session_id=second.get_attribute("data-session"),
+                           reason="the owner paused sharing"))
+        second.locator(".tile-state", has_text="Ended: the owner paused sharing").wait_for(timeout=10_000)
+
+        # Incident actions round-trip: acknowledged, assigned, escalated, closed.
+        item.get_by_role("button").click()
+        detail = page.locator("#detail")
+        detail.get_by_role("button", name="Acknowledge").click()
+        detail.get_by_text("Done: acknowledge.").wait_for()
+        detail.get_by_label("Assign to").select_option(label="Supervisor Tester (supervisor)")
+        detail.get_by_role("button", name="Assign", exact=True).click()
+        detail.get_by_text("Done: assign.").wait_for()
+        detail.get_by_role("button", name="Escalate to supervisors").click()
+        detail.get_by_text("Done: escalate.").wait_for()
+        page.locator("#incident-timeline li", has_text="escalate").wait_for()
+        detail.get_by_label("Disposition").select_option("report_taken")
+        detail.get_by_role("button", name="Close incident").click()
+        detail.get_by_text("Done: disposition.").wait_for()
+        page.locator("#command-map .incident-marker").wait_for(state="detached")  # closed: off the map
+        stored = admin_api.get(f"/api/incidents/{incident['id']}").json()
+        assert (stored["status"], stored["assigned_name"], stored["disposition"]) == ("closed", "Supervisor Tester",
+                                                                                    "report_taken")
+        assert stored["escalated_at"]
+        assert page.locator("#feed", has_text="Harbor secret").count() == 0
+        assert _console_faults(page) == []
+    finally:
+        for s in streams:
+            s.stop.set()
+        box.close()
+        anon.close()
+        owner.close()
+        harbor.close()
+        dispatcher.close()
