@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # What a mail address must look like to be handed to the relay: one @, no spaces, brackets or line breaks.
 EMAIL_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"\\]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 _HEADER_NAMES = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "Auto-Submitted"})
+CLOSING = 421  # "service not available, closing channel": smtplib has closed the session
 MESSAGES_PER_SESSION = 50  # below this a batch does not open another session
 
 
@@ -80,16 +81,21 @@ class SmtpSender:
         for i, message in enumerate(pending):
             try:
                 smtp.send_message(self._compose(message), to_addrs=[message.address])
-            except (smtplib.SMTPServerDisconnected, OSError):
-                outcomes.append(SendOutcome(message.delivery_id, False, "the relay dropped the connection"))
-                return pending[i + 1:]
             except smtplib.SMTPRecipientsRefused as exc:
                 code = next(iter(exc.recipients.values()), (450, b""))[0]
                 outcomes.append(_refused(message, code, "the relay refused the recipient"))
+                if code == CLOSING:
+                    return pending[i + 1:]
             except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
                 outcomes.append(_refused(message, exc.smtp_code, "the relay refused the message"))
-            except smtplib.SMTPException as exc:
-                outcomes.append(SendOutcome(message.delivery_id, False, f"SMTP error: {type(exc).__name__}"))
+                if exc.smtp_code == CLOSING:
+                    return pending[i + 1:]
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:  # after the above: SMTPException is an OSError
+                if isinstance(exc, smtplib.SMTPException) and not isinstance(exc, smtplib.SMTPServerDisconnected):
+                    outcomes.append(SendOutcome(message.delivery_id, False, f"SMTP error: {type(exc).__name__}"))
+                    continue
+                outcomes.append(SendOutcome(message.delivery_id, False, "the relay dropped the connection"))
+                return pending[i + 1:]
             else:
                 outcomes.append(SendOutcome(message.delivery_id, True))
         return []

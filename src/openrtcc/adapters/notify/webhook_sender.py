@@ -1,7 +1,7 @@
 """The webhook channel: each delivery POSTed as signed JSON to its subscriber's URL, many at once, kept alive.
 
 Body: the delivery's JSON document, compact. Headers: `X-RTCC-Signature` and `X-RTCC-Delivery: rtcc-<delivery
-id>` from domain/webhook_signing.sign with the subscriber's secret (the receiver checks them with the same
+id, 8 digits>` from domain/webhook_signing.sign with the subscriber's secret (the receiver checks them with the same
 secret; docs/command-center.md shows how). A 2xx answer is handed; 408, 429, 5xx, time-outs and refused or
 dropped connections are tried again later; any other answer, a redirect included (never followed: a redirect
 could point inside the hub's network), is refused for good. Every connection goes through `GuardedNetwork`,
@@ -96,18 +96,25 @@ class WebhookSender:
         except UnsafeOutboundUrl as exc:
             return SendOutcome(did, False, str(exc), retryable=False)
         body = json.dumps(message.data, separators=(",", ":"), ensure_ascii=False, default=str).encode()
-        headers = sign(message.secret, self.clock.now(), f"rtcc-{did}", body)
+        headers = sign(message.secret, self.clock.now(), signed_delivery_id(did), body)
         try:
             response = self.client.post(message.address, content=body, headers=headers)
         except UnsafeOutboundUrl as exc:
             return SendOutcome(did, False, str(exc), retryable=False)
         except UnresolvedOutboundHost as exc:
             return SendOutcome(did, False, str(exc))
+        except httpx.InvalidURL:
+            return SendOutcome(did, False, "the webhook URL is not valid", retryable=False)
         except httpx.TimeoutException:
             return SendOutcome(did, False, f"{target.redacted} did not answer in time")
         except httpx.HTTPError as exc:
             return SendOutcome(did, False, f"{target.redacted}: {type(exc).__name__}")
         return _outcome(did, response.status_code, target.redacted)
+
+
+def signed_delivery_id(delivery_id: int) -> str:
+    """`rtcc-<delivery id>`, zero-padded to the 8 characters webhook_signing asks of an id; a retry keeps it."""
+    return f"rtcc-{delivery_id:08d}"
 
 
 def _outcome(delivery_id: int, status: int, where: str) -> SendOutcome:
