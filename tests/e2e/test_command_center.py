@@ -7,6 +7,7 @@ incident never shows."""
 from __future__ import annotations
 
 import base64
+import re
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -25,14 +26,38 @@ from tests.edge_box_link import ALWAYS, LinkedBox, fmp4_segments
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-NCIC = "LIC,LIS,VMA,VCO,NIC\nCMD4242,WI,FORD,WHI,V777777777\n"
+NCIC = "LIC,LIS,VMA,VCO,NIC\nCMD4242,WI,FORD,WHI,V777777777\nCMD5151,WI,HOND,BLU,V888888888\n"
 SCENE = {"lat": 43.0, "lon": -87.92}
 
 
-def _crop() -> str:
+def _crop(plate: str) -> str:
     image = np.full((24, 96, 3), 235, np.uint8)
-    cv2.putText(image, "CMD4242", (2, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1)
+    cv2.putText(image, plate, (2, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1)
     return base64.b64encode(cv2.imencode(".png", image)[1].tobytes()).decode()
+
+
+def _read(read_id: str, plate: str) -> dict:
+    return {"read_id": read_id, "plate": plate, "confidence": 0.93, "lat": 43.001, "lon": -87.921,
+            "captured_at": datetime.now(UTC).isoformat(), "crop": _crop(plate.replace(" ", ""))}
+
+
+class SocketLine:
+    """The page's command socket, relayed by the browser itself, so the test can cut it and keep it down."""
+
+    def __init__(self, page):
+        self.routes, self.down = [], False
+        page.route_web_socket(re.compile(r"/ws/command$"), self._relay)
+
+    def _relay(self, route) -> None:
+        if self.down:
+            route.close()  # refused while the line is down: the page backs off and tries again
+            return
+        route.connect_to_server()
+        self.routes.append(route)
+
+    def cut(self) -> None:
+        self.down = True
+        self.routes[-1].close()
 
 
 def _operator_on_command(page, base: str, admin_api: httpx.Client) -> str:
@@ -59,17 +84,28 @@ def test_a_plate_hit_arrives_live_is_verified_acted_on_and_disposed(page, live_h
     assert r.status_code == 201, r.text
     r = admin_api.post("/api/agency/read-sources", json={"name": "CMD plate camera", "default_state": "WI"})
     assert r.status_code == 201, r.text
+    source = {"Authorization": f"Bearer {r.json()['key']}"}
+    line = SocketLine(page)
     _operator_on_command(page, base, admin_api)
 
-    read = {"read_id": "cmd-1", "plate": "CMD 4242", "confidence": 0.93, **{"lat": 43.001, "lon": -87.921},
-            "captured_at": datetime.now(UTC).isoformat(), "crop": _crop()}
-    r = httpx.post(f"{base}/api/ingest/reads", json={"version": 1, "reads": [read]},
-                   headers={"Authorization": f"Bearer {r.json()['key']}"})
+    r = httpx.post(f"{base}/api/ingest/reads", json={"version": 1, "reads": [_read("cmd-1", "CMD 4242")]},
+                   headers=source)
     assert r.status_code == 200 and r.json()["stored"] == 1, r.text
 
     item = page.locator("#feed .feed-item.kind-alert", has_text="CMD4242")
     item.wait_for()  # pushed over the socket: the page was not reloaded
     assert page.locator("#command-map .alert-marker").count() == 1  # and on the map
+
+    # The line drops; a hit raised meanwhile is fetched from the API once the page is back on the socket.
+    line.cut()
+    page.locator("#command-connection", has_text="reconnecting").wait_for()
+    r = httpx.post(f"{base}/api/ingest/reads", json={"version": 1, "reads": [_read("cmd-2", "CMD 5151")]},
+                   headers=source)
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+    line.down = False
+    page.locator("#command-connection", has_text="live").wait_for()
+    page.locator("#feed .feed-item.kind-alert", has_text="CMD5151").wait_for()
+    assert page.locator("#feed .feed-item.kind-alert").count() == 2  # the first one is not there twice
     item.get_by_role("button").click()
     detail = page.locator("#detail")
     detail.get_by_role("img", name="Plate crop of read CMD4242").wait_for()

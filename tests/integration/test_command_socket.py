@@ -16,6 +16,7 @@ from openrtcc.domain.command_events import (
     TipReceived,
 )
 from openrtcc.web.alert_stream import AlertStream
+from tests.plate_reads import NCIC_LIST, earlier, import_list, new_source, post_reads, read_body
 
 AT = datetime(2026, 11, 21, 19, 30, tzinfo=UTC)
 
@@ -89,3 +90,32 @@ def test_the_old_alerts_page_ignores_what_it_does_not_know(world, stream, hub):
     with officer.client.websocket_connect("/ws/alerts", headers=officer.headers) as ws:
         hub.bus.publish(TipReceived("t-1", world.agency().id, AT, False, 'quote " and \\ backslash'))
         assert next_event(ws)["excerpt"] == 'quote " and \\ backslash'
+
+
+def test_incidents_and_alert_actions_arrive_as_operators_act(world, stream, anon, clock):
+    import_list(world, "NCIC stolen", "ncic", NCIC_LIST)
+    key, _ = new_source(world)
+    supervisor, harbor = world.staff("supervisor"), world.staff("supervisor", slug="harbor")
+    place = {"lat": 43.0, "lon": -87.92}
+    with supervisor.client.websocket_connect("/ws/command", headers=supervisor.headers) as ws:
+        r = harbor.post("/api/incidents", json={"category": "robbery", "priority": 2, "title": "Harbor's", **place})
+        assert r.status_code == 201, r.text
+        r = supervisor.post("/api/incidents", json={"category": "shots_fired", "priority": 1,
+                                                    "title": "Shots fired at Main and 3rd", **place})
+        assert r.status_code == 201, r.text
+        opened = next_event(ws)  # Harbor's incident, opened first, never came
+        assert (opened["type"], opened["change"]) == ("incident", "opened")
+        assert opened["incident"] == {**r.json(), "timeline": None}  # the incidents API's own shape
+        assert supervisor.post(f"/api/incidents/{r.json()['id']}/acknowledge").status_code == 200
+        updated = next_event(ws)
+        assert (updated["change"], updated["incident"]["status"]) == ("updated", "acknowledged")
+
+        assert post_reads(anon, key, [read_body("r-1", "ABC123", earlier(clock, seconds=3), state="CA")]
+                          ).status_code == 200
+        raised = next_event(ws)
+        assert (raised["type"], raised["alert"]["plate"]) == ("alert", "ABC123")
+        r = supervisor.post(f"/api/agency/alerts/{raised['alert']['id']}/escalate", json={"note": "armed"})
+        assert r.status_code == 200, r.text
+        changed = next_event(ws)
+        assert (changed["type"], changed["action"]) == ("alert_update", "escalate")
+        assert changed["alert"]["escalated_at"] is not None and changed["alert"]["id"] == raised["alert"]["id"]
