@@ -119,7 +119,14 @@ def test_an_incident_emergency_opens_emergency_only_cameras_near_it(world, hub, 
     listed = supervisor.get("/api/emergencies").json()
     assert [(e["id"], e["radius_m"], e["case_number"]) for e in listed] == [
         (r.json()["emergency_id"], 800, f"incident {inc['id'][:8]}")]
-    assert [e.change for e in heard.events] == ["declared"] and heard.committed[0] is not None
+    assert supervisor.post(f"/api/emergencies/{r.json()['emergency_id']}/end").status_code == 200
+    again = supervisor.post(url, json=body | {"expires_in_minutes": 5})  # the first one is over: a new one may be
+    assert again.status_code == 200 and again.json()["emergency_id"] != r.json()["emergency_id"]
+    hub.extras["emergency_expiry"].check()
+    clock.advance(minutes=6)
+    hub.extras["emergency_expiry"].check()
+    assert [e.change for e in heard.events] == ["declared", "ended", "declared", "expired"]
+    assert all(row is not None for row in heard.committed)
     assert [t["action"] for t in supervisor.get(f"/api/incidents/{inc['id']}").json()["timeline"]][-1] == "emergency"
 
 
