@@ -250,6 +250,14 @@ def test_an_incident_fills_the_wall_with_live_tiles_and_other_agencies_never_sho
         assert (stored["status"], stored["assigned_name"], stored["disposition"]) == ("closed", "Supervisor Tester",
                                                                                     "report_taken")
         assert stored["escalated_at"]
+
+        # A locked wall keeps what it shows when the next incident arrives.
+        page.get_by_label("Lock the wall (new incidents do not refill it)").check()
+        r = dispatcher.post("/api/incidents", json={"category": "burglary", "priority": 3,
+                                                    "title": "Burglary on Elm", **SCENE})
+        assert r.status_code == 201, r.text
+        page.locator("#wall-status", has_text='"Burglary on Elm": the wall is locked').wait_for()
+        assert tiles.count() == 2 and first.get_attribute("data-session") == stopped.session_id
         assert page.locator("#feed", has_text="Harbor secret").count() == 0
         assert _console_faults(page) == []
     finally:

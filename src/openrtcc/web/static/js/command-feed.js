@@ -52,12 +52,18 @@ export function emergencyItem(m) {
 }
 
 export class Feed {
-  constructor(list, onOpen) {
+  constructor(list, announcer, onOpen) {
     this.list = list;
+    this.announcer = announcer;
     this.onOpen = onOpen;
     this.items = new Map();
     this.filter = "all";
     this.selected = null;
+  }
+
+  /** Say a new, urgent item out loud to screen readers (the list itself is redrawn too often to be live). */
+  announce(item) {
+    if (item.urgent && this.announcer) this.announcer.textContent = `${KIND_LABELS[item.kind]}: ${item.title}`;
   }
 
   put(item) {
@@ -78,7 +84,14 @@ export class Feed {
     return [...this.items.values()].filter((i) => this.filter === "all" || kinds.has(i.kind)).sort(byTime);
   }
 
+  /** Redraw the list, keeping the keyboard where it was (the button of the same item keeps the focus). */
   render() {
+    const focused = document.activeElement?.closest?.(".feed-item")?.dataset.key;
+    this.draw();
+    if (focused) this.list.querySelector(`.feed-item[data-key="${CSS.escape(focused)}"] .feed-open`)?.focus();
+  }
+
+  draw() {
     const shown = this.visible();
     if (!shown.length) {
       replaceChildren(this.list, el("li", {}, notice("Nothing yet: new events appear here as they happen.")));

@@ -17,8 +17,10 @@ let wall;
 let detail;
 let newestAlert = null; // the newest alert seen: a reconnect asks only for those after it
 
-function putAlert(a, { fresh = false } = {}) {
-  feed.put(alertItem(a));
+function putAlert(a, { fresh = false, live = false } = {}) {
+  const item = alertItem(a);
+  feed.put(item);
+  if (live) feed.announce(item);
   map.showAlert(a);
   if (fresh || newestAlert === null) newestAlert = a.id;
 }
@@ -38,13 +40,19 @@ function refreshed(kind, record) {
 }
 
 const HANDLERS = {
-  alert: (m) => putAlert(m.alert, { fresh: true }),
+  alert: (m) => putAlert(m.alert, { fresh: true, live: true }),
   alert_update: (m) => refreshed("alert", m.alert),
   incident: (m) => {
     refreshed("incident", m.incident);
-    if (m.change === "opened") wall.incidentOpened(m.incident);
+    if (m.change !== "opened") return;
+    feed.announce(feed.items.get(`incident:${m.incident.id}`));
+    wall.incidentOpened(m.incident);
   },
-  tip: (m) => feed.put(tipItem(m)),
+  tip: (m) => {
+    const item = tipItem(m);
+    feed.put(item);
+    feed.announce(item);
+  },
   camera_status: (m) => {
     feed.put(cameraItem(m));
     map.cameraStatus(m.camera_id, m.online);
@@ -93,7 +101,7 @@ function setConnection(text, live) {
 
 async function start() {
   const me = await session;
-  feed = new Feed(byId("feed"), (item) => detail.show(item));
+  feed = new Feed(byId("feed"), byId("feed-announce"), (item) => detail.show(item));
   const mayWatch = LIVE_ROLES.has(me.role);
   wall = new VideoWall(mayWatch);
   const form = new IncidentForm(me.role, (incident) => refreshed("incident", incident));
