@@ -74,8 +74,10 @@ def check_subscriber_address(channel: ChannelKind, address: str, *, allow_privat
     if channel is ChannelKind.MQTT:
         target = parse_outbound_url(address, ("mqtt", "mqtts"))
         prefix = target.path.strip("/")
-        if prefix and topic_refusal(prefix):
-            raise UnsafeOutboundUrl(topic_refusal(prefix))
+        refusal = (topic_refusal(prefix) if prefix else None) or ("the topic prefix takes no wildcards (#)"
+                                                                   if "#" in address else None)
+        if refusal:
+            raise UnsafeOutboundUrl(refusal)
         check_broker_url(address, allow_private=allow_private)
         return address
     return ""  # websocket: the subscriber's own screen connects to us

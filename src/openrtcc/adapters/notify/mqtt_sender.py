@@ -50,6 +50,11 @@ def topic_refusal(topic: str) -> str | None:
     return None
 
 
+def _fragment_refusal(url: str) -> str | None:
+    # A # would be read as a URL fragment and silently dropped from the prefix a subscriber meant.
+    return "the broker URL holds a #: the topic prefix takes no wildcards" if "#" in url else None
+
+
 class ConnectRefused(Exception):
     """The broker answered CONNACK with a refusal (bad credentials, not authorised)."""
 
@@ -88,7 +93,7 @@ class MqttSender:
             except UnsafeOutboundUrl as exc:
                 outcomes.append(SendOutcome(message.delivery_id, False, str(exc), retryable=False))
                 continue
-            refusal = topic_refusal(topic_for(message, target))
+            refusal = topic_refusal(topic_for(message, target)) or _fragment_refusal(message.address)
             if refusal:
                 outcomes.append(SendOutcome(message.delivery_id, False, refusal, retryable=False))
                 continue
@@ -129,11 +134,7 @@ class MqttSender:
         deadline = time.monotonic() + self.ack_timeout_s
         outcomes, late = [], 0
         for message, info in infos:
-            try:
-                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
-            except (ValueError, RuntimeError):
-                pass  # not queued: counted below as not acknowledged
-            if info.is_published():
+            if _acknowledged(info, deadline):
                 outcomes.append(SendOutcome(message.delivery_id, True))
             else:
                 late += 1
@@ -196,6 +197,15 @@ class MqttSender:
         for key, link in list(self._links.items()):
             if now - link.last_used > IDLE_CLOSE_S:
                 self._drop(key)
+
+
+def _acknowledged(info: mqtt.MQTTMessageInfo, deadline: float) -> bool:
+    """Wait (until the deadline) for the broker's PUBACK of one message."""
+    try:
+        info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+        return info.is_published()
+    except (ValueError, RuntimeError):  # not queued, or the client is not connected
+        return False
 
 
 def _on_connect(link: BrokerLink, reason) -> None:
