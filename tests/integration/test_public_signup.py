@@ -7,6 +7,7 @@ import pytest
 
 from openrtcc.config import Settings
 from openrtcc.domain.public_links import unsubscribe_token
+from openrtcc.services.public_signup import keep_public_forms
 from tests.edge_hub import free_port
 from tests.public_forms_support import link_in, start_smtp
 
@@ -189,6 +190,12 @@ def test_rate_limits_per_client_refuse_with_retry_after(hub, anon, world, mailbo
     assert stored and all(len(h) == 64 and "testclient" not in h for h in stored)  # never the address itself
     clock.advance(hours=1, seconds=1)
     assert sign_up(anon, agency.id, "p9@example.org").status_code == 202
+    clock.advance(days=8, hours=1)  # a week past the 24-hour links: never confirmed, the addresses are erased
+    keep_public_forms(hub)
+    with hub.uow() as uow:
+        left = uow.conn.exec_driver_sql("SELECT COUNT(*) FROM rate_limit_hit").scalar_one()
+    assert left == 0 and subscriber(hub, agency.id, "p0@example.org") is None
+    assert {r.details["lapsed"] for r in audit(hub, "public.signup_lapse")} == {4}
 
     for _ in range(30):  # link guessing: refused, audited, counted
         assert anon.post("/api/public/subscriptions/confirm", json={"s": "x", "t": "y"}).status_code == 400

@@ -13,6 +13,7 @@ import pytest
 
 from openrtcc.config import Settings
 from openrtcc.domain.command_events import IncidentChanged, TipReceived
+from openrtcc.services.public_signup import keep_public_forms
 from tests.conftest import HARBOR
 
 GPS_MARK = b"GPS-43.0001N-87.9201W"
@@ -167,3 +168,20 @@ def test_promote_review_dismiss_and_no_reach_across_agencies(hub, anon, world):
     assert officer.get("/api/tips?status=open").json() == []
     assert len(officer.get("/api/tips?status=all").json()) == 2
     assert officer.get("/api/tips?status=bogus").status_code == 422
+
+
+def test_tips_are_deleted_with_their_media_after_a_year_unless_promoted(hub, anon, world, clock):
+    agency = world.agency()
+    send(anon, agency.id, lat="43.0", lon="-87.92", files={"media": ("p.jpg", jpeg_with_gps(), "image/jpeg")})
+    send(anon, agency.id, files={"media": ("q.jpg", jpeg_with_gps(), "image/jpeg")})
+    officer = world.staff("supervisor")
+    located = next(t for t in officer.get("/api/tips").json() if t["lat"] is not None)
+    assert officer.post(f"/api/tips/{located['id']}/promote", json={"category": "robbery", "title": "Robbery at the corner shop"}).status_code == 201
+    clock.advance(days=364)
+    keep_public_forms(hub)
+    assert counts(hub) == (2, 2)
+    clock.advance(days=2)
+    keep_public_forms(hub)
+    assert counts(hub) == (1, 1)  # the promoted one stays with its incident
+    with hub.uow() as uow:
+        assert uow.conn.exec_driver_sql("SELECT id FROM tip").scalars().all() == [located["id"]]

@@ -16,10 +16,12 @@ from openrtcc.domain.geo import area_from_geojson
 from openrtcc.domain.public_forms import (
     CONFIRM_TTL,
     MAX_RADIUS_M,
+    MAX_TIP_CHARS,
     MIN_RADIUS_M,
     PUBLIC_CATEGORIES,
     PUBLIC_CHANNELS,
     RESEND_GAP,
+    TIP_MEDIA_TYPES,
     BadLink,
     address_hint,
     check_categories,
@@ -29,7 +31,7 @@ from openrtcc.domain.public_forms import (
     retry_after_s,
 )
 from openrtcc.domain.public_links import confirm_token, unsubscribe_token, verify_confirm_token, verify_unsubscribe_token
-from openrtcc.services import dissemination
+from openrtcc.services import dissemination, tips
 from openrtcc.services.hub import Hub
 from openrtcc.services.public_forms_guard import LINK_BUCKET, check_rate, count_request, limits, refuse, source
 
@@ -70,7 +72,7 @@ def offered_channels(hub: Hub) -> list[str]:
 
 def options(hub: Hub, client: str | None) -> dict:
     """What the sign-up page offers: the agencies' programs and areas, channels, categories, radius bounds."""
-    limits(hub)
+    lim = limits(hub)
     with hub.uow() as uow:
         programs = [{"agency_id": a.id, "name": a.name, "jurisdiction": a.jurisdiction}
                     for a in uow.accounts.agencies()]
@@ -79,7 +81,8 @@ def options(hub: Hub, client: str | None) -> dict:
     return {"programs": programs, "channels": offered_channels(hub),
             "categories": [{"id": k, "label": v} for k, v in PUBLIC_CATEGORIES.items()],
             "confirm_hours": int(CONFIRM_TTL.total_seconds() // 3600),
-            "min_radius_m": MIN_RADIUS_M, "max_radius_m": MAX_RADIUS_M}
+            "min_radius_m": MIN_RADIUS_M, "max_radius_m": MAX_RADIUS_M, "tip_max_bytes": lim.tip_max_bytes,
+            "tip_max_chars": MAX_TIP_CHARS, "tip_media_types": list(TIP_MEDIA_TYPES)}
 
 
 def sign_up(hub: Hub, form: SignupForm, client: str | None) -> str:
@@ -272,8 +275,10 @@ def _aware(t: datetime) -> datetime:
 
 
 def keep_public_forms(hub: Hub) -> None:
-    """Periodic upkeep: rate-limit counts older than every window are deleted, and sign-ups left unconfirmed a
-    week after their link expired lose their address."""
+    """Periodic upkeep: rate-limit counts older than every window are deleted, sign-ups left unconfirmed a
+    week after their link expired lose their address, tips past their keeping time are deleted."""
+    while tips.forget_old_tips(hub):
+        pass
     now = hub.clock.now()
     with hub.uow() as uow:
         forgotten = uow.tips.forget_hits(now - timedelta(hours=2))

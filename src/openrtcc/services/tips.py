@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import timedelta
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -15,6 +16,7 @@ from openrtcc.domain.errors import Conflict, InvalidInput, NotFound
 from openrtcc.domain.geo import area_from_geojson
 from openrtcc.domain.incidents import IncidentDraft, IncidentSource, IncidentView
 from openrtcc.domain.public_forms import (
+    TIP_KEEP_DAYS,
     TipStatus,
     TipView,
     check_contact,
@@ -227,3 +229,20 @@ def promote(hub: Hub, actor: Actor, tip_id: str, p: Promotion) -> tuple[TipView,
         uow.commit()
     incidents.announce(hub, view, "opened")
     return _view(updated), view
+
+
+def forget_old_tips(hub: Hub) -> int:
+    """Tips (and their media) older than TIP_KEEP_DAYS are deleted, unless promoted into an incident's record."""
+    with hub.uow() as uow:
+        old = uow.tips.expired(hub.clock.now() - timedelta(days=TIP_KEEP_DAYS))
+        if not old:
+            uow.rollback()
+            return 0
+        uow.tips.delete([r.id for r in old])
+        uow.record(AuditEntry("tip.expire", "success", None, None, None, None,
+                              {"deleted": len(old), "keep_days": TIP_KEEP_DAYS}))
+        uow.commit()
+    for r in old:
+        if r.media_key:
+            hub.media.delete(r.media_key)  # after the rows are gone: a file left by a crash is only disk, no tip
+    return len(old)

@@ -43,6 +43,15 @@ class SqlTipRepo:
                                                    tip.c.status == was).values(**values))
         return done.rowcount == 1
 
+    def expired(self, before: datetime, limit: int = 500) -> list:
+        """Tips sent before `before` that did not become part of an incident's record: (id, media_key)."""
+        q = (select(tip.c.id, tip.c.media_key).where(tip.c.created_at < before, tip.c.status != "promoted")
+             .order_by(tip.c.created_at).limit(limit))
+        return list(self.conn.execute(q))
+
+    def delete(self, tip_ids: list[str]) -> None:
+        self.conn.execute(delete(tip).where(tip.c.id.in_(tip_ids)))
+
     # rate limits of the public forms, per keyed hash of the client (never its address)
     def hits(self, bucket: str, client_hash: str, since: datetime) -> list[datetime]:
         q = select(rate_limit_hit.c.at).where(rate_limit_hit.c.bucket == bucket,
