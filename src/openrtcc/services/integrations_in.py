@@ -23,7 +23,7 @@ from openrtcc.domain.cad import (
     parse_model,
 )
 from openrtcc.domain.cameras import check_in_jurisdiction
-from openrtcc.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from openrtcc.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from openrtcc.domain.geo import Point, area_from_geojson
 from openrtcc.domain.gunshot import GunshotConfig, GunshotEvent, map_event
 from openrtcc.domain.incidents import IncidentDraft, IncidentStatus, IncidentView, validate_draft
@@ -39,12 +39,6 @@ MAX_BODY_BYTES = 64 * 1024  # a call or a detection is a few hundred bytes
 # Delivery ids are kept well past the signature tolerance: an older delivery is refused as stale anyway.
 KEEP_SEEN = timedelta(seconds=TOLERANCE_S * 12)
 CLEANUP_EVERY_S = 600.0
-
-
-class TooLarge(DomainError):
-    """A webhook body over MAX_BODY_BYTES (413)."""
-
-    code = "too_large"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +75,26 @@ def check_config(kind: str, config: dict | None) -> dict:
 def create_integration(hub: Hub, actor: Actor, kind: str, name: str, config: dict | None) -> tuple[Integration, str]:
     """A new integration and its signing secret, which is shown this once."""
     actor.require(Permission.MANAGE_INTEGRATIONS)
+    return _create(hub, actor.agency_id, kind, name, config, actor.user_id, actor.source)
+
+
+def create_for_agency(hub: Hub, agency_slug: str, kind: str, name: str,
+                      config: dict | None) -> tuple[Integration, str]:
+    """The operator's path (`rtcc integration create`): no session, audited as the command line."""
+    return _create(hub, _agency_id(hub, agency_slug), kind, name, config, None, "cli")
+
+
+def _agency_id(hub: Hub, slug: str) -> str:
+    with hub.uow() as uow:
+        agency = uow.accounts.agency_by_slug(slug)
+        uow.rollback()
+    if agency is None:
+        raise NotFound(f"no agency {slug!r}")
+    return agency.id
+
+
+def _create(hub: Hub, agency_id: str, kind: str, name: str, config: dict | None, by: str | None,
+            client: str | None) -> tuple[Integration, str]:
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", code="bad_kind")
     name = name.strip()
@@ -90,12 +104,12 @@ def create_integration(hub: Hub, actor: Actor, kind: str, name: str, config: dic
     secret = secrets.token_urlsafe(32)
     iid = hub.ids.new_id()
     with hub.uow() as uow:
-        uow.integrations.add(id=iid, agency_id=actor.agency_id, kind=kind, name=name, secret=secret, config=stored,
+        uow.integrations.add(id=iid, agency_id=agency_id, kind=kind, name=name, secret=secret, config=stored,
                              created_at=hub.clock.now())
-        uow.record(actor.entry("integration.create", f"integration:{iid}", kind=kind, name=name,
-                               codes=len(stored.get("codes", {}))))
+        uow.record(AuditEntry("integration.create", "success", by, agency_id, f"integration:{iid}", client,
+                              {"kind": kind, "name": name, "codes": len(stored.get("codes", {}))}))
         uow.commit()
-        row = uow.integrations.get(actor.agency_id, iid)
+        row = uow.integrations.get(agency_id, iid)
     return _integration(row), secret
 
 
@@ -106,6 +120,19 @@ def list_integrations(hub: Hub, actor: Actor) -> list[Integration]:
         uow.record(actor.entry("integration.list", f"agency:{actor.agency_id}", count=len(rows)))
         uow.commit()
     return [_integration(r) for r in rows]
+
+
+def list_for_agencies(hub: Hub, agency_slug: str | None) -> list[tuple[str, Integration]]:
+    """(agency slug, integration) for one agency or every one: the operator's `rtcc integration list`."""
+    with hub.uow() as uow:
+        agencies = [a for a in uow.accounts.agencies() if agency_slug in (None, a.slug)]
+        if agency_slug is not None and not agencies:
+            raise NotFound(f"no agency {agency_slug!r}")
+        found = [(a.slug, _integration(r)) for a in agencies for r in uow.integrations.for_agency(a.id)]
+        uow.record(AuditEntry("integration.list", "success", None, agencies[0].id if agency_slug else None,
+                              f"agency:{agency_slug or '*'}", "cli", {"count": len(found)}))
+        uow.commit()
+    return found
 
 
 def revoke_integration(hub: Hub, actor: Actor, integration_id: str) -> Integration:
@@ -148,7 +175,7 @@ def receive(hub: Hub, delivery: Delivery) -> Received:
         integration, secret = _known(hub, delivery)
         agency_id = integration.agency_id
         if delivery.oversized:
-            raise TooLarge(f"a webhook body has at most {MAX_BODY_BYTES} bytes")
+            raise PayloadTooLarge(f"a webhook body has at most {MAX_BODY_BYTES} bytes")
         verified = verify(secret, delivery.headers, delivery.body, hub.clock.now())
         return _apply(hub, integration, verified.delivery_id, delivery)
     except DomainError as exc:
