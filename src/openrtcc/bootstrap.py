@@ -22,6 +22,7 @@ from openrtcc.domain.clock import Clock, IdFactory, SystemClock, UuidFactory
 from openrtcc.domain.matching import HotListMatcher
 from openrtcc.domain.public_forms import PublicFormLimits
 from openrtcc.periodic import PeriodicTask
+from openrtcc.services import integrations_in
 from openrtcc.services.alerts import relay_unpublished
 from openrtcc.services.hotlist_index import HotListIndex
 from openrtcc.services.hotlists import keep_hot_lists
@@ -83,6 +84,7 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
     hub.extras["media_scrubber"] = OpenCvAvScrubber()  # tip photos and clips lose their EXIF/GPS and tags
     hub.extras["background"].append(PeriodicTask("public-forms-upkeep", PUBLIC_FORMS_UPKEEP_S,
                                                  lambda: keep_public_forms(hub)))
+    integrations_in.register_upkeep(hub)  # forgets webhook delivery ids once a replay would be stale anyway
     _link_edges(hub)
     from openrtcc import dissemination_wiring, integration_wiring
 
