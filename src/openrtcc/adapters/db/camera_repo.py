@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import time
-from types import SimpleNamespace
+import json
+from datetime import UTC, datetime, time
+from functools import lru_cache
 
-from sqlalchemy import Connection, Float, Numeric, and_, bindparam, cast, func, insert, select, text, update
+from sqlalchemy import (Connection, Float, Numeric, String, and_, bindparam, cast, func, insert, select, text,
+                        type_coerce, update)
 
 from openrtcc.adapters.db.tables import camera as t
 from openrtcc.domain.cameras import (
@@ -32,22 +34,56 @@ def schedule_from_json(doc: list[dict]) -> tuple[ScheduleWindow, ...]:
     return tuple(ScheduleWindow(d["weekday"], time.fromisoformat(d["start"]), time.fromisoformat(d["end"])) for d in doc)
 
 
+# The columns a Camera is built from, in this order (`_row_to_camera` unpacks rows positionally).
+_FIELDS = ("pk", "id", "agency_id", "owner_id", "name", "lat", "lon", "address", "bearing_deg", "fov_deg", "range_m",
+           "public_facing_attested", "make", "model", "owner_retention_days", "tier", "sharing_mode", "share_live",
+           "share_recorded", "schedule", "emergency_radius_m", "privacy_masks", "share_reads_with", "status",
+           "possible_duplicate_of", "created_at", "updated_at", "withdrawn_at", "edge_id")
+_RAW_ON_SQLITE = ("schedule", "privacy_masks", "share_reads_with", "created_at", "updated_at", "withdrawn_at")
+
+
+def _columns(raw: bool) -> list:
+    """The select list. `raw` (SQLite): the JSON and time columns come as stored text, decoded here, because
+    SQLAlchemy's processors for them (a json.loads and a regex parse per value) were half the cost of a
+    radius search's 50-odd rows. PostgreSQL's driver returns them decoded already."""
+    return [type_coerce(t.c[n], String).label(n) if raw and n in _RAW_ON_SQLITE else t.c[n] for n in _FIELDS]
+
+
+@lru_cache(maxsize=4096)
+def _policy_parts(schedule: str, masks: str, reads: str) -> tuple:
+    """The policy's JSON columns as domain values; cached on the stored text (most cameras share '[]')."""
+    return _parse_policy_parts(json.loads(schedule), json.loads(masks), json.loads(reads))
+
+
+def _parse_policy_parts(schedule: list, masks: list, reads: list) -> tuple:
+    return (schedule_from_json(schedule), tuple(PrivacyMask(tuple((x, y) for x, y in m)) for m in masks),
+            tuple(reads))
+
+
+def _utc(value) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite's text, written by UtcDateTime as naive UTC
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _row_to_camera(row) -> Camera:
-    # Plain attributes instead of the Row's per-name lookups, which cost half of this function: every
-    # radius search converts dozens of rows. Rows always come from select(*_COLUMNS).
-    r = SimpleNamespace(**dict(zip(_NAMES, row)))
+    (pk, id_, agency_id, owner_id, name, lat, lon, address, bearing, fov, range_m, attested, make, model,
+     retention, tier, mode, share_live, share_recorded, schedule, emergency_radius_m, masks, reads, status,
+     duplicate_of, created_at, updated_at, withdrawn_at, edge_id) = row
+    if isinstance(schedule, str):
+        schedule, masks, reads = _policy_parts(schedule, masks, reads)
+    else:
+        schedule, masks, reads = _parse_policy_parts(schedule, masks, reads)
     return Camera(
-        id=r.id, agency_id=r.agency_id, owner_id=r.owner_id, name=r.name,
-        location=Point(r.lat, r.lon), address=r.address,
-        view=ViewCone(r.bearing_deg, r.fov_deg, r.range_m), tier=Tier(r.tier),
-        policy=SharingPolicy(SharingMode(r.sharing_mode), r.share_live, r.share_recorded,
-                             schedule_from_json(r.schedule), r.emergency_radius_m,
-                             tuple(PrivacyMask(tuple((x, y) for x, y in m)) for m in r.privacy_masks),
-                             tuple(r.share_reads_with)),
-        public_facing_attested=r.public_facing_attested, make=r.make, model=r.model,
-        owner_retention_days=r.owner_retention_days, status=CameraStatus(r.status),
-        created_at=r.created_at, updated_at=r.updated_at,
-        possible_duplicate_of=r.possible_duplicate_of, withdrawn_at=r.withdrawn_at, edge_id=r.edge_id, pk=r.pk,
+        id=id_, agency_id=agency_id, owner_id=owner_id, name=name, location=Point(lat, lon), address=address,
+        view=ViewCone(bearing, fov, range_m), tier=Tier(tier),
+        policy=SharingPolicy(SharingMode(mode), bool(share_live), bool(share_recorded), schedule,
+                             emergency_radius_m, masks, reads),
+        public_facing_attested=bool(attested), make=make, model=model, owner_retention_days=retention,
+        status=CameraStatus(status), created_at=_utc(created_at), updated_at=_utc(updated_at),
+        possible_duplicate_of=duplicate_of, withdrawn_at=_utc(withdrawn_at), edge_id=edge_id, pk=pk,
     )
 
 
@@ -66,8 +102,8 @@ def _values(c: Camera) -> dict:
     )
 
 
-_COLUMNS = [c for c in t.c if c.name != "geog"]
-_NAMES = [c.name for c in _COLUMNS]
+_COLUMNS = _columns(raw=False)
+_RAW_COLUMNS = _columns(raw=True)
 _ADD = insert(t).returning(t.c.pk)  # built once; registration runs it for every camera
 
 # The proximity queries are built once with bound parameters: registration (the duplicate check) and
@@ -81,9 +117,9 @@ _IN_BOX = text("camera.pk IN (SELECT pk FROM camera_rtree WHERE max_lat >= :min_
 _WITHIN = text("ST_DWithin(camera.geog, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :r, false)")
 _OWNER_SCOPE = t.c.owner_id == bindparam("owner_id")
 _AGENCY_SCOPE = and_(t.c.agency_id == bindparam("agency_id"), t.c.status == _ACTIVE)
-_NEAR_OWNER = {"rtree": select(*_COLUMNS).where(_OWNER_SCOPE, _IN_BOX).limit(1000),
+_NEAR_OWNER = {"rtree": select(*_RAW_COLUMNS).where(_OWNER_SCOPE, _IN_BOX).limit(1000),
                "postgis": select(*_COLUMNS).where(_OWNER_SCOPE, _WITHIN).limit(1000)}
-_NEAR_AGENCY = {"rtree": select(*_COLUMNS).where(_AGENCY_SCOPE, _IN_BOX),
+_NEAR_AGENCY = {"rtree": select(*_RAW_COLUMNS).where(_AGENCY_SCOPE, _IN_BOX),
                 "postgis": select(*_COLUMNS).where(_AGENCY_SCOPE, _WITHIN)}
 
 
@@ -91,6 +127,7 @@ class SqlCameraRepo:
     def __init__(self, conn: Connection):
         self.conn = conn
         self.spatial = "postgis" if conn.dialect.name == "postgresql" else "rtree"
+        self.columns = _COLUMNS if self.spatial == "postgis" else _RAW_COLUMNS
 
     def add(self, camera: Camera) -> Camera:
         camera.pk = self.conn.execute(_ADD, _values(camera)).scalar_one()
@@ -106,16 +143,16 @@ class SqlCameraRepo:
         self.conn.execute(update(t).where(t.c.id == camera.id).values(**values))
 
     def get_for_owner(self, owner_id: str, camera_id: str) -> Camera | None:
-        r = self.conn.execute(select(*_COLUMNS).where(t.c.id == camera_id, t.c.owner_id == owner_id)).first()
+        r = self.conn.execute(select(*self.columns).where(t.c.id == camera_id, t.c.owner_id == owner_id)).first()
         return _row_to_camera(r) if r else None
 
     def list_for_owner(self, owner_id: str) -> list[Camera]:
-        rows = self.conn.execute(select(*_COLUMNS).where(t.c.owner_id == owner_id).order_by(t.c.created_at))
+        rows = self.conn.execute(select(*self.columns).where(t.c.owner_id == owner_id).order_by(t.c.created_at))
         return [_row_to_camera(r) for r in rows]
 
     def get_for_agency(self, agency_id: str, camera_id: str) -> Camera | None:
         r = self.conn.execute(
-            select(*_COLUMNS).where(t.c.id == camera_id, t.c.agency_id == agency_id, t.c.status == _ACTIVE)
+            select(*self.columns).where(t.c.id == camera_id, t.c.agency_id == agency_id, t.c.status == _ACTIVE)
         ).first()
         return _row_to_camera(r) if r else None
 
@@ -137,7 +174,7 @@ class SqlCameraRepo:
         if self.spatial == "postgis":
             import json
 
-            q = select(*_COLUMNS).where(
+            q = select(*self.columns).where(
                 scope,
                 text("ST_Covers(ST_GeomFromGeoJSON(:area)::geography, camera.geog)").bindparams(
                     area=json.dumps(area_to_geojson(area))
@@ -184,7 +221,7 @@ class SqlCameraRepo:
         # R*Tree keeps 32-bit floats, rounding each point out to a box up to ~1 m wide. Asking for boxes
         # that overlap the search box (not boxes inside it) keeps cameras right at the edge; the caller's
         # exact test on the stored double coordinates then decides.
-        return select(*_COLUMNS).where(
+        return select(*_RAW_COLUMNS).where(
             scope,
             text(
                 "camera.pk IN (SELECT pk FROM camera_rtree WHERE max_lat >= :a AND min_lat <= :b "
