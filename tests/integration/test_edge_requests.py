@@ -93,9 +93,9 @@ def box(tmp_path, receiver, clock):
     b.close()
 
 
-def _live(clock, session_id, camera=CAM, requester=ALICE) -> LiveStart:
+def _live(clock, session_id, camera=CAM, requester=ALICE, profile="full") -> LiveStart:
     return LiveStart(sent_at=clock.now(), session_id=session_id, camera_id=camera, requester=requester,
-                     upload_token=TOKEN)
+                     upload_token=TOKEN, profile=profile)
 
 
 REFUSALS = [  # (policy changes, camera, requester, the box's reason)
@@ -195,15 +195,22 @@ def test_an_allowed_session_streams_until_live_stop_and_the_box_caps_its_session
         assert b.sent[-1].reason == "a live session with this id is already running"
         assert b.handler.handle_live_start(_live(clock, "s-more")) is None
         assert b.sent[-1].reason == "the box is already serving its maximum of live sessions"
+        assert b.handler.handle_live_start(_live(clock, "s-tile", profile="tile")) is None  # a quarter: still over
         assert receiver.wait_for(lambda: len(receiver.live("s-ok")) >= 3)
         b.handler.handle_live_stop(LiveStop(sent_at=clock.now(), session_id="s-ok", reason="user closed the view"))
         session.join(5)
         ended = [m for m in b.of(LiveEnded) if m.session_id == "s-ok" and not m.refused]
         assert [e.reason for e in ended] == ["stopped by the hub: user closed the view"]
         assert b.handler.live_sessions() == []
-        log = [(e.outcome, e.reason) for e in b.log.latest(10)]
+        tiles = [b.handler.handle_live_start(_live(clock, f"s-tile-{i}", profile="tile")) for i in range(5)]
+        assert all(tiles[:4]) and tiles[4] is None  # the full session's place holds four wall tiles
+        for t in tiles[:4]:
+            t.stop("test over")
+            t.join(5)
+        log = [(e.outcome, e.reason) for e in b.log.latest(50)][:5]
         assert log == [("allowed", "an emergency is declared within the owner's radius"),
                        ("refused", "a live session with this id is already running"),
+                       ("refused", "the box is already serving its maximum of live sessions"),
                        ("refused", "the box is already serving its maximum of live sessions"),
                        ("ended", "stopped by the hub: user closed the view")]
     finally:

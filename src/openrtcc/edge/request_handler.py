@@ -48,12 +48,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class RequestLimits:
-    max_live_sessions: int = 4  # each one decodes and encodes: the box also records and reads plates
+    max_live_sessions: int = 4  # full-size; each decodes and encodes, and the box also records and reads plates
     max_clip: timedelta = timedelta(hours=1)
     max_hold: timedelta = timedelta(days=7)
     future_slack: timedelta = timedelta(seconds=5)  # the hub's clock may be a little ahead of the box's
 
 
+# What a live session costs against the limit, in quarters of a full-size one: a video wall's tile encodes a
+# quarter of the pixels at half the rate, so a box that serves 4 full sessions serves a 16-tile wall.
+LIVE_COST = {"full": 4, "tile": 1}
 _ID = TypeAdapter(Id)
 _REQUESTS = {"live_start": ("live", "session_id"), "clip_request": ("clip", "request_id"), "hold": ("hold", "hold_id")}
 
@@ -98,6 +101,7 @@ class RequestHandler:
         self._work_dir = Path(work_dir or Path(config.edge.data_dir) / "clips")
         self._lock = threading.Lock()
         self._sessions: dict[str, LiveStreamer | None] = {}  # None: reserved by a start being decided
+        self._live_cost: dict[str, int] = {}  # what each session (or reservation) counts against the limit
         self._clips = ThreadPoolExecutor(1, thread_name_prefix="clip-export")  # one transcode at a time
 
     def register(self, link) -> None:
@@ -126,6 +130,7 @@ class RequestHandler:
             with self._lock:
                 if self._sessions.get(msg.session_id, False) is None:  # reserved, then the log write failed
                     del self._sessions[msg.session_id]
+                    self._live_cost.pop(msg.session_id, None)
             self._send(LiveEnded(session_id=msg.session_id, reason=decision.reason, refused=True,
                                  sent_at=self._clock.now()))
             return None
@@ -135,6 +140,7 @@ class RequestHandler:
         except Exception:
             with self._lock:
                 self._sessions.pop(msg.session_id, None)
+                self._live_cost.pop(msg.session_id, None)
             raise
         with self._lock:
             self._sessions[msg.session_id] = session
@@ -153,14 +159,17 @@ class RequestHandler:
         with self._lock:  # checked and reserved together: two starts at once cannot both pass the limit
             if msg.session_id in self._sessions:
                 return Decision(False, "a live session with this id is already running")
-            if len(self._sessions) >= self._limits.max_live_sessions:
+            cost = LIVE_COST[msg.profile]
+            if sum(self._live_cost.values()) + cost > self._limits.max_live_sessions * LIVE_COST["full"]:
                 return Decision(False, "the box is already serving its maximum of live sessions")
             self._sessions[msg.session_id] = None
+            self._live_cost[msg.session_id] = cost
         return decision
 
     def _live_ended(self, session: LiveStreamer) -> None:
         with self._lock:
             self._sessions.pop(session.session_id, None)
+            self._live_cost.pop(session.session_id, None)
         self._record("live", session.camera_id, session.request.requester,
                      Decision(False, session.end_reason or "ended"), outcome="ended")
 
