@@ -102,7 +102,7 @@ def frigate(world, hub, tmp_path):
         broker.close()
 
 
-def test_one_read_per_vehicle_event_with_its_best_plate_and_an_alert(world, hub, app, clock, frigate, tmp_path):
+def test_one_read_per_vehicle_event_with_its_best_plate_and_an_alert(world, hub, app, clock, frigate, caplog):
     port, ts = frigate["port"], (clock.now() - timedelta(seconds=8)).timestamp()
     publish(port, [
         event("new", "1700000000.1-abc", ts),
@@ -121,7 +121,8 @@ def test_one_read_per_vehicle_event_with_its_best_plate_and_an_alert(world, hub,
     assert [(r.read_key, r.plate, r.camera_id, r.confidence) for r in reads] == [
         ("frigate:1700000000.1-abc", "ABC123", frigate["camera"]["id"], 0.93)]
     assert reads[0].lat == pytest.approx(43.0)  # the camera's place, so the read shows on the map
-    alerts = world.staff("officer").get("/api/agency/alerts").json()
+    officer = world.staff("officer")
+    alerts = officer.get("/api/agency/alerts").json()
     assert [(a["plate"], a["state"], a["match_kind"], a["camera_id"]) for a in alerts] == [
         ("ABC123", "CA", "exact", frigate["camera"]["id"])]
 
@@ -136,7 +137,8 @@ def test_one_read_per_vehicle_event_with_its_best_plate_and_an_alert(world, hub,
     assert status == 3
 
     # The exposition counts it all, and carries no plate, camera, place, person or id.
-    scrape = TestClient(app, client=("127.0.0.1", 40000)).get("/metrics")
+    with officer.client.websocket_connect("/ws/alerts", headers=officer.headers):  # a command-center screen
+        scrape = TestClient(app, client=("127.0.0.1", 40000)).get("/metrics")
     assert scrape.status_code == 200, scrape.text
     text = scrape.text
     assert 'rtcc_alerts_raised_total{match_kind="exact"} 1.0' in text
@@ -146,10 +148,12 @@ def test_one_read_per_vehicle_event_with_its_best_plate_and_an_alert(world, hub,
     assert 'rtcc_plate_integration_messages_total{kind="frigate",outcome="unknown_camera"} 1.0' in text
     assert 'route="/api/agency/plate-integrations",status="201"' in text
     assert 'rtcc_plate_integrations_connected{kind="frigate"} 1.0' in text
+    assert 'rtcc_websocket_clients{route="/ws/alerts"} 1.0' in text
     forbidden = ["ABC123", "A8C123", "XYZ789", "QQQ777", "driveway", "backyard", "1700000000", "Main St",
                  "lakeport.test", "owners.test", frigate["camera"]["id"], frigate["source"]["id"], frigate["id"],
                  world.agency().id]
     assert [f for f in forbidden if f.lower() in text.lower()] == []
+    assert [r.getMessage() for r in caplog.records if r.name.endswith("prometheus")] == []  # nothing dropped
 
 
 def _status(world, integration_id: str) -> dict:

@@ -19,12 +19,12 @@ def metrics() -> PrometheusMetrics:
 
 def test_declared_samples_are_exposed(metrics):
     metrics.count("rtcc_deliveries_total", channel="email", outcome="sent")
-    metrics.observe("rtcc_delivery_latency_seconds", 0.2, channel="mqtt")
+    metrics.observe("rtcc_delivery_seconds", 0.2, channel="mqtt")
     metrics.count("rtcc_http_requests_total", route="/api/cameras/{camera_id}/live", method="POST", status="201")
     metrics.gauge("rtcc_edge_links", 3)
     text = metrics.exposition().decode()
     assert 'rtcc_deliveries_total{channel="email",outcome="sent"} 1.0' in text
-    assert 'rtcc_delivery_latency_seconds_bucket{channel="mqtt",le="0.25"} 1.0' in text
+    assert 'rtcc_delivery_seconds_bucket{channel="mqtt",le="0.25"} 1.0' in text
     assert 'route="/api/cameras/{camera_id}/live",status="201"' in text and "rtcc_edge_links 3.0" in text
 
 

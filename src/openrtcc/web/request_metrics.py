@@ -15,25 +15,28 @@ def route_templates(app) -> set[str]:
     return set(_paths(app.router.routes))
 
 
-def _paths(routes):
+def _paths(routes, prefix: str = ""):
     for r in routes:
-        # FastAPI keeps an included router as one branch whose candidates carry the full (prefixed) paths.
-        candidates = getattr(r, "effective_candidates", None)
-        if callable(candidates):
-            yield from _paths(candidates())
+        # FastAPI keeps an included router as one branch: its routes (HTTP and WebSocket) under the include's prefix.
+        inner = getattr(r, "original_router", None)
+        if inner is not None:
+            yield from _paths(inner.routes, prefix + getattr(getattr(r, "include_context", None), "prefix", ""))
         elif getattr(r, "path", None):
-            yield r.path
+            yield prefix + r.path
 
 
 class RequestMetrics:
-    """Pure ASGI middleware: counts each HTTP request by (route template, method, status) and observes its
-    latency once the response has started; WebSockets and lifespan pass through untouched."""
+    """Pure ASGI middleware: counts each HTTP request by (route template, method, status) with its latency, and
+    the WebSockets open now by route template."""
 
     def __init__(self, app, hub: Hub):
         self.app = app
         self.hub = hub
+        self.open_sockets: dict[str, int] = {}
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            return await self._socket(scope, receive, send)
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
@@ -49,6 +52,28 @@ class RequestMetrics:
             await self.app(scope, receive, observed_send)
         finally:
             self._record(scope, status, time.perf_counter() - started)
+
+    async def _socket(self, scope, receive, send):
+        """Count a WebSocket as connected from its accept to its end, under the route that took it."""
+        template = None
+
+        async def observed_send(message):
+            nonlocal template
+            if message["type"] == "websocket.accept" and template is None:
+                template = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
+                self._sockets(template, +1)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed_send)
+        finally:
+            if template is not None:
+                self._sockets(template, -1)
+
+    def _sockets(self, template: str, change: int) -> None:
+        # One event loop runs every socket of this app: the dict needs no lock.
+        self.open_sockets[template] = self.open_sockets.get(template, 0) + change
+        self.hub.metrics.gauge("rtcc_websocket_clients", self.open_sockets[template], route=template)
 
     def _record(self, scope, status: int, seconds: float) -> None:
         route = scope.get("route")

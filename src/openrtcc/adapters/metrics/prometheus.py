@@ -21,7 +21,6 @@ SOURCE_KINDS = frozenset({"edge", "lpr_camera", "integration"})
 INTEGRATION_KINDS = frozenset({"frigate", "plate_recognizer"})
 INTEGRATION_OUTCOMES = frozenset({"read", "duplicate", "ignored", "malformed", "unknown_camera", "refused",
                                   "unauthorised", "failed"})
-SOCKETS = frozenset({"command", "notices"})
 QUEUES = frozenset({"dissemination", "deliveries_due", "frigate"})
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"})
 # Three digits, nothing else: a status can never carry a value from the request.
@@ -72,14 +71,15 @@ def catalogue(routes: RouteTemplates) -> list[MetricSpec]:
                    {"source": INCIDENT_SOURCES}),
         MetricSpec("rtcc_deliveries_total", "counter", "Dissemination deliveries by channel and outcome.",
                    {"channel": CHANNELS, "outcome": DELIVERY_OUTCOMES}),
-        MetricSpec("rtcc_delivery_latency_seconds", "histogram", "Notice created -> handed to the channel.",
+        MetricSpec("rtcc_delivery_seconds", "histogram", "Delivery queued -> handed to the channel.",
                    {"channel": CHANNELS}, (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 15.0, 60.0, 300.0)),
         MetricSpec("rtcc_plate_integration_messages_total", "counter",
                    "Messages from Frigate and Plate Recognizer, by what became of them.",
                    {"kind": INTEGRATION_KINDS, "outcome": INTEGRATION_OUTCOMES}),
         MetricSpec("rtcc_plate_integrations_connected", "gauge", "Frigate broker links connected now.",
                    {"kind": INTEGRATION_KINDS}),
-        MetricSpec("rtcc_websocket_clients", "gauge", "WebSocket clients connected now.", {"socket": SOCKETS}),
+        MetricSpec("rtcc_websocket_clients", "gauge", "WebSocket clients connected now, by route template.",
+                   {"route": routes}),
         MetricSpec("rtcc_edge_links", "gauge", "Edge boxes linked to this hub now."),
         MetricSpec("rtcc_queue_depth", "gauge", "Work waiting in an in-process queue.", {"queue": QUEUES}),
     ]

@@ -18,13 +18,13 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
-    """The hub's figures; gauges that cost nothing to read (links, sockets) are read at scrape time."""
+    """The hub's figures; gauges that cost nothing to read (edge links, Frigate links) are read at scrape time."""
     _check_scraper(request)
     hub: Hub = request.app.state.hub
     exposition = getattr(hub.metrics, "exposition", None)
     if exposition is None:
         raise NotFound("metrics are off in this process", code="metrics_off")
-    _refresh_gauges(request.app, hub)
+    _refresh_gauges(hub)
     return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -48,15 +48,10 @@ def _loopback(host: str | None) -> bool:
         return False
 
 
-def _refresh_gauges(app, hub: Hub) -> None:
+def _refresh_gauges(hub: Hub) -> None:
     links = hub.extras.get("edge_links")
     if links is not None:
         hub.metrics.gauge("rtcc_edge_links", len(links.connected_ids()))
-    for socket, holder in (("command", getattr(app.state, "alert_stream", None)),
-                           ("notices", hub.extras.get("notice_sockets"))):
-        count = getattr(holder, "client_count", None)
-        if callable(count):
-            hub.metrics.gauge("rtcc_websocket_clients", count(), socket=socket)
     frigate = hub.extras.get("frigate_links")
     if frigate is not None:
         hub.metrics.gauge("rtcc_plate_integrations_connected", frigate.connected_count(), kind="frigate")
