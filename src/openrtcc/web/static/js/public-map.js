@@ -54,9 +54,11 @@ export class PublicMap {
     this.circle = null;
   }
 
-  /** Leaflet measures its container when created: call after the map's section is shown. */
+  /** Leaflet measures its container when created: call after the map's section is shown (a map framed while
+   * hidden had no size to frame with, so the area is framed again unless a place is already picked). */
   refresh() {
     this.map.invalidateSize();
+    if (this.area && !this.marker && this.area.getBounds().isValid()) this.map.fitBounds(this.area.getBounds());
   }
 }
 
