@@ -29,12 +29,14 @@ def test_a_batch_is_signed_verified_and_sent_over_few_kept_alive_connections(now
     sender = WebhookSender(now_clock, concurrency=8, allow_private=True)
     with webhook_receiver(SECRET) as rx:
         outcomes = sender.send([hook(i, f"{rx.url}/ok", n=i) for i in range(1, 121)])
+        connections = rx.connections
+        sender.close()  # the hub stopped; an app started again on the same hub sends with the same sender
         again = sender.send([hook(5, f"{rx.url}/ok", n=5)])  # a retry of one already received
     sender.close()
     assert all(o.ok for o in outcomes) and len(outcomes) == 120
     assert sorted(d["after"]["n"] for d in rx.received) == list(range(1, 121))
     assert sorted(rx.delivery_ids) == sorted(f"rtcc-{i:08d}" for i in range(1, 121))
-    assert rx.connections <= 8  # kept alive: not one connection per message
+    assert connections <= 8  # kept alive: not one connection per message
     assert again[0].ok and rx.refusals == ["replayed"] and len(rx.received) == 120
 
 

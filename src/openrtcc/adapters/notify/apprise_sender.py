@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import apprise
 
+from openrtcc.adapters.notify.sender_threads import SenderThreads
 from openrtcc.domain.dissemination import ChannelKind, OutboundMessage, SendOutcome
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class AppriseSender:
             raise ValueError(f"the {channel} apprise URL template has no {{to}}")
         self.channel = channel
         self._template = url_template
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix=f"{channel}-send")
+        self._threads = SenderThreads(concurrency, f"{channel}-send")
         # apprise loads its plugins on the first URL it parses (seconds on a busy machine): pay that now, when
         # the hub starts, not in the first alert's latency. Parsing sends nothing.
         apprise.Apprise.instantiate(url_template.replace("{to}", "warmup"))
@@ -54,10 +54,10 @@ class AppriseSender:
     def send(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
         if len(messages) == 1:
             return [self._notify(messages[0])]
-        return list(self._pool.map(self._notify, messages))
+        return self._threads.map(self._notify, messages)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._threads.close()
 
     def _notify(self, message: OutboundMessage) -> SendOutcome:
         did = message.delivery_id

@@ -12,8 +12,8 @@ import logging
 import re
 import smtplib
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
+from openrtcc.adapters.notify.sender_threads import SenderThreads
 from openrtcc.adapters.notify.smtp_mailer import SmtpMailer
 from openrtcc.domain.dissemination import OutboundMessage, SendOutcome
 
@@ -30,7 +30,7 @@ class SmtpSender:
     def __init__(self, mailer: SmtpMailer, *, sessions: int = 4):
         self.mailer = mailer
         self.sessions = sessions
-        self._pool = ThreadPoolExecutor(sessions, thread_name_prefix="smtp-send")
+        self._threads = SenderThreads(sessions, "smtp-send")
 
     def send(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
         outcomes, sendable = [], []
@@ -45,12 +45,12 @@ class SmtpSender:
         if shares == 1:
             outcomes += self._session(chunks[0])
         else:
-            for part in self._pool.map(self._session, chunks):
+            for part in self._threads.map(self._session, chunks):
                 outcomes += part
         return outcomes
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._threads.close()
 
     def _session(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
         """Send over one session; reopen it once if the relay drops it."""

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import httpcore
 import httpx
 
 from openrtcc.adapters.notify.outbound_guard import (UnresolvedOutboundHost, UnsafeOutboundUrl, parse_outbound_url,
                                                     resolve_checked)
+from openrtcc.adapters.notify.sender_threads import SenderThreads
 from openrtcc.domain.clock import Clock
 from openrtcc.domain.dissemination import OutboundMessage, SendOutcome
 from openrtcc.domain.webhook_signing import sign
@@ -64,21 +65,35 @@ class WebhookSender:
     def __init__(self, clock: Clock, *, timeout_s: float = 5.0, concurrency: int = 32, allow_private: bool = False):
         self.clock = clock
         self.concurrency = concurrency
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency,
-                              keepalive_expiry=30.0)
-        self.client = httpx.Client(transport=GuardedTransport(allow_private=allow_private, limits=limits),
-                                   timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False,
-                                   headers={"User-Agent": USER_AGENT, "Content-Type": "application/json"})
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="webhook-send")
+        self.timeout_s = timeout_s
+        self.allow_private = allow_private
+        self._client: httpx.Client | None = None
+        self._threads = SenderThreads(concurrency, "webhook-send")
+        self._lock = threading.Lock()
 
     def send(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
+        self._open()
         if len(messages) == 1:
             return [self._post(messages[0])]
-        return list(self._pool.map(self._post, messages))
+        return self._threads.map(self._post, messages)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self.client.close()
+        """Close the connections and threads; a later send opens new ones (the app may start again)."""
+        with self._lock:
+            client, self._client = self._client, None
+        self._threads.close()
+        if client is not None:
+            client.close()
+
+    def _open(self) -> None:
+        with self._lock:
+            if self._client is None:
+                limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency,
+                                      keepalive_expiry=30.0)
+                transport = GuardedTransport(allow_private=self.allow_private, limits=limits)
+                self._client = httpx.Client(transport=transport, timeout=httpx.Timeout(self.timeout_s),
+                                            follow_redirects=False, trust_env=False,
+                                            headers={"User-Agent": USER_AGENT, "Content-Type": "application/json"})
 
     def _post(self, message: OutboundMessage) -> SendOutcome:
         try:
@@ -98,7 +113,7 @@ class WebhookSender:
         body = json.dumps(message.data, separators=(",", ":"), ensure_ascii=False, default=str).encode()
         headers = sign(message.secret, self.clock.now(), signed_delivery_id(did), body)
         try:
-            response = self.client.post(message.address, content=body, headers=headers)
+            response = self._client.post(message.address, content=body, headers=headers)
         except UnsafeOutboundUrl as exc:
             return SendOutcome(did, False, str(exc), retryable=False)
         except UnresolvedOutboundHost as exc:
