@@ -136,6 +136,10 @@ def test_one_read_per_vehicle_event_with_its_best_plate_and_an_alert(world, hub,
     status = wait_for(lambda: _status(world, frigate["id"]).get("counts", {}).get("malformed"))
     assert status == 3
 
+    r = officer.post("/api/incidents", json={"category": "burglary", "priority": 2, "title": "Break-in at 12 Elm Rd",
+                                             "lat": 43.01, "lon": -87.91, "address": "12 Elm Rd, Lakeport"})
+    assert r.status_code == 201, r.text
+
     # The exposition counts it all, and carries no plate, camera, place, person or id.
     with officer.client.websocket_connect("/ws/alerts", headers=officer.headers):  # a command-center screen
         scrape = TestClient(app, client=("127.0.0.1", 40000)).get("/metrics")
@@ -149,7 +153,9 @@ def test_one_read_per_vehicle_event_with_its_best_plate_and_an_alert(world, hub,
     assert 'route="/api/agency/plate-integrations",status="201"' in text
     assert 'rtcc_plate_integrations_connected{kind="frigate"} 1.0' in text
     assert 'rtcc_websocket_clients{route="/ws/alerts"} 1.0' in text
-    forbidden = ["ABC123", "A8C123", "XYZ789", "QQQ777", "driveway", "backyard", "1700000000", "Main St",
+    assert 'rtcc_incidents_opened_total{source="operator"} 1.0' in text
+    forbidden = ["ABC123", "A8C123", "XYZ789", "QQQ777", "driveway", "backyard", "1700000000", "Main St", "Elm Rd",
+                 r.json()["id"], officer.email,
                  "lakeport.test", "owners.test", frigate["camera"]["id"], frigate["source"]["id"], frigate["id"],
                  world.agency().id]
     assert [f for f in forbidden if f.lower() in text.lower()] == []

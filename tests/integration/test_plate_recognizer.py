@@ -14,7 +14,7 @@ from openrtcc.adapters.db.tables import audit_log, plate_read
 from openrtcc.cli import main
 from tests.plate_reads import JPEG, NCIC_LIST, import_list, new_source
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])  # storage is ingest's, tested on both elsewhere
+ONE_BACKEND = pytest.mark.parametrize("backend", ["sqlite"])  # refusals and the CLI: storage is covered above
 
 
 def stream_hook(clock, plate: str = "abc123", camera_id: str = "gate-1", **result) -> dict:
@@ -74,6 +74,7 @@ def test_json_and_multipart_webhooks_become_reads_and_alerts(world, anon, hub, c
     assert r.status_code == 200 and r.json()["results"] == []
 
 
+@ONE_BACKEND
 def test_bad_input_is_refused_clearly_audited_and_stores_nothing(anon, hub, clock, stream, world):
     url, auth = stream["url"], stream["auth"]
     refusals = [
@@ -104,6 +105,7 @@ def test_bad_input_is_refused_clearly_audited_and_stores_nothing(anon, hub, cloc
     assert (r.status_code, r.json()["error"]) == (401, "integration_disabled")
 
 
+@ONE_BACKEND
 def test_the_cli_creates_and_lists_integrations(settings, hub, world, monkeypatch, capsys, tmp_path):
     camera = world.camera(world.owner())
     _, source = new_source(world, kind="integration")
