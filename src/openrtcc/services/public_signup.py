@@ -90,6 +90,9 @@ def sign_up(hub: Hub, form: SignupForm, client: str | None) -> str:
     lim = limits(hub)
     channel = _channel(hub, form.channel)
     address = normalise_address(channel, form.address)
+    sender_check = hub.extras.get("address_check")  # the channel sender's own rule, so what we store it can send
+    if sender_check is not None:
+        address = sender_check(channel, address)
     categories = check_categories(form.categories)
     with hub.uow() as uow:
         agency = uow.accounts.agency(form.agency_id)
