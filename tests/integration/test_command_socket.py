@@ -36,6 +36,7 @@ def next_event(ws, heartbeats: int = 25) -> dict:
     raise AssertionError("no event arrived")
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the database plays no part here
 def test_each_kind_of_event_reaches_its_agencys_screens_only(world, stream, hub):
     lakeport, harbor = world.agency("lakeport").id, world.agency("harbor").id
     officer, theirs = world.staff("officer"), world.staff("officer", slug="harbor")
@@ -65,6 +66,7 @@ def test_each_kind_of_event_reaches_its_agencys_screens_only(world, stream, hub)
         assert next_event(ours)["emergency_id"] == "e-3"  # e-2 (Harbor's) did not come first
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the database plays no part here
 def test_one_text_for_every_screen_of_every_agency_it_is_for(world, stream, hub):
     lakeport, harbor, other = world.agency("lakeport").id, world.agency("harbor").id, world.agency("bayside").id
 
@@ -84,6 +86,7 @@ def test_one_text_for_every_screen_of_every_agency_it_is_for(world, stream, hub)
     assert texts[0] is texts[1] is texts[2]  # serialised once, the same text handed to each screen
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the database plays no part here
 def test_the_old_alerts_page_ignores_what_it_does_not_know(world, stream, hub):
     """/alerts reads only `alert` messages: other types on its socket must not break the page's JSON."""
     officer = world.staff("officer")
