@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 from datetime import timedelta
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from typing import BinaryIO
 from openrtcc.domain.accounts import Permission
 from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.command_events import TipReceived
-from openrtcc.domain.errors import Conflict, InvalidInput, NotFound
+from openrtcc.domain.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from openrtcc.domain.geo import area_from_geojson
 from openrtcc.domain.incidents import IncidentDraft, IncidentSource, IncidentView
 from openrtcc.domain.public_forms import (
@@ -27,7 +26,6 @@ from openrtcc.domain.public_forms import (
     sniff_tip_media,
 )
 from openrtcc.services import incidents
-from openrtcc.services.footage import PrependedStream
 from openrtcc.services.hub import Actor, Hub
 from openrtcc.services.public_forms_guard import check_rate, count_request, limits, source
 
@@ -58,37 +56,30 @@ class StoredMedia:
 
 
 def store_media(hub: Hub, agency_id: str, tip_id: str, stream: BinaryIO | None) -> StoredMedia | None:
-    """The attachment, checked by its first bytes, stored within the size limit, then stored again cleaned of
-    its metadata: EXIF/GPS of photos (re-encoded), tags of clips (remuxed). None when no file was chosen."""
+    """The attachment, checked by its first bytes and its size, cleaned of its metadata in memory (EXIF/GPS of
+    photos by re-encoding, tags of clips by remuxing), then stored: the original never reaches the disk.
+    None when no file was chosen."""
     if stream is None:
         return None
     head = stream.read(HEAD_BYTES)
     if not head:
         return None  # an empty file field: browsers send one when nothing was chosen
     media_type, ext = sniff_tip_media(head)
-    key = f"tips/{agency_id}/{tip_id}.{ext}"
     max_bytes = limits(hub).tip_max_bytes
-    try:
-        hub.media.put(key, PrependedStream(head, stream), max_bytes)
-        scrubber = hub.extras.get("media_scrubber")
-        if scrubber is not None:
-            with hub.media.open(key) as f:
-                cleaned = scrubber.scrub(f.read(), media_type)
-            hub.media.put(key, io.BytesIO(cleaned), max(max_bytes, len(cleaned)))
-        with hub.media.open(key) as f:
-            size, sha = _size_and_hash(f)
-    except BaseException:
-        hub.media.delete(key)
-        raise
+    data = head + stream.read(max_bytes + 1 - len(head))
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"the file is larger than the {_size_text(max_bytes)} limit: send a smaller photo or a "
+                              "shorter clip")
+    scrubber = hub.extras.get("media_scrubber")
+    if scrubber is not None:
+        data = scrubber.scrub(data, media_type)
+    key = f"tips/{agency_id}/{tip_id}.{ext}"
+    size, sha = hub.media.put(key, io.BytesIO(data), max(max_bytes, len(data)))
     return StoredMedia(key, media_type, size, sha)
 
 
-def _size_and_hash(f: BinaryIO) -> tuple[int, str]:
-    digest, size = hashlib.sha256(), 0
-    while chunk := f.read(1024 * 1024):
-        digest.update(chunk)
-        size += len(chunk)
-    return size, digest.hexdigest()
+def _size_text(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 else f"{n // 1024} KiB"
 
 
 def submit_tip(hub: Hub, form: TipForm, media_stream: BinaryIO | None, client: str | None) -> str:
