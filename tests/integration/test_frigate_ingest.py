@@ -182,11 +182,13 @@ def test_the_link_survives_a_broker_restart(world, hub, clock, frigate):
     assert status["connected"] is True and status["last_error"] is None
 
 
-def test_a_disabled_integration_is_unlinked_and_bad_configs_are_refused(world, hub, frigate):
+def test_a_disabled_integration_is_unlinked_and_bad_configs_are_refused(world, hub, frigate, tmp_path, caplog):
     admin = world.admin()
     assert admin.post(f"/api/agency/plate-integrations/{frigate['id']}/disable").json()["enabled"] is False
     frigate["links"].reconcile()
     assert frigate["links"].links == {} and frigate["links"].connected_count() == 0
+    status = _status(world, frigate["id"])
+    assert (status["connected"], status["last_error"]) == (False, "integration disabled")
     base = {"read_source_id": frigate["source"]["id"], "kind": "frigate"}
     cases = [({"broker_url": "http://example.org", "cameras": {"a": frigate["camera"]["id"]}}, "bad_config"),
              ({"broker_url": "mqtt://user:pw@example.org", "cameras": {"a": "x"}}, "bad_config"),
@@ -203,3 +205,23 @@ def test_a_disabled_integration_is_unlinked_and_bad_configs_are_refused(world, h
         "broker_url": "mqtt://example.org", "cameras": {"a": frigate["camera"]["id"]}}})
     assert r.status_code == 404  # another agency's read source does not exist for it
     assert world.staff("officer").get("/api/agency/plate-integrations").status_code == 403
+
+    # A broker that wants a password: the wrong one is refused (said in the status, never logged), the right
+    # one links.
+    with mosquitto(tmp_path, username="rtcc", password="Right-Horse-9") as port:
+        made = {}
+        for name, password in (("wrong", "Wrong-Battery-7"), ("right", "Right-Horse-9")):
+            r = admin.post("/api/agency/plate-integrations", json={**base, "password": password, "config": {
+                "broker_url": f"mqtt://127.0.0.1:{port}", "username": "rtcc",
+                "cameras": {"driveway": frigate["camera"]["id"]}}})
+            assert r.status_code == 201 and password not in r.text, r.text
+            made[name] = r.json()["id"]
+        frigate["links"].reconcile()
+        wait_for(lambda: frigate["links"].connected_count() == 1)
+        wrong = wait_for(lambda: _status(world, made["wrong"]).get("last_error"))
+        assert "refused the connection" in wrong and f"127.0.0.1:{port}" in wrong
+        assert _status(world, made["right"])["connected"] is True
+        frigate["links"].stop()
+    assert "Wrong-Battery-7" not in caplog.text and "Right-Horse-9" not in caplog.text
+    listed = admin.get("/api/agency/plate-integrations").text
+    assert "Wrong-Battery-7" not in listed and "Right-Horse-9" not in listed

@@ -148,6 +148,7 @@ class FrigateLinks:
         self.open_link = open_link
         self.interval_s = interval_s
         self.links: dict[str, MessageLink] = {}
+        self.sinks: dict[str, FrigateIngest] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -159,9 +160,8 @@ class FrigateLinks:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
-        for link in self.links.values():
-            link.close()
-        self.links.clear()
+        for integration_id in list(self.links):
+            self._unlink(integration_id, "the hub stopped")
 
     def connected_count(self) -> int:
         return sum(1 for link in list(self.links.values()) if link.is_connected())
@@ -180,11 +180,17 @@ class FrigateLinks:
             wanted = {row.id: (integration_of(row), uow.plate_integrations.secret_of(row.id)) for row in rows}
             uow.rollback()
         for integration_id in [i for i in self.links if i not in wanted]:
-            self.links.pop(integration_id).close()
+            self._unlink(integration_id, "integration disabled")
             log.info("frigate link %s closed (integration disabled)", integration_id)
         for integration_id, (integration, password) in wanted.items():
             if integration_id not in self.links:
                 sink = FrigateIngest(self.hub, integration)
                 link = self.open_link(sink.config.broker_url, sink.config.username, password, sink)
                 link.start()
-                self.links[integration_id] = link
+                self.links[integration_id], self.sinks[integration_id] = link, sink
+
+    def _unlink(self, integration_id: str, why: str) -> None:
+        self.links.pop(integration_id).close()
+        sink = self.sinks.pop(integration_id)
+        sink.tick()  # what had settled by now is still read
+        sink.link_state(False, why)  # the link's worker has ended: this thread may call its sink now

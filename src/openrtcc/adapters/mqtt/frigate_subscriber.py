@@ -66,9 +66,11 @@ class FrigateSubscriber:
 
     def close(self) -> None:
         self._stop.set()
+        if self._worker.is_alive():
+            self._worker.join(timeout=10)  # first, so that it cannot start paho's loop after we stopped it
         self.client.disconnect()
         self.client.loop_stop()
-        self._worker.join(timeout=10)
+        self._connected.clear()
 
     def is_connected(self) -> bool:
         return self._connected.is_set()
@@ -146,8 +148,9 @@ class FrigateSubscriber:
             return
         # mqtts keeps the name for the certificate check; plain MQTT connects to the address just checked.
         host = self.target.host if self.target.scheme == "mqtts" else addresses[0]
-        self.client.connect_async(host, self.target.port, keepalive=30)
-        self.client.loop_start()
+        if not self._stop.is_set():
+            self.client.connect_async(host, self.target.port, keepalive=30)
+            self.client.loop_start()
 
     def _safely(self, call, *args) -> None:
         try:
