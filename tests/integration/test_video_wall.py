@@ -108,3 +108,24 @@ def test_bad_requests_are_refused_with_a_clear_error(street, world, hub):
     with hub.uow() as uow:
         assert not [a for a in uow.audit.iter_records() if a.action == "wall.nearest"]  # no search was made
         uow.rollback()
+
+
+def test_the_wall_for_an_incident_states_the_incident(street, world, hub):
+    cams, *_ = street
+    supervisor = world.staff("supervisor")
+    r = supervisor.post("/api/incidents", json={"category": "shots_fired", "priority": 1,
+                                                "title": "Shots fired at Main and 3rd", **HERE})
+    assert r.status_code == 201, r.text
+    incident = r.json()
+    r = supervisor.get(f"/api/wall/incident/{incident['id']}", params={"limit": 4})
+    assert r.status_code == 200, r.text
+    wall = r.json()
+    assert wall["purpose"] == f"incident {incident['id']}: Shots fired at Main and 3rd"
+    assert [c["name"] for c in wall["cameras"]] == ["Near", "Far"]
+    with hub.uow() as uow:
+        [record] = [a for a in uow.audit.iter_records() if a.action == "wall.nearest"]
+        uow.rollback()
+    assert record.target == f"incident:{incident['id']}" and record.details["purpose"] == wall["purpose"]
+    # Another agency's incident is not there for Harbor, nor Harbor's for Lakeport.
+    assert world.staff("officer", slug="harbor").get(f"/api/wall/incident/{incident['id']}").status_code == 404
+    assert supervisor.get("/api/wall/incident/no-such-incident").status_code == 404

@@ -15,8 +15,9 @@ from datetime import timedelta
 from openrtcc.domain.access import AccessKind, AccessRequest, decide_access
 from openrtcc.domain.accounts import Permission
 from openrtcc.domain.cameras import Camera, Tier
-from openrtcc.domain.errors import InvalidInput
+from openrtcc.domain.errors import InvalidInput, NotFound
 from openrtcc.domain.geo import Point, distance_m, valid_coordinates
+from openrtcc.domain.incidents import IncidentView
 from openrtcc.services.camera_video import active_emergencies, check_reason
 from openrtcc.services.edges import SILENT_AFTER
 from openrtcc.services.hub import Actor, Hub
@@ -35,7 +36,7 @@ class WallCamera:
 
 
 def nearest_live(hub: Hub, actor: Actor, lat: float, lon: float, purpose: Purpose, *, limit: int = MAX_TILES,
-                 radius_m: float = DEFAULT_RADIUS_M) -> list[WallCamera]:
+                 radius_m: float = DEFAULT_RADIUS_M, target: str | None = None) -> list[WallCamera]:
     """Up to `limit` cameras within `radius_m`, nearest first, whose live video this agency may have now and
     whose box is connected and reports them online."""
     actor.require(Permission.VIEW_LIVE)
@@ -66,7 +67,26 @@ def nearest_live(hub: Hub, actor: Actor, lat: float, lon: float, purpose: Purpos
         uow.activity.log_access([dict(camera_pk=w.camera.pk, agency_id=actor.agency_id, user_id=actor.user_id,
                                       kind="location", purpose=purpose.text,
                                       case_number=purpose.case_number, at=now) for w in picked])
-        uow.record(actor.entry("wall.nearest", None, lat=round(lat, 5), lon=round(lon, 5), radius_m=radius_m,
+        uow.record(actor.entry("wall.nearest", target, lat=round(lat, 5), lon=round(lon, 5), radius_m=radius_m,
                                purpose=purpose.text, case=purpose.case_number, count=len(picked)))
         uow.commit()
     return picked
+
+
+def incident_purpose(incident: IncidentView) -> Purpose:
+    """What the wall's search and its tiles' live sessions state for an incident: the incident itself."""
+    return Purpose(f"incident {incident.id}: {incident.title}"[:300])
+
+
+def nearest_for_incident(hub: Hub, actor: Actor, incident_id: str, *, limit: int = MAX_TILES,
+                         radius_m: float = DEFAULT_RADIUS_M) -> tuple[Purpose, list[WallCamera]]:
+    """The wall for one of the agency's incidents: its place, and the purpose its tiles will state."""
+    actor.require(Permission.VIEW_LIVE)
+    with hub.uow() as uow:
+        incident = uow.incidents.get(actor.agency_id, incident_id)
+        uow.rollback()
+    if incident is None:
+        raise NotFound("no such incident in your agency")
+    purpose = incident_purpose(incident)
+    return purpose, nearest_live(hub, actor, incident.lat, incident.lon, purpose, limit=limit, radius_m=radius_m,
+                                 target=f"incident:{incident.id}")

@@ -14,7 +14,6 @@ export class VideoWall {
     this.layout = byId("wall-layout");
     this.lock = byId("wall-lock");
     this.tiles = [];
-    this.place = null;
     this.layout.addEventListener("change", () => this.relayout());
     byId("wall-stop-all").addEventListener("click", () => this.stopAll("Stopped by you."));
     window.addEventListener("pagehide", () => this.tiles.forEach((t) => t.abandon()));
@@ -55,18 +54,17 @@ export class VideoWall {
   }
 
   async fillFor(incident) {
-    const why = { purpose: `Incident ${incident.id}: ${incident.title}`.slice(0, 300), case_number: null };
-    const params = new URLSearchParams({ lat: incident.lat, lon: incident.lon, limit: this.size * this.size,
-      purpose: why.purpose });
-    let cameras;
+    const params = new URLSearchParams({ limit: this.size * this.size });
+    let wall;
     try {
-      cameras = await api(`/api/wall/nearest?${params}`);
+      wall = await api(`/api/wall/incident/${encodeURIComponent(incident.id)}?${params}`);
     } catch (error) {
       this.status.textContent = `The wall could not be filled: ${error.message}`;
       return;
     }
+    const why = { purpose: wall.purpose, case_number: wall.case_number };
+    const cameras = wall.cameras;
     this.stopAll(null);
-    this.place = incident;
     this.tiles = cameras.map((c) => new Tile(c, why, (t) => this.remove(t, false)));
     this.render();
     this.tiles.forEach((t) => t.start());
