@@ -97,13 +97,17 @@ def test_a_batch_goes_over_a_few_secured_sessions_with_outcomes_per_recipient(re
 
 def test_a_relay_closing_mid_batch_fails_that_message_only_and_the_rest_go_on_a_new_session(relay):
     handler, port = relay
-    batch = [mail(1, "a@lakeport.test"), mail(2, "bye@lakeport.test"), mail(3, "c@lakeport.test"),
-             mail(4, "d@lakeport.test")]
+    accented = OutboundMessage(1, ChannelKind.EMAIL, "a@lakeport.test", "Fermeture: rue de l'Église",
+                               "Évitez le secteur — merci.", {})
+    batch = [accented, mail(2, "bye@lakeport.test"), mail(3, "c@lakeport.test"), mail(4, "d@lakeport.test")]
     outcomes = {o.delivery_id: o for o in SmtpSender(mailer(port), sessions=1).send(batch)}
     assert [outcomes[i].ok for i in (1, 2, 3, 4)] == [True, False, True, True]
     assert outcomes[2].retryable
     assert [to for to, _ in handler.messages] == ["a@lakeport.test", "c@lakeport.test", "d@lakeport.test"]
     assert len(handler.sessions) == 2
+    first = handler.messages[0][1]
+    assert first["Subject"] == "Fermeture: rue de l'Église" and first.get_content().strip() == "Évitez le secteur — merci."
+    assert first["Date"] and first["Message-ID"].endswith("@rtcc.lakeport.test>")
 
 
 def test_a_wrong_login_or_a_relay_that_is_down_fails_every_delivery_for_a_retry(relay):

@@ -80,7 +80,7 @@ class SmtpSender:
         """Send until done or the connection drops; returns what is left (the dropped message counted failed)."""
         for i, message in enumerate(pending):
             try:
-                smtp.send_message(self._compose(message), to_addrs=[message.address])
+                smtp.sendmail(self.mailer.sender, [message.address], self._compose(message).as_bytes())
             except smtplib.SMTPRecipientsRefused as exc:
                 code = next(iter(exc.recipients.values()), (450, b""))[0]
                 outcomes.append(_refused(message, code, "the relay refused the recipient"))
