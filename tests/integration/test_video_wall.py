@@ -33,7 +33,7 @@ def street(live_edge_hub, world, anon):  # noqa: F811
         "outside": integrated_camera(world, owner, name="Outside the radius", **_north(3000)),
     }
     registered = world.camera(owner, name="Registered", **_north(20), bearing_deg=200)  # no video at all
-    unlinked = integrated_camera(world, owner, name="No box", **_north(25), bearing_deg=300)  # integrated, but no box yet
+    unlinked = integrated_camera(world, owner, name="No box", **_north(25), bearing_deg=300)  # no box yet
     box = LinkedBox(live_edge_hub.url, owner, anon)
     box.connect([c["id"] for c in cams.values()])
     yield cams, registered, unlinked, box, owner
