@@ -127,6 +127,19 @@ def test_a_plate_hit_arrives_live_is_verified_acted_on_and_disposed(page, live_h
     detail.get_by_role("button", name="Record disposition").click()
     detail.get_by_text("Recorded: confirmed.").wait_for()
 
+    # A tip from the public lands in the feed; the operator reads it and promotes it to an incident.
+    r = httpx.post(f"{base}/api/public/tips", data={"agency_id": live_hub.agency_id, "lat": "43.002", "lon": "-87.92",
+                                                    "text": "A white Ford parked behind the school, engine running"})
+    assert r.status_code == 201, r.text
+    tip = page.locator("#feed .feed-item.kind-tip", has_text="A white Ford parked behind the school")
+    tip.get_by_role("button").click()
+    detail.locator("#tip-body", has_text="engine running").wait_for()
+    detail.get_by_label("Title").fill("White Ford behind the school")
+    detail.get_by_role("button", name="Promote to incident").click()
+    detail.get_by_text('Promoted: incident "White Ford behind the school" opened.').wait_for()
+    page.locator("#feed .feed-item.kind-incident", has_text="White Ford behind the school").wait_for()
+    assert "promoted" in tip.inner_text().lower()
+
     [stored] = [a for a in admin_api.get("/api/agency/alerts").json() if a["plate"] == "CMD4242"]
     assert stored["status"] == "confirmed" and stored["disposition_note"] == "white Ford, plate matches the crop"
     assert stored["acknowledged_at"] and stored["escalated_at"] and stored["assigned_name"] == "Supervisor Tester"

@@ -1,8 +1,10 @@
 // The command center's detail panel: what an item of the feed is, and what the operator can do with it.
 // A plate hit shows the crop beside the hot-list record (the view the alerts page uses); alerts and incidents
-// can be acknowledged, assigned, escalated to the supervisors and disposed of.
+// can be acknowledged, assigned, escalated to the supervisors and disposed of; a tip is reviewed, dismissed or
+// promoted (command-tips.js).
 import { api } from "./api.js";
 import { DISPOSITIONS, mayDispose, recordDisposition, showVerification } from "./alert-verify.js";
+import { TipPanel } from "./command-tips.js";
 import { byId, el, notice, replaceChildren } from "./dom.js";
 import { timeElement, words } from "./format.js";
 
@@ -22,6 +24,7 @@ export class DetailPanel {
   /** onChanged(kind, record) after an action; onWall(incident) for "Show on the wall". */
   constructor(role, { onChanged, onWall, mayWatch }) {
     this.role = role;
+    this.tips = new TipPanel(role, (tip) => onChanged("tip", tip));
     this.mayWatch = mayWatch;
     this.onChanged = onChanged;
     this.onWall = onWall;
@@ -75,11 +78,14 @@ export class DetailPanel {
     } else if (item.kind === "incident") {
       replaceChildren(byId("detail-body"), this.incidentFacts(item.ref));
       this.loadTimeline(item.ref.id);
+    } else if (item.kind === "tip") {
+      replaceChildren(byId("detail-body"));
     } else {
       replaceChildren(byId("detail-body"), facts([["What", item.line], ["When", timeElement(item.at)],
         ["Camera", item.ref.camera_id], ["Status", words(item.status)]]));
-      if (item.kind === "tip") this.loadTip(item.ref.tip_id || item.ref.id);
     }
+    if (item.kind === "tip") this.tips.show(item.ref.tip_id || item.ref.id, this.result);
+    else this.tips.hide();
     if (!refresh) this.panel.focus();
   }
 
@@ -105,17 +111,6 @@ export class DetailPanel {
         el("strong", {}, t.actor_name || "the system"), ` ${words(t.action)}`)));
     } catch (error) {
       replaceChildren(byId("incident-timeline"), el("li", {}, notice(error.message, "error")));
-    }
-  }
-
-  async loadTip(id) {
-    try {
-      const tip = await api(`/api/tips/${encodeURIComponent(id)}`);
-      if (this.item?.ref.tip_id !== id && this.item?.ref.id !== id) return;
-      byId("detail-body").append(facts([["Tip", tip.text], ["Where", tip.location_text],
-        ["Media", tip.has_media ? tip.media_type : null]]));
-    } catch (error) {
-      console.warn("the tip could not be loaded", error);
     }
   }
 

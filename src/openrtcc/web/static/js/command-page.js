@@ -33,6 +33,7 @@ function putIncident(i) {
 /** An item changed (an action here, or another screen's): redraw it where it shows. */
 function refreshed(kind, record) {
   if (kind === "alert") putAlert(record);
+  else if (kind === "tip") feed.put(tipItem(record));
   else putIncident(record);
   feed.render();
   const key = `${kind}:${record.id}`;
@@ -80,7 +81,7 @@ async function catchUp() {
   const alertsUrl = newestAlert ? `/api/agency/alerts?after=${encodeURIComponent(newestAlert)}` : "/api/agency/alerts";
   // Each list on its own: one that fails (the hub busy, a role without tips) must not hide the others.
   const [alerts, incidents, tips] = await Promise.all([alertsUrl, "/api/incidents?status=open&limit=200",
-    "/api/tips?status=new"].map((url) => api(url).catch((error) => {
+    "/api/tips?status=open"].map((url) => api(url).catch((error) => {
     console.warn(`catch-up: ${url} failed`, error);
     return [];
   })));
