@@ -4,6 +4,8 @@ without the container's tags (phones put the place a clip was shot there)."""
 from __future__ import annotations
 
 import io
+import tempfile
+from pathlib import Path
 
 import av
 import cv2
@@ -45,22 +47,30 @@ def _reencode_photo(data: bytes, media_type: str) -> bytes:
 
 
 def _remux_clip(data: bytes, fmt: str) -> bytes:
-    """The same audio and video packets in a new container that carries none of the original's tags."""
-    out_buf = io.BytesIO()
+    """The same audio and video packets in a new container that carries none of the original's tags; MP4 and
+    MOV with their index first (faststart), so the command center's player starts before the whole clip loads.
+    Written to a private temporary file because faststart rewrites the file; only the clean output goes there."""
+    options = {"movflags": "+faststart"} if fmt in ("mp4", "mov") else {}
     try:
-        with av.open(io.BytesIO(data)) as source, av.open(out_buf, "w", format=fmt) as target:
-            streams = {}
-            for s in source.streams:
-                if s.type in ("video", "audio"):
-                    streams[s.index] = target.add_stream_from_template(s)
-                    streams[s.index].metadata.clear()
-            if not streams:
-                raise InvalidInput("the clip has no video or sound", code="bad_media")
-            for packet in source.demux(*[source.streams[i] for i in streams]):
-                if packet.dts is None:
-                    continue
-                packet.stream = streams[packet.stream.index]
-                target.mux(packet)
+        with tempfile.TemporaryDirectory(prefix="rtcc-tip-") as folder:
+            path = Path(folder) / f"clip.{fmt}"
+            with av.open(io.BytesIO(data)) as source, av.open(str(path), "w", format=fmt, options=options) as target:
+                _copy_packets(source, target)
+            return path.read_bytes()
     except av.error.FFmpegError as exc:
         raise InvalidInput("the clip could not be read: it is damaged or not really a video", code="bad_media") from exc
-    return out_buf.getvalue()
+
+
+def _copy_packets(source, target) -> None:
+    streams = {}
+    for s in source.streams:
+        if s.type in ("video", "audio"):
+            streams[s.index] = target.add_stream_from_template(s)
+            streams[s.index].metadata.clear()
+    if not streams:
+        raise InvalidInput("the clip has no video or sound", code="bad_media")
+    for packet in source.demux(*[source.streams[i] for i in streams]):
+        if packet.dts is None:
+            continue
+        packet.stream = streams[packet.stream.index]
+        target.mux(packet)
