@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 
 from openrtcc.cli import main
@@ -13,6 +14,7 @@ from openrtcc.services.admin import create_agency
 from tests.conftest import LAKEPORT, PASSWORD
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # the command is the services' (tested on both) plus printing
 def test_the_cli_creates_an_integration_whose_secret_signs_calls(settings, hub, app, monkeypatch, capsys, tmp_path):
     create_agency(hub, slug="lakeport", name="Lakeport Police", jurisdiction=LAKEPORT,
                   admin_email="admin@lakeport.test", admin_password=PASSWORD)

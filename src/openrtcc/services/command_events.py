@@ -114,6 +114,11 @@ class CameraStatusWatch:
                 # A camera seen for the first time is news only if it is offline (it joined the map online).
                 if not first and (was_known or reason is not None) and (was is None) != (reason is None):
                     events.append(CameraStatusChanged(r.id, (r.agency_id,), reason is None, now, reason))
+            if edge_ids is None:  # cameras withdrawn or unlinked since: forget them
+                gone = self._known - {r.id for r in rows}
+                self._known -= gone
+                for camera_id in gone:
+                    self._offline.pop(camera_id, None)
             self._baseline = self._baseline or edge_ids is None
         for e in events:
             _publish(self.hub, e)

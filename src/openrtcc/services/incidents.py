@@ -16,6 +16,7 @@ from openrtcc.domain.errors import Conflict, InvalidInput, NotFound
 from openrtcc.domain.geo import Point, area_from_geojson
 from openrtcc.domain.incidents import (
     IncidentDraft,
+    IncidentSource,
     IncidentStatus,
     IncidentView,
     TimelineEntry,
@@ -83,8 +84,8 @@ def create_incident(hub: Hub, actor: Actor, draft: IncidentDraft) -> IncidentVie
     """An operator opens an incident from the command center."""
     actor.require(Permission.HANDLE_INCIDENTS)
     with hub.uow() as uow:
-        view = open_incident(hub, uow, actor.agency_id, replace(draft, external_id=None), actor.user_id,
-                             actor.source)
+        draft = replace(draft, source=IncidentSource.OPERATOR, external_id=None)  # outside ids come signed
+        view = open_incident(hub, uow, actor.agency_id, draft, actor.user_id, actor.source)
         uow.commit()
     announce(hub, view, "opened")
     return view
