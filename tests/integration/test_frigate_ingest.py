@@ -153,6 +153,7 @@ def test_one_read_per_vehicle_event_with_its_best_plate_and_an_alert(world, hub,
     assert 'route="/api/agency/plate-integrations",status="201"' in text
     assert 'rtcc_plate_integrations_connected{kind="frigate"} 1.0' in text
     assert 'rtcc_websocket_clients{route="/ws/alerts"} 1.0' in text
+    assert 'rtcc_queue_depth{queue="frigate"} 0.0' in text  # every event has settled
     assert 'rtcc_incidents_opened_total{source="operator"} 1.0' in text
     forbidden = ["ABC123", "A8C123", "XYZ789", "QQQ777", "driveway", "backyard", "1700000000", "Main St", "Elm Rd",
                  r.json()["id"], officer.email,

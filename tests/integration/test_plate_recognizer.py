@@ -72,6 +72,10 @@ def test_json_and_multipart_webhooks_become_reads_and_alerts(world, anon, hub, c
     r = anon.post(stream["url"], json={**stream_hook(clock), "data": {**stream_hook(clock)["data"], "results": []}},
                   headers=stream["auth"])
     assert r.status_code == 200 and r.json()["results"] == []
+    r = anon.post(stream["url"], json={"hook": {"id": "gate-1", "event": "heartbeat"}, "data": {}},
+                  headers=stream["auth"])  # Stream's other events carry no plates: accepted, nothing stored
+    assert r.status_code == 200 and r.json()["results"] == []
+    assert count(hub, plate_read, plate_read.c.source_id == stream["source"]["id"]) == 2
 
 
 @ONE_BACKEND

@@ -86,8 +86,9 @@ class StreamWebhook(_Lenient):
     data: StreamData
 
 
-def parse_webhook(document: bytes | str) -> StreamWebhook:
-    """The webhook document, or InvalidInput naming the first bad field (never echoing the values)."""
+def parse_webhook(document: bytes | str) -> StreamWebhook | None:
+    """The webhook document; None for Stream's other events (a heartbeat, a clip), which carry no plates;
+    InvalidInput naming the first bad field (never echoing the values)."""
     if len(document) > MAX_JSON_BYTES:
         raise InvalidInput(f"the JSON document is over {MAX_JSON_BYTES // 1024} KiB", code="too_large")
     try:
@@ -95,6 +96,9 @@ def parse_webhook(document: bytes | str) -> StreamWebhook:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"not valid JSON: {exc.msg if hasattr(exc, 'msg') else 'undecodable'}",
                            code="bad_json") from None
+    hook = doc.get("hook") if isinstance(doc, dict) else None
+    if isinstance(hook, dict) and hook.get("event") not in (None, "recognition"):
+        return None
     try:
         return StreamWebhook.model_validate(doc)
     except ValidationError as exc:

@@ -92,7 +92,6 @@ class FrigateIngest:
         now = self.hub.clock.now()
         for sighting in self.tracker.settled(now):
             self._ingest(sighting)
-        self.hub.metrics.gauge("rtcc_queue_depth", self.tracker.pending_count(), queue="frigate")
         if self._dirty and (self._status_at is None or now - self._status_at >= STATUS_EVERY):
             self._write_status(now)
 
@@ -165,6 +164,10 @@ class FrigateLinks:
 
     def connected_count(self) -> int:
         return sum(1 for link in list(self.links.values()) if link.is_connected())
+
+    def pending_events(self) -> int:
+        """Vehicle events waiting to settle, over every link (a glance at a counter: no lock needed)."""
+        return sum(sink.tracker.pending_count() for sink in list(self.sinks.values()))
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -180,7 +180,8 @@ def ingest_plate_recognizer(hub: Hub, integration: PlateIntegration, document: b
     """One Stream recognition as reads of the integration's source; bad input refused, audited and counted."""
     try:
         hook = parse_webhook(document)
-        batch = reads_of(hook, PlateRecognizerConfig.model_validate(integration.config), frame)
+        config = PlateRecognizerConfig.model_validate(integration.config)
+        batch = None if hook is None else reads_of(hook, config, frame)
         if batch is None:
             hub.metrics.count("rtcc_plate_integration_messages_total", kind="plate_recognizer", outcome="ignored")
             return []

@@ -55,3 +55,4 @@ def _refresh_gauges(hub: Hub) -> None:
     frigate = hub.extras.get("frigate_links")
     if frigate is not None:
         hub.metrics.gauge("rtcc_plate_integrations_connected", frigate.connected_count(), kind="frigate")
+        hub.metrics.gauge("rtcc_queue_depth", frigate.pending_events(), queue="frigate")
