@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from openrtcc.config import Settings
+from openrtcc.domain.public_forms import PublicFormLimits
 from openrtcc.domain.public_links import unsubscribe_token
 from openrtcc.services.public_signup import keep_public_forms
 from tests.edge_hub import free_port
@@ -225,3 +226,8 @@ def test_bad_sign_ups_are_refused_with_clear_errors_and_store_nothing(hub, anon,
     assert whole.status_code == 202 and subscriber(hub, agency.id, "c@example.org").geofence is None
     options = anon.get("/api/public/options").json()
     assert options["channels"] == ["email"] and options["programs"][0]["name"] == "Lakeport Police"
+
+    hub.extras["public_forms"] = PublicFormLimits(enabled=False)  # RTCC_PUBLIC_SIGNUP=false
+    for r in (anon.get("/api/public/options"), sign_up(anon, agency.id, "d@example.org"),
+              anon.post("/api/public/tips", data={"agency_id": agency.id, "text": "hello"})):
+        assert (r.status_code, r.json()["error"]) == (404, "public_forms_off")
