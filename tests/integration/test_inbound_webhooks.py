@@ -17,7 +17,7 @@ from openrtcc.domain.geo import Point
 from openrtcc.domain.webhook_signing import sign
 from openrtcc.services.emergencies import active_emergencies
 from openrtcc.services.integrations_in import MAX_BODY_BYTES, forget_old_deliveries
-from tests.integration.test_incidents import Heard, _audit
+from tests.heard_events import Heard, audit_records
 
 CODE_MAP = {"default_category": "other", "default_priority": 4, "codes": {
     "217": {"category": "assault", "priority": 2, "label": "Assault"},
@@ -96,7 +96,7 @@ def test_a_cad_call_opens_updates_and_closes_one_incident(world, hub, cad, backe
         ("26-0001", "opened"), ("26-0001", "updated"), ("26-0002", "opened"), ("26-0001", "closed")]
     assert all(v is not None for v in heard.committed)
     assert len(_incidents(hub, world.agency().id)) == 2
-    refusal = _audit(hub, "integration.refused")[-1]
+    refusal = audit_records(hub, "integration.refused")[-1]
     assert refusal.details["reason"] == "incident_closed" and refusal.agency_id == world.agency().id
 
 
@@ -141,7 +141,7 @@ def test_bad_deliveries_are_refused_audited_and_store_nothing(world, hub, cad, c
     wrong_types = cases[4][1].json()["details"]["problems"]
     assert {p["field"] for p in wrong_types} >= {"priority", "location.lat"}
     assert _incidents(hub, agency) == []
-    refused = _audit(hub, "integration.refused")
+    refused = audit_records(hub, "integration.refused")
     assert [r.details["reason"] for r in refused] == [c[0] for c in cases]
     assert all(r.outcome == "denied" and r.target == f"integration:{cad.url.split('/')[3]}" for r in refused)
 
@@ -158,7 +158,7 @@ def test_bad_deliveries_are_refused_audited_and_store_nothing(world, hub, cad, c
     wrong_route = cad.client.post(cad.url.replace("/cad", "/gunshot"), content=good)
     assert wrong_route.status_code == 403
     assert len(_incidents(hub, agency)) == 1
-    trail = json.dumps([r.details for r in _audit(hub, "integration.refused")])
+    trail = json.dumps([r.details for r in audit_records(hub, "integration.refused")])
     assert SECRET_WORDS not in trail and "26-0200" not in trail  # reasons, never the body
     clock.advance(hours=2)
     assert forget_old_deliveries(hub) == 1  # kept well past the signature's tolerance, then forgotten

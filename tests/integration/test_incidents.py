@@ -13,33 +13,11 @@ from openrtcc.domain.command_events import AlertChanged, EmergencyChanged, Incid
 from openrtcc.domain.geo import Point
 from openrtcc.services.emergencies import active_emergencies
 from tests.conftest import HARBOR
+from tests.heard_events import Heard, audit_records
 from tests.plate_reads import JPEG, NCIC_LIST, b64, earlier, import_list, new_source, post_reads, read_body
 
 BODY = {"category": "burglary", "priority": 2, "title": "Break-in at the hardware store", "lat": 43.0,
         "lon": -87.92, "address": "12 Main St", "description": "Rear door forced."}
-
-
-class Heard:
-    """Events as a subscriber gets them, each checked against the database at the moment it arrives: an
-    event published before its commit would find nothing there."""
-
-    def __init__(self, hub, event_type, lookup):
-        self.events, self.committed = [], []
-        hub.bus.subscribe(event_type, self._on)
-        self.hub, self.lookup = hub, lookup
-
-    def _on(self, event):
-        self.events.append(event)
-        with self.hub.uow() as uow:
-            self.committed.append(self.lookup(uow, event))
-            uow.rollback()
-
-
-def _audit(hub, action: str) -> list:
-    with hub.uow() as uow:
-        found = [r for r in uow.audit.iter_records() if r.action == action]
-        uow.rollback()
-    return found
 
 
 def test_an_operator_works_an_incident_from_open_to_closed(world, hub, backend):
@@ -82,7 +60,7 @@ def test_an_operator_works_an_incident_from_open_to_closed(world, hub, backend):
     assert [e.change for e in heard.events] == ["opened", "updated", "updated", "updated", "closed"]
     assert all(v is not None for v in heard.committed)  # each was in the database when it was heard
     assert heard.committed[-1].status.value == "closed" and heard.events[1].before.status.value == "new"
-    assert len(_audit(hub, "incident.open")) == 1 and len(_audit(hub, "incident.disposition")) == 1
+    assert len(audit_records(hub, "incident.open")) == 1 and len(audit_records(hub, "incident.disposition")) == 1
 
     # Another agency sees none of it, and cannot act on it.
     assert stranger.get(url).status_code == 404
@@ -164,4 +142,4 @@ def test_operators_acknowledge_assign_and_escalate_alerts(world, hub, an_alert, 
     assert heard.committed[1].assigned_name == "Officer"  # committed before it was announced
     world.agency("harbor", HARBOR)
     assert world.staff("officer", slug="harbor").post(f"{url}/acknowledge").status_code == 404
-    assert len(_audit(hub, "alert.assign")) == 1
+    assert len(audit_records(hub, "alert.assign")) == 1

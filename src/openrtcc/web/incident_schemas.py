@@ -78,8 +78,9 @@ class NoteIn(Strict):
 
 
 class IncidentDispositionIn(Strict):
-    disposition: str = Field(max_length=40, description="resolved, report_taken, arrest, citation, assisted, unfounded, "
-                                                        "gone_on_arrival, no_action, duplicate or cancelled.")
+    disposition: str = Field(max_length=40, description="resolved, report_taken, arrest, citation, assisted, "
+                                                        "unfounded, gone_on_arrival, no_action, duplicate or "
+                                                        "cancelled.")
     note: str | None = Field(None, max_length=MAX_NOTE)
 
 

@@ -1,4 +1,5 @@
-"""Incidents: opened by operators, listed, and moved by operator actions (acknowledge, assign, escalate, disposition)."""
+"""Incidents: opened by operators, listed, and moved by operator actions (acknowledge, assign, escalate,
+disposition, emergency)."""
 
 from __future__ import annotations
 
