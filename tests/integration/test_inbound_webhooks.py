@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from openrtcc.domain.access import AccessKind, AccessRequest, decide_access
@@ -17,6 +18,7 @@ from openrtcc.domain.geo import Point
 from openrtcc.domain.webhook_signing import sign
 from openrtcc.services.emergencies import active_emergencies
 from openrtcc.services.integrations_in import MAX_BODY_BYTES, forget_old_deliveries
+from tests.edge_hub import serve
 from tests.heard_events import Heard, audit_records
 
 CODE_MAP = {"default_category": "other", "default_priority": 4, "codes": {
@@ -190,3 +192,23 @@ def test_gunshot_detections_open_incidents(world, hub, anon, clock, backend):
     bad_config = admin.post("/api/integrations", json={"kind": "cad", "name": "x",
                                                        "config": {"codes": {"217": {"category": "Nope!"}}}})
     assert (bad_config.status_code, bad_config.json()["error"]) == (422, "bad_config")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the HTTP path, not the database, is under test here
+def test_over_real_http_a_chunked_oversized_body_is_cut_off_and_audited(world, hub, app, cad, clock, backend):
+    """A sender that streams without Content-Length is read no further than the limit."""
+    server, thread, port = serve(app)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            good = json.dumps(_call("26-0300")).encode()
+            r = client.post(cad.url, content=good, headers=sign(cad.secret, clock.now(), "http-delivery-1", good))
+            assert (r.status_code, r.json()["change"]) == (200, "opened"), r.text
+            chunks = (b"x" * 16384 for _ in range(64))  # 1 MiB, chunked: no length declared up front
+            r = client.post(cad.url, content=chunks, headers=sign(cad.secret, clock.now(), "http-delivery-2", b""))
+            assert (r.status_code, r.json()["error"]) == (413, "too_large")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    refused = audit_records(hub, "integration.refused")
+    assert [(r.details["reason"], r.source) for r in refused] == [("too_large", "127.0.0.1")]
+    assert refused[0].details["bytes"] == MAX_BODY_BYTES + 1
