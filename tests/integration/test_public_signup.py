@@ -104,8 +104,11 @@ def test_sign_up_is_pending_until_the_emailed_link_confirms_it_and_one_click_uns
         gone = uow.public_subscribers.get(s)
     assert gone.status == "unsubscribed" and gone.address == ""  # the address is erased at once
     assert anon.post(f"/api/public/unsubscribe?s={s}&t={token}").json()["status"] == "unsubscribed"
+    assert sign_up(anon, agency.id, "rita@example.org").status_code == 202  # back later: a new, pending sign-up
+    again = subscriber(hub, agency.id, "rita@example.org")
+    assert again.id != s and again.status == "pending"
 
-    [signup] = audit(hub, "public.signup")
+    [signup, _] = audit(hub, "public.signup")
     [confirmed, _] = audit(hub, "public.confirm")
     [one_click, page] = audit(hub, "public.unsubscribe")
     assert signup.details["outcome"] == "new" and confirmed.outcome == "success"
