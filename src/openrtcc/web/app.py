@@ -17,6 +17,7 @@ from openrtcc.web.assets import vendor_dir
 from openrtcc.web.background import OutboxDispatcher
 from openrtcc.web.limits import BodySizeLimit
 from openrtcc.web.notice_sockets import install as install_notice_sockets
+from openrtcc.web.access_log_redaction import install_access_log_redaction
 from openrtcc.web.request_metrics import install_request_metrics
 from openrtcc.web.security_headers import SecurityHeaders
 from openrtcc.web.routers import admin, agency, auth, footage, owner, pages, programs
@@ -75,6 +76,7 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
     app.add_middleware(BodySizeLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes,
                        ingest_limit=settings.max_ingest_bytes, tip_limit=settings.tip_max_bytes)
     install_request_metrics(app, hub)  # last added = outermost: requests refused by the limits count too
+    install_access_log_redaction()
     return app
 
 
