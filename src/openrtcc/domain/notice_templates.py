@@ -153,15 +153,21 @@ class LinkKeys:
     secret_key: bytes
 
 
-def render(notice: Notice, subscriber: Subscriber, delivery_id: int, links: LinkKeys) -> OutboundMessage:
-    """One delivery as its channel sends it, in its audience's words."""
+def render(notice: Notice, subscriber: Subscriber, delivery_id: int, links: LinkKeys,
+           cache: dict | None = None) -> OutboundMessage:
+    """One delivery as its channel sends it, in its audience's words. `cache` (one dict per batch) keeps each
+    notice's words per audience, so a notice going to thousands is worded twice, not thousands of times; the
+    messages then share one document, which senders only read."""
     if notice.kind is NoticeKind.CONFIRMATION:
         return _direct(notice, subscriber, delivery_id)
-    if subscriber.audience is Audience.POLICE_UNIT:
-        subject, text = _police_words(notice, links.base_url)
-    else:
-        subject, text = _public_words(public_notice(notice))
-    doc = envelope(notice, subscriber.audience, links.base_url)
+    police = subscriber.audience is Audience.POLICE_UNIT
+    words = cache.get((notice.id, police)) if cache is not None else None
+    if words is None:
+        words = (*(_police_words(notice, links.base_url) if police else _public_words(public_notice(notice))),
+                 envelope(notice, subscriber.audience, links.base_url))
+        if cache is not None:
+            cache[(notice.id, police)] = words
+    subject, text, doc = words
     headers: dict = {}
     if subscriber.audience is Audience.PUBLIC and subscriber.channel in (ChannelKind.EMAIL, ChannelKind.SMS,
                                                                          ChannelKind.PUSH):

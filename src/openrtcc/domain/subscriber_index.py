@@ -26,8 +26,8 @@ from openrtcc.domain.geo import (
     valid_coordinates,
 )
 
-CELL_DEG = 0.02  # about 2 km north-south: a city-sized fence covers tens of cells, a street one or four
-MAX_CELLS = 2500  # a fence wider than this many cells is tested for every notice instead (a whole county)
+CELL_DEG = 0.01  # about 1.1 km north-south: a neighbourhood fence covers tens of cells, a street one to four
+MAX_CELLS = 4000  # a fence wider than this many cells is tested for every notice instead (a whole county)
 MAX_RADIUS_M = 100_000.0
 MIN_RADIUS_M = 50.0
 # Email, SMS and push are for news: they carry a new incident (and a bulletin), never each later update.
@@ -148,10 +148,10 @@ def _cell(deg: float) -> int:
 
 
 class SubscriberIndex:
-    """Active subscribers by agency and grid cell; `matching(notice)` answers who should get it."""
+    """Active subscribers by agency, audience and grid cell; `matching(notice)` answers who should get it."""
 
     def __init__(self, subscribers: Iterable[Subscriber]):
-        self._grids: dict[str, _AgencyGrid] = {}
+        self._grids: dict[tuple[str, Audience], _AgencyGrid] = {}
         self.size = 0
         for s in subscribers:
             if s.status is not SubscriberStatus.ACTIVE:
@@ -160,27 +160,42 @@ class SubscriberIndex:
                 fence = parse_geofence(s.geofence)
             except InvalidInput:
                 continue  # checked when stored; a row edited by hand must not stop everyone else's notices
-            self._grids.setdefault(s.agency_id, _AgencyGrid()).add(_Entry(s, fence))
+            self._grids.setdefault((s.agency_id, s.audience), _AgencyGrid()).add(_Entry(s, fence))
             self.size += 1
 
     def matching(self, notice: Notice) -> list[Subscriber]:
         """Subscribers of the notice's agency who want it and whose area holds its place. A notice without a
         place reaches every area; one with a radius (a bulletin's circle) reaches fences that overlap it."""
-        radius_m = notice.radius_m
-        grid = self._grids.get(notice.agency_id)
-        if grid is None:
-            return []
-        if notice.lat is None or notice.lon is None:
-            return [e.subscriber for e in grid.all() if wants(e.subscriber, notice)]
-        p = Point(notice.lat, notice.lon)
         found: dict[str, Subscriber] = {}
-        candidates = grid.near(p) if radius_m <= 0 else grid.all()
-        for e in candidates:
-            if e.subscriber.id in found or not wants(e.subscriber, notice):
-                continue
-            if e.fence is None or _reaches(e.fence, p, radius_m):
-                found[e.subscriber.id] = e.subscriber
+        for audience in _audiences(notice):
+            grid = self._grids.get((notice.agency_id, audience))
+            if grid is not None:
+                _match_grid(grid, notice, found)
         return list(found.values())
+
+
+def _audiences(notice: Notice) -> Iterable[Audience]:
+    """The grids worth looking in: a plate hit is never looked for beyond police units."""
+    if notice.kind is NoticeKind.ALERT:
+        return (Audience.POLICE_UNIT,)
+    if notice.kind is NoticeKind.BULLETIN and notice.audiences is not None:
+        return tuple(notice.audiences)
+    return tuple(Audience)
+
+
+def _match_grid(grid: _AgencyGrid, notice: Notice, found: dict[str, Subscriber]) -> None:
+    if notice.lat is None or notice.lon is None:
+        for e in grid.all():
+            if wants(e.subscriber, notice):
+                found[e.subscriber.id] = e.subscriber
+        return
+    p = Point(notice.lat, notice.lon)
+    radius_m = notice.radius_m
+    for e in grid.near(p) if radius_m <= 0 else grid.all():
+        if e.subscriber.id in found or not wants(e.subscriber, notice):
+            continue
+        if e.fence is None or _reaches(e.fence, p, radius_m):
+            found[e.subscriber.id] = e.subscriber
 
 
 def _reaches(fence: Fence, p: Point, radius_m: float) -> bool:

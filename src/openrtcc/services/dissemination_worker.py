@@ -102,7 +102,7 @@ class DisseminationWorker:
     def submit(self, notice: Notice) -> None:
         with self._idle:
             self._busy += 1
-        self._queue.put(notice)
+        self._queue.put((notice, time.monotonic()))
 
     def invalidate(self) -> None:
         self._dirty.set()
@@ -141,6 +141,7 @@ class DisseminationWorker:
                     break
                 if item is not None:
                     batch.append(item)
+            self.hub.metrics.gauge("rtcc_queue_depth", self._queue.qsize(), queue="dissemination")
             try:
                 self._handle(batch)
             except Exception:  # what was stored stays queued and is retried; the loop must go on
@@ -151,17 +152,18 @@ class DisseminationWorker:
                     self._idle.notify_all()
 
     def _handle(self, batch: list) -> None:
-        notices = [n for n in batch if isinstance(n, Notice)]
+        notices = [n for n in batch if isinstance(n, tuple)]
         pending = [p for s in batch if isinstance(s, _Stored) for p in s.items]
         if notices:
             pending.extend(self._store(notices))
         if pending:
             self._send(pending)
 
-    def _store(self, notices: list[Notice]) -> list[Pending]:
+    def _store(self, submitted: list[tuple[Notice, float]]) -> list[Pending]:
         """Match, then one transaction: the notices (one per source key), their deliveries, one audit each."""
         index = self.index()
-        matched = [(n, index.matching(n)) for n in notices]
+        since = {n.id: at for n, at in submitted}
+        matched = [(n, index.matching(n)) for n, _ in submitted]
         matched = [(n, subs) for n, subs in matched if subs]
         if not matched:
             return []
@@ -175,7 +177,7 @@ class DisseminationWorker:
             ids = uow.dissemination.add_deliveries(rows)
             self._audit_notices(uow, matched, stored, rows, owners)
             uow.commit()
-        return [Pending(i, 0, n, s) for i, row, (n, s) in zip(ids, rows, owners, strict=True)
+        return [Pending(i, 0, n, s, since[n.id]) for i, row, (n, s) in zip(ids, rows, owners, strict=True)
                 if row["status"] == DeliveryStatus.QUEUED.value]
 
     def _rows_for(self, n: Notice, subs: list[Subscriber], now: datetime, rows: list, owners: list) -> None:
@@ -224,9 +226,10 @@ class DisseminationWorker:
         sender = (self.hub.extras.get("channels") or {}).get(channel)
         messages: list[OutboundMessage] = []
         outcome: dict[int, SendOutcome] = {}
+        words: dict = {}
         for p in items:
             try:
-                messages.append(render(p.notice, p.subscriber, p.delivery_id, links))
+                messages.append(render(p.notice, p.subscriber, p.delivery_id, links, words))
             except Exception as exc:  # a notice that cannot be rendered never will be: dead, not retried
                 log.warning("dissemination: delivery %s could not be rendered: %s", p.delivery_id,
                             type(exc).__name__)
@@ -246,20 +249,24 @@ class DisseminationWorker:
 
     def _mark(self, results: list[tuple[Pending, SendOutcome]], deferred: list[tuple[Pending, datetime]]) -> None:
         now = self.hub.clock.now()
-        updates, dead = [], []
+        sent, updates, dead = [], [], []
+        tally: Counter = Counter()
         for p, o in results:
             attempts = p.attempts + 1
             status, next_at = self.policy.after(o, attempts, now, self.rand)
+            tally[(p.subscriber.channel.value, status.value)] += 1
+            if status is DeliveryStatus.SENT:
+                sent.append(p.delivery_id)
+                continue
             updates.append({"b_id": p.delivery_id, "b_status": status.value, "b_attempts": attempts,
-                            "b_next_at": next_at, "b_error": None if o.ok else (o.error or "failed")[:300],
-                            "b_handed_at": now if o.ok else None})
-            self._count(p, status)
+                            "b_next_at": next_at, "b_error": (o.error or "failed")[:300], "b_handed_at": None})
             if status is DeliveryStatus.DEAD:
                 dead.append((p, o))
         for p, at in deferred:
             updates.append({"b_id": p.delivery_id, "b_status": DeliveryStatus.QUEUED.value, "b_attempts": p.attempts,
                             "b_next_at": at, "b_error": "waiting for the channel's rate limit", "b_handed_at": None})
         with self.hub.uow() as uow:
+            uow.dissemination.mark_sent(sent, now)
             uow.dissemination.mark(updates)
             for p, o in dead:
                 uow.record(AuditEntry("notify.dead_letter", "failed", None, p.notice.agency_id,
@@ -267,12 +274,20 @@ class DisseminationWorker:
                                       {"channel": p.subscriber.channel.value, "subscriber": p.subscriber.id,
                                        "attempts": p.attempts + 1, "error": (o.error or "")[:120]}))
             uow.commit() if dead else uow.commit_bookkeeping()
+        self._measure(results, tally)
 
-    def _count(self, p: Pending, status: DeliveryStatus) -> None:
-        channel = p.subscriber.channel.value
-        self.hub.metrics.count("rtcc_deliveries_total", channel=channel, outcome=status.value)
-        if status is DeliveryStatus.SENT:
-            self.hub.metrics.observe("rtcc_delivery_seconds", time.monotonic() - p.since, channel=channel)
+    def _measure(self, results: list[tuple[Pending, SendOutcome]], tally: Counter) -> None:
+        """Counts by channel and outcome; latency once per notice and channel (its deliveries were handed
+        together), from when the notice was submitted to when its channel took it."""
+        for (channel, outcome), n in tally.items():
+            self.hub.metrics.count("rtcc_deliveries_total", n, channel=channel, outcome=outcome)
+        handed = time.monotonic()
+        seen: set[tuple[str, str]] = set()
+        for p, o in results:
+            key = (p.notice.id, p.subscriber.channel.value)
+            if o.ok and p.attempts == 0 and key not in seen:
+                seen.add(key)
+                self.hub.metrics.observe("rtcc_delivery_seconds", handed - p.since, channel=key[1])
 
     # --- retries and recovery ---
     def retry_round(self) -> int:
@@ -281,6 +296,7 @@ class DisseminationWorker:
         with self.hub.uow() as uow:
             now = self.hub.clock.now()
             rows = uow.dissemination.due(now, RETRY_BATCH)
+            self.hub.metrics.gauge("rtcc_queue_depth", len(rows), queue="deliveries_due")
             if not rows:
                 uow.rollback()
                 return 0
