@@ -35,6 +35,18 @@ class ReceiverPorts:
     http: int
     connect_proxy: int
 
+    @classmethod
+    def free(cls) -> ReceiverPorts:
+        """Ports picked by the parent, so that the hub can be built while the receivers start."""
+        socks = [socket.socket() for _ in range(3)]
+        try:
+            for s in socks:
+                s.bind(("127.0.0.1", 0))
+            return cls(*(s.getsockname()[1] for s in socks))
+        finally:
+            for s in socks:
+                s.close()
+
 
 @dataclass(frozen=True, slots=True)
 class StartOrder:
@@ -53,10 +65,10 @@ class ReceiverResult:
     cpu_s: float = 0.0
 
 
-def _loopback_socket() -> socket.socket:
+def _loopback_socket(port: int = 0) -> socket.socket:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
+    s.bind(("127.0.0.1", port))
     s.listen(512)
     s.setblocking(False)
     return s
@@ -98,7 +110,7 @@ class Receivers:
 
     # ------------------------------------------------------------ SMTP
 
-    async def _start_smtp(self) -> int:
+    async def _start_smtp(self, port: int) -> int:
         from aiosmtpd.smtp import SMTP
 
         receivers = self
@@ -111,7 +123,7 @@ class Receivers:
 
         logging.getLogger("mail.log").setLevel(logging.ERROR)
         handler = Handler()
-        sock = _loopback_socket()
+        sock = _loopback_socket(port)
         server = await asyncio.get_running_loop().create_server(
             lambda: SMTP(handler, hostname="bench-smtp", ident="bench"), sock=sock)
         self._servers.append(server)
@@ -162,10 +174,10 @@ class Receivers:
         self.result.receipts.append(("webhook", key, arrived, delivery_id))
         return 204, b""
 
-    async def _start_http(self, tls: tuple[Path, Path] | None) -> int:
+    async def _start_http(self, tls: tuple[Path, Path] | None, port: int = 0) -> int:
         import uvicorn
 
-        sock = _loopback_socket()
+        sock = _loopback_socket(port)
         options = dict(ssl_certfile=str(tls[0]), ssl_keyfile=str(tls[1])) if tls else {}
         config = uvicorn.Config(self._app, log_level="error", access_log=False, lifespan="off",
                                 interface="asgi3", backlog=512, **options)
@@ -177,7 +189,7 @@ class Receivers:
             await asyncio.sleep(0.01)
         return sock.getsockname()[1]
 
-    async def _start_connect_proxy(self, twilio_port: int) -> int:
+    async def _start_connect_proxy(self, twilio_port: int, port: int) -> int:
         async def pipe(reader, writer):
             try:
                 while data := await reader.read(65536):
@@ -199,7 +211,7 @@ class Receivers:
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
-        sock = _loopback_socket()
+        sock = _loopback_socket(port)
         server = await asyncio.start_server(handle, sock=sock)
         self._servers.append(server)
         return sock.getsockname()[1]
@@ -250,13 +262,12 @@ class Receivers:
 
     # ------------------------------------------------------------ life
 
-    async def start(self, folder: Path) -> ReceiverPorts:
-        smtp = await self._start_smtp()
-        http = await self._start_http(None)
+    async def start(self, folder: Path, ports: ReceiverPorts) -> None:
+        await self._start_smtp(ports.smtp)
+        await self._start_http(None, ports.http)
         twilio = await self._start_http(_self_signed(folder, TWILIO_HOST))
-        proxy = await self._start_connect_proxy(twilio)
+        await self._start_connect_proxy(twilio, ports.connect_proxy)
         await asyncio.wait_for(self._start_mqtt(), timeout=10)
-        return ReceiverPorts(smtp, http, proxy)
 
     async def stop(self) -> None:
         self._mqtt.loop_stop()
@@ -271,17 +282,18 @@ class Receivers:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def serve_receivers(conn, mqtt_port: int) -> None:
-    """The child's entry point: start, send the ports; take a StartOrder; on "stop" send the ReceiverResult."""
-    asyncio.run(_serve(conn, mqtt_port))
+def serve_receivers(conn, mqtt_port: int, ports: ReceiverPorts) -> None:
+    """The child's entry point: start on `ports`, say "ready"; take a StartOrder; on "stop" send the results."""
+    asyncio.run(_serve(conn, mqtt_port, ports))
 
 
-async def _serve(conn, mqtt_port: int) -> None:
+async def _serve(conn, mqtt_port: int, ports: ReceiverPorts) -> None:
     loop = asyncio.get_running_loop()
     receivers = Receivers(mqtt_port)
     cpu_began = time.process_time()
     with tempfile.TemporaryDirectory(prefix="rtcc-bench-receivers-") as tmp:
-        conn.send(await receivers.start(Path(tmp)))
+        await receivers.start(Path(tmp), ports)
+        conn.send("ready")
         order: StartOrder = await loop.run_in_executor(None, conn.recv)
         receivers.secrets = order.webhook_secrets
         await receivers.connect_screens(order)

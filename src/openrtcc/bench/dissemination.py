@@ -16,6 +16,7 @@ import random
 import string
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,6 @@ from openrtcc.bench.dissemination_load import LoadPlan, LoadResult, drive
 from openrtcc.bench.dissemination_report import SECTION_TITLE, print_table, section
 from openrtcc.bench.dissemination_world import INCIDENT_CATEGORIES, Endpoints, Population, build_population
 from openrtcc.bench.edge_recording import cpu_seconds
-from openrtcc.bench.load import in_child_process
 from openrtcc.bench.mosquitto import MosquittoUnavailable, mosquitto_broker
 from openrtcc.bench.report import replace_section
 from openrtcc.bench.server import LoopbackServer
@@ -60,8 +60,9 @@ def run_bench(rate: float, seconds: float, subscribers: int, incident_share: flo
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rtcc-bench-dissemination-") as tmp:
         try:
-            with mosquitto_broker(Path(tmp)) as (mqtt_port, broker), _receivers(mqtt_port) as (ports, conn, child):
-                _run(figures, Path(tmp), mqtt_port, broker.pid, ports, conn, child.pid)
+            with (mosquitto_broker(Path(tmp)) as (mqtt_port, broker), _receivers(mqtt_port) as (ports, conn, child),
+                  _load_process() as load_pool):
+                _run(figures, Path(tmp), mqtt_port, broker.pid, ports, conn, child.pid, load_pool)
         except MosquittoUnavailable as exc:
             figures.skipped = str(exc)
     figures.wall_s = time.monotonic() - began
@@ -69,15 +70,25 @@ def run_bench(rate: float, seconds: float, subscribers: int, incident_share: flo
 
 
 @contextmanager
+def _load_process():
+    """The load's process, spawned now (its interpreter starts while the hub is built) and used once."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        warm = pool.submit(os.getpid)
+        yield pool
+        warm.cancel()
+
+
+@contextmanager
 def _receivers(mqtt_port: int):
+    """The receivers' process, started at once; the caller waits for its "ready" when it needs the servers."""
     ctx = multiprocessing.get_context("spawn")
     parent, child_end = ctx.Pipe()
-    child = ctx.Process(target=serve_receivers, args=(child_end, mqtt_port), name="bench-receivers", daemon=True)
+    ports = ReceiverPorts.free()
+    child = ctx.Process(target=serve_receivers, args=(child_end, mqtt_port, ports), name="bench-receivers",
+                        daemon=True)
     child.start()
     try:
-        if not parent.poll(60):
-            raise RuntimeError("the receivers did not start")
-        yield parent.recv(), parent, child
+        yield ports, parent, child
     finally:
         child.join(timeout=20)
         if child.is_alive():
@@ -92,7 +103,7 @@ def _hub_settings(tmp: Path, ports: ReceiverPorts) -> dict:
 
 
 def _run(f: DisseminationFigures, tmp: Path, mqtt_port: int, broker_pid: int, ports: ReceiverPorts, conn,
-         receivers_pid: int) -> None:
+         receivers_pid: int, load_pool: ProcessPoolExecutor) -> None:
     from openrtcc.web.app import create_app
 
     world = build_world(tmp / "hub", **_hub_settings(tmp, ports))
@@ -106,6 +117,8 @@ def _run(f: DisseminationFigures, tmp: Path, mqtt_port: int, broker_pid: int, po
     # apprise's Twilio plugin reaches api.twilio.com through this proxy (requests reads the environment).
     proxy_env = {"HTTPS_PROXY": f"http://127.0.0.1:{ports.connect_proxy}", "NO_PROXY": "127.0.0.1,localhost"}
     saved = {k: os.environ.get(k) for k in proxy_env}
+    if not conn.poll(60) or conn.recv() != "ready":
+        raise RuntimeError("the receivers did not start")
     try:
         with LoopbackServer(create_app(world.settings, hub)) as base_url:
             hub.base_url = base_url
@@ -117,7 +130,7 @@ def _run(f: DisseminationFigures, tmp: Path, mqtt_port: int, broker_pid: int, po
                             (world.city_box.min_lat, world.city_box.min_lon, world.city_box.max_lat,
                              world.city_box.max_lon), INCIDENT_CATEGORIES)
             cpu0 = _cpu(broker_pid, receivers_pid)
-            load: LoadResult = in_child_process(drive, plan)
+            load: LoadResult = load_pool.submit(drive, plan).result()
             _drain(world)
             cpu1 = _cpu(broker_pid, receivers_pid)
             conn.send("stop")
