@@ -8,16 +8,19 @@ const KIND_LABELS = { alert: "Plate hit", incident: "Incident", tip: "Tip", came
   emergency: "Emergency" };
 const FILTER_KINDS = { camera: new Set(["camera", "sharing", "emergency"]) };
 
+// Escalated and not yet closed: the supervisors' attention is asked for.
+const escalatedOpen = (r) => Boolean(r.escalated_at) && !["closed", "misread", "wrong_state", "resolved"].includes(r.status);
+
 export function alertItem(a) {
   const handled = a.status !== "new" || a.acknowledged_at;
-  return { key: `alert:${a.id}`, kind: "alert", at: a.created_at, ref: a, urgent: !handled,
+  return { key: `alert:${a.id}`, kind: "alert", at: a.created_at, ref: a, urgent: !handled || escalatedOpen(a),
     title: `${a.plate}${a.state ? ` ${a.state}` : ""} on ${a.list_name || "a hot list"}`,
     line: [words(a.match_kind), words(a.record.category), a.escalated_at ? "escalated" : null].filter(Boolean).join(" · "),
     status: a.status };
 }
 
 export function incidentItem(i) {
-  return { key: `incident:${i.id}`, kind: "incident", at: i.created_at, ref: i, urgent: i.status === "new",
+  return { key: `incident:${i.id}`, kind: "incident", at: i.created_at, ref: i, urgent: i.status === "new" || escalatedOpen(i),
     priority: i.priority, title: `P${i.priority} ${i.title}`,
     line: [words(i.category), words(i.source), i.address, i.assigned_name ? `assigned to ${i.assigned_name}` : null,
       i.escalated_at ? "escalated" : null].filter(Boolean).join(" · "),

@@ -2,7 +2,7 @@
 // updated live), recent plate hits, open incidents by priority and the active emergencies.
 /* global L */
 import { api } from "./api.js";
-import { createMap } from "./basemap.js";
+import { createMap, jurisdictionLayer } from "./basemap.js";
 import { ClusterLayer, legendControl } from "./cluster-layer.js";
 import { byId } from "./dom.js";
 
@@ -34,11 +34,15 @@ export class CommandMap {
     this.map.on("moveend", () => this.redraw());
   }
 
-  async loadCameras() {
-    const data = await api("/api/agency/map/points");
+  async loadCameras(agencyId) {
+    const [data, programs] = await Promise.all([api("/api/agency/map/points"), api("/api/programs").catch(() => [])]);
     this.cameras.load(data.fields, data.points);
     this.legend = legendControl(this.cameras.counts).addTo(this.map);
+    // Where the cameras are; with none yet, the agency's area; failing that, the world.
+    const mine = programs.find((p) => p.agency_id === agencyId);
+    const area = mine ? jurisdictionLayer(mine.jurisdiction).addTo(this.map) : null;
     if (this.cameras.bounds) this.map.fitBounds(this.cameras.bounds, { maxZoom: 16, padding: [30, 30], animate: false });
+    else if (area && area.getBounds().isValid()) this.map.fitBounds(area.getBounds(), { animate: false });
     else this.map.setView([20, 0], 2, { animate: false });
     await this.refreshOffline();
   }

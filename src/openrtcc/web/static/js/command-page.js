@@ -42,11 +42,19 @@ function refreshed(kind, record) {
 
 const HANDLERS = {
   alert: (m) => putAlert(m.alert, { fresh: true, live: true }),
-  alert_update: (m) => refreshed("alert", m.alert),
+  alert_update: (m) => {
+    refreshed("alert", m.alert);
+    if (m.action === "escalate") feed.announce({ ...feed.items.get(`alert:${m.alert.id}`), title: `escalated: ${m.alert.plate}` });
+  },
   incident: (m) => {
+    const before = feed.items.get(`incident:${m.incident.id}`)?.ref;
     refreshed("incident", m.incident);
+    if (m.incident.escalated_at && !before?.escalated_at) {
+      feed.announce({ ...feed.items.get(`incident:${m.incident.id}`), title: `escalated: ${m.incident.title}` });
+    }
     if (m.change !== "opened") return;
     feed.announce(feed.items.get(`incident:${m.incident.id}`));
+    if (!wall.locked) map.focus(m.incident.lat, m.incident.lon); // the map follows the wall to the new incident
     wall.incidentOpened(m.incident);
   },
   tip: (m) => {
@@ -55,12 +63,12 @@ const HANDLERS = {
     feed.announce(item);
   },
   camera_status: (m) => {
-    feed.put(cameraItem(m));
+    feed.put(cameraItem(m, wall.nameOf(m.camera_id)));
     map.cameraStatus(m.camera_id, m.online);
     if (!m.online) wall.cameraChanged(m.camera_id, `Camera offline${m.reason ? `: ${m.reason.replaceAll("_", " ")}` : ""}`);
   },
   sharing: (m) => {
-    feed.put(sharingItem(m));
+    feed.put(sharingItem(m, wall.nameOf(m.camera_id)));
     wall.cameraChanged(m.camera_id, `The owner changed sharing (${m.change})`);
   },
   emergency: (m) => {
@@ -115,7 +123,7 @@ async function start() {
     radio.addEventListener("change", () => feed.setFilter(radio.value));
   }
   feed.render();
-  await map.loadCameras();
+  await map.loadCameras(me.agency_id);
   detail.loadAssignees();
   new CommandSocket({ onMessage, catchUp, status: setConnection }).connect();
   document.body.dataset.commandReady = "1"; // for tests and the wall benchmark: everything is wired

@@ -86,6 +86,11 @@ export class VideoWall {
     if (message) this.status.textContent = message;
   }
 
+  /** The name of a camera on the wall (the feed names cameras it knows). */
+  nameOf(cameraId) {
+    return this.tiles.find((t) => t.camera.id === cameraId)?.camera.name;
+  }
+
   /** A camera_status or sharing message about a camera on the wall. */
   cameraChanged(cameraId, text) {
     for (const t of this.tiles) if (t.camera.id === cameraId) t.warn(text);
