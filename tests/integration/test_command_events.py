@@ -52,16 +52,17 @@ def test_camera_status_and_sharing_changes_reach_the_bus(world, hub, anon, clock
 
     paused = camera_body(agency, tier="integrated", sharing=SHARED | {"mode": "paused", "share_live": False})
     assert owner.put(f"/api/owner/cameras/{cam['id']}", json=paused).status_code == 200
+    resumed = camera_body(agency, tier="integrated", sharing=SHARED | {"emergency_radius_m": 300})
+    assert owner.put(f"/api/owner/cameras/{cam['id']}", json=resumed).status_code == 200
+    assert owner.post(f"/api/owner/edges/{box['edge_id']}/revoke").status_code == 200
+    assert (status[-1].reason, status[-1].online) == ("box_revoked", False)  # offline on the map at once
     tiered = camera_body(agency, tier="registered", sharing=SHARED | {"mode": "paused", "share_live": False})
     assert owner.put(f"/api/owner/cameras/{cam['id']}", json=tiered).status_code == 200
     assert owner.put(f"/api/owner/cameras/{cam['id']}", json=tiered).status_code == 200  # nothing changed
-    assert owner.post(f"/api/owner/edges/{box['edge_id']}/revoke").status_code == 200
     assert owner.delete(f"/api/owner/cameras/{cam['id']}").status_code in (200, 204)
     assert [(e.camera_id, e.change, e.agency_ids) for e in sharing] == [
-        (cam["id"], "paused", (agency,)), (cam["id"], "tier", (agency,)), (cam["id"], "revoked", (agency,))]
-    # The box's revocation: its cameras (the one here is registered-tier by then) go offline on the map.
-    assert status[-1].reason == "box_revoked" and status[-1].online is False
-
+        (cam["id"], "paused", (agency,)), (cam["id"], "policy", (agency,)), (cam["id"], "revoked", (agency,)),
+        (cam["id"], "tier", (agency,)), (cam["id"], "revoked", (agency,))]  # the box, then the camera itself
 
 def _owner_id(hub, agency_id: str, camera_id: str) -> str:
     with hub.uow() as uow:
