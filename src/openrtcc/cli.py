@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--rate", type=float, default=100.0, help="alerts per second")
     b.add_argument("--seconds", type=float, default=30.0, help="how long to send")
     b.add_argument("--subscribers", type=int, default=10_000)
+    b.add_argument("--incident-share", type=float, default=0.1,
+                   help="share of --rate that are incidents opened through the API (the rest: plate hits)")
     b.add_argument("--output", default="docs/benchmarks.md")
     b = bsub.add_parser("wall", help="a live video wall of integrated cameras in one headless Chromium tab")
     b.add_argument("--tiles", type=int, default=16)

@@ -16,6 +16,7 @@ import random
 import string
 import tempfile
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
@@ -46,7 +47,7 @@ TWILIO_SID, TWILIO_TOKEN = "AC" + "0123456789abcdef" * 2, "0123456789abcdef" * 2
 
 
 def run_dissemination_bench(args) -> int:
-    figures = run_bench(args.rate, args.seconds, args.subscribers)
+    figures = run_bench(args.rate, args.seconds, args.subscribers, args.incident_share)
     print_table(figures)
     replace_section(Path(args.output), SECTION_TITLE, section(figures))
     print(f"\nresults written to {args.output}")
@@ -104,8 +105,12 @@ def _hub_settings(tmp: Path, ports: ReceiverPorts) -> dict:
 
 def _run(f: DisseminationFigures, tmp: Path, mqtt_port: int, broker_pid: int, ports: ReceiverPorts, conn,
          receivers_pid: int, load_pool: ProcessPoolExecutor) -> None:
+    from urllib3.exceptions import InsecureRequestWarning
+
     from openrtcc.web.app import create_app
 
+    # The Twilio stand-in's certificate is its own (apprise's verify=no): urllib3 would warn on every SMS.
+    warnings.filterwarnings("ignore", category=InsecureRequestWarning)
     world = build_world(tmp / "hub", **_hub_settings(tmp, ports))
     hub = world.hub
     population = build_population(world, f.subscribers, Endpoints(ports.http, mqtt_port), hub.clock.now())

@@ -41,7 +41,7 @@ def rows(f: DisseminationFigures) -> list[list[str]]:
          f"{f.fan_out('alert'):,.1f} / {f.fan_out('incident'):,.1f}", "-", "-"],
         ["Deliveries: sent / suppressed (rate limit) / failed (to retry) / dead / still queued",
          f"{sent:,} / {suppressed:,} / {failed:,} / {dead:,} / {queued:,}", "-", "-"],
-        ["Alerts (plate hits) / incidents sent; notices stored (alert / incident)",
+        [f"Alerts (plate hits) / incidents sent in {f.sent_seconds:.1f} s; notices stored (alert / incident)",
          f"{f.alerts:,} / {f.incidents:,}; {f.notices.get('alert', 0):,} / {f.notices.get('incident', 0):,}",
          "-", "-"],
         ["Ingest POST / incident POST round trip p50 / p99",
@@ -88,7 +88,8 @@ district of 16, plus citywide webhook, MQTT and WebSocket links; vendors: 1-3 km
 goes to police units only) and {incidents:g} incidents/s through `POST /api/incidents` (a supervisor's session;
 an incident goes to every audience whose area and categories match). Zero is the commit stamp of the alert or
 incident (`created_at`, taken by the hub's clock in the committing transaction); "handed" is the delivery log's
-`handed_at` (relay, broker or receiver accepted it); "received" is the receiving server's wall clock (for MQTT
+`handed_at` (relay, broker or receiver accepted it; the worker stamps a batch's deliveries together once every
+channel of the batch has answered, so a fast channel's figure includes the batch's slowest); "received" is the receiving server's wall clock (for MQTT
 and WebSocket, the subscribing client's). Webhook receipts are paired by their X-RTCC-Delivery id, the others
 with their subscriber's deliveries in order of hand-over. Public email/SMS/push are rate-limited per
 subscriber (suppressed, logged). After the load the run waits (up to 20 s) for the queue to drain. All
