@@ -3,6 +3,7 @@ the SSRF guard, and a broker that stops and comes back on its port."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -78,18 +79,26 @@ def test_private_brokers_are_refused_unless_allowed_and_bad_urls_fail_for_good(t
     assert not wild.ok and not wild.retryable
 
 
-def test_a_broker_restart_fails_what_was_sent_while_down_for_a_retry_and_the_next_batch_reconnects(tmp_path):
+def test_a_broker_restart_mid_batch_fails_the_unacknowledged_for_a_retry_that_reconnects(tmp_path):
     sender = MqttSender(connect_timeout_s=1, ack_timeout_s=1.5, allow_private=True)
-    with mosquitto(tmp_path, username=USER, password=PASSWORD) as port:
+    with contextlib.ExitStack() as first:
+        port = first.enter_context(mosquitto(tmp_path, username=USER, password=PASSWORD))
         url = f"mqtt://{USER}:{PASSWORD}@127.0.0.1:{port}/lakeport"
-        assert all(o.ok for o in sender.send([envelope(i, url) for i in range(1, 11)]))
-    down = sender.send([envelope(i, url) for i in range(11, 21)])  # the broker is gone
-    assert [(o.ok, o.retryable) for o in down] == [(False, True)] * 10
+        assert all(o.ok for o in sender.send([envelope(i, url) for i in range(1, 11)]))  # connected
+        listener = Listener(port)
+        # The broker is stopped once the batch is well under way (the listener has seen 100 of it).
+        stopper = threading.Thread(target=lambda: (listener.wait_for(100, timeout=20), first.close()))
+        stopper.start()
+        batch = [envelope(i, url) for i in range(11, 2011)]
+        outcomes = sender.send(batch)
+        stopper.join()
+    failed = [o.delivery_id for o in outcomes if not o.ok]
+    assert len(outcomes) == 2000 and failed and all(o.retryable for o in outcomes if not o.ok)
     with mosquitto(tmp_path, username=USER, password=PASSWORD, port=port):
         listener = Listener(port)
-        back = sender.send([envelope(i, url) for i in range(11, 21)])  # the retry
-        got = listener.wait_for(10)
+        retry = sender.send([m for m in batch if m.delivery_id in set(failed)])
+        got = listener.wait_for(len(failed))
         listener.stop()
     sender.close()
-    assert all(o.ok for o in back)
-    assert sorted(int(doc["after"]["id"][1:]) for _, doc, _, _ in got) == list(range(11, 21))
+    assert all(o.ok for o in retry), {o.error for o in retry}  # the next batch reconnected to the restarted broker
+    assert sorted(int(doc["after"]["id"][1:]) for _, doc, _, _ in got) == sorted(failed)

@@ -109,7 +109,7 @@ class MqttSender:
     def close(self) -> None:
         with self._lock:
             for key in list(self._links):
-                self._drop(key)
+                self._drop(key, wait=True)
 
     def _publish_all(self, key: tuple, group: list, outcomes: list[SendOutcome]) -> list:
         """Publish the group on its broker's link; returns (message, info) pairs, or [] when it failed."""
@@ -131,11 +131,14 @@ class MqttSender:
         return infos
 
     def _await_acks(self, key: tuple, infos: list) -> list[SendOutcome]:
+        """Collect the PUBACKs. The deadline slides while acknowledgements keep coming, so a big batch on a
+        slow but working broker is not cut off; ack_timeout_s without any progress means trouble."""
         deadline = time.monotonic() + self.ack_timeout_s
         outcomes, late = [], 0
         for message, info in infos:
             if _acknowledged(info, deadline):
                 outcomes.append(SendOutcome(message.delivery_id, True))
+                deadline = max(deadline, time.monotonic() + self.ack_timeout_s) if not late else deadline
             else:
                 late += 1
                 outcomes.append(SendOutcome(message.delivery_id, False, "the broker did not acknowledge in time"))
@@ -184,19 +187,29 @@ class MqttSender:
             raise TimeoutError("no CONNACK")
         return link
 
-    def _drop(self, key: tuple) -> None:
+    def _drop(self, key: tuple, wait: bool = False) -> None:
+        """Forget the link and close it; in the background unless `wait` (paho's thread may take a second to
+        notice, and the batch should not wait for that)."""
         link = self._links.pop(key, None)
-        if link is not None:
-            try:
-                link.close()
-            except Exception as exc:  # closing a dead connection may complain; it is gone either way
-                log.debug("mqtt: closing %s: %s", link.target.redacted, type(exc).__name__)
+        if link is None:
+            return
+        if wait:
+            _close_quietly(link)
+        else:
+            threading.Thread(target=_close_quietly, args=(link,), name="mqtt-close", daemon=True).start()
 
     def _close_idle(self) -> None:
         now = time.monotonic()
         for key, link in list(self._links.items()):
             if now - link.last_used > IDLE_CLOSE_S:
                 self._drop(key)
+
+
+def _close_quietly(link: BrokerLink) -> None:
+    try:
+        link.close()
+    except Exception as exc:  # closing a dead connection may complain; it is gone either way
+        log.debug("mqtt: closing %s: %s", link.target.redacted, type(exc).__name__)
 
 
 def _acknowledged(info: mqtt.MQTTMessageInfo, deadline: float) -> bool:
