@@ -38,12 +38,22 @@ class SqlUnitOfWork:
         self.engine = engine
         self.clock = clock
         self.ids = ids
+        self._read_only = False
+
+    def reading(self) -> SqlUnitOfWork:
+        """Make this a read-only unit of work: no write lock, a snapshot read (SQLite WAL reads beside the
+        writer) and no commit. For checks made on every request (the session), which then neither wait
+        behind other requests' writes nor hold them up."""
+        self._read_only = True
+        return self
 
     def __enter__(self) -> SqlUnitOfWork:
-        self._writer = writer_lock(self.engine)
+        self._writer = None if self._read_only else writer_lock(self.engine)
         acquire(self._writer)
         try:
             self.conn = self.engine.connect()
+            if self._read_only:
+                self.conn.execution_options(read_only=True)  # engine.py: a plain BEGIN on SQLite
             self.tx = self.conn.begin()
         except BaseException:
             self._release_writer()
@@ -77,6 +87,7 @@ class SqlUnitOfWork:
             raise AuditUnavailable("the audit log could not be written, so the action was refused") from exc
 
     def commit(self) -> None:
+        self._refuse_if_reading()
         if not self.audit.written:
             raise UnauditedCommit("every action commits together with its audit record")
         self.tx.commit()
@@ -85,9 +96,14 @@ class SqlUnitOfWork:
 
     def commit_bookkeeping(self) -> None:
         """Commit state that is not an action of anyone's (a session's last-seen time): no audit record."""
+        self._refuse_if_reading()
         self.tx.commit()
         self._done = True
         self._release_writer()
+
+    def _refuse_if_reading(self) -> None:
+        if self._read_only:
+            raise UnauditedCommit("a read-only unit of work cannot commit: open a writing one")
 
     def rollback(self) -> None:
         if not self._done:
