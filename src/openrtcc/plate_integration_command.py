@@ -62,7 +62,8 @@ def _list(hub, settings: Settings) -> int:
                  else f"{settings.base_url.rstrip('/')}/api/ingest/plate-recognizer/{i.id}")
         link = ""
         if i.kind == "frigate":
-            link = " connected" if i.status.get("connected") else f" not connected ({i.status.get('last_error') or 'starting'})"
+            why = i.status.get("last_error") or "starting"
+            link = " connected" if i.status.get("connected") else f" not connected ({why})"
         print(f"{i.id}  {i.kind:16} {state:8} source {i.read_source_id}  {len(i.config.get('cameras', {}))} cameras  "
               f"{where}{link}")
     return 0

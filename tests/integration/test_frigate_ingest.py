@@ -109,7 +109,8 @@ def test_one_read_per_vehicle_event_with_its_best_plate_and_an_alert(world, hub,
         lpr("1700000000.1-abc", "A8C123", 0.71, ts + 0.4),
         lpr("1700000000.1-abc", "ABC123", 0.93, ts + 0.9),  # better: this one is the read
         event("update", "1700000000.1-abc", ts, plate=["A8C123", 0.6]),  # an older build's pair, worse
-        ("frigate/events", b"not json at all"), ("frigate/events", b"[1, 2, 3]"),  # malformed: refused, counted, the link goes on
+        # Malformed: refused, counted, and the link goes on.
+        ("frigate/events", b"not json at all"), ("frigate/events", b"[1, 2, 3]"),
         lpr("1700000000.1-abc", "ZZZ999", 5.0, ts + 1),  # a score out of range: malformed
         lpr("1700000001.2-def", "QQQ777", 0.9, ts + 1, camera="backyard"),  # not in the camera map
         event("end", "1700000000.1-abc", ts, plate="ABC123"),

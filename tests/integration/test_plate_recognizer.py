@@ -42,7 +42,8 @@ def stream(world):
         "read_source_id": source["id"], "kind": "plate_recognizer", "config": {"cameras": {"gate-1": camera["id"]}}})
     assert r.status_code == 201, r.text
     doc = r.json()
-    assert doc["token"].startswith("rtcc_pr_") and doc["webhook_url"].endswith(f"/api/ingest/plate-recognizer/{doc['id']}")
+    assert doc["token"].startswith("rtcc_pr_")
+    assert doc["webhook_url"].endswith(f"/api/ingest/plate-recognizer/{doc['id']}")
     return {"id": doc["id"], "token": doc["token"], "camera": camera, "source": source,
             "url": f"/api/ingest/plate-recognizer/{doc['id']}", "auth": {"Authorization": f"Token {doc['token']}"}}
 

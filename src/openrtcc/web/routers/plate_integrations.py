@@ -11,7 +11,6 @@ from openrtcc.domain.errors import DomainError, InvalidInput
 from openrtcc.domain.plate_recognizer import MAX_BODY_BYTES, MAX_JSON_BYTES
 from openrtcc.domain.reads import MAX_SNAPSHOT_BYTES
 from openrtcc.services import plate_integrations as service
-from openrtcc.services.plate_integrations import PlateIntegration
 from openrtcc.web.deps import AgencyActor, HubDep, source_of
 from openrtcc.web.plate_integration_schemas import PlateIntegrationCreatedOut, PlateIntegrationIn, PlateIntegrationOut
 from openrtcc.web.plate_schemas import IngestOut, ReadAckOut
