@@ -8,6 +8,7 @@ each outcome: `/ok`, `/status/<code>`, `/redirect` (302 to `/ok`), `/slow` (answ
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from contextlib import contextmanager
@@ -85,10 +86,13 @@ class ReceiverHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def webhook_receiver(secret: str, slow_s: float = 2.0):
+def webhook_receiver(secret: str, slow_s: float = 2.0, tls: ssl.SSLContext | None = None):
+    """A receiver on loopback; with `tls`, it speaks HTTPS with that server context."""
     rx = WebhookReceiver(secret, slow_s=slow_s)
     server = ThreadingHTTPServer(("127.0.0.1", 0), type("RxHandler", (ReceiverHandler,), {"rx": rx}))
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     rx.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

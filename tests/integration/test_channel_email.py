@@ -15,7 +15,7 @@ from openrtcc.adapters.notify.smtp_mailer import SmtpMailer
 from openrtcc.adapters.notify.smtp_sender import SmtpSender
 from openrtcc.domain.dissemination import ChannelKind, OutboundMessage
 from tests.edge_hub import free_port
-from tests.twilio_server import make_tls_files
+from tests.tls_certificates import make_tls_files
 
 USER, PASSWORD = "rtcc-relay", "relay-Pass-42"
 ONE_CLICK = "<https://rtcc.lakeport.test/api/public/unsubscribe?s=abc&t=tok>"

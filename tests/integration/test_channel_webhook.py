@@ -3,6 +3,7 @@ time-outs, replays, and the SSRF guard at send time."""
 
 from __future__ import annotations
 
+import ssl
 from datetime import UTC, datetime
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from openrtcc.adapters.notify.webhook_sender import WebhookSender
 from openrtcc.domain.dissemination import ChannelKind, OutboundMessage
 from tests.conftest import MutableClock
+from tests.tls_certificates import make_tls_files
 from tests.webhook_receiver import webhook_receiver
 
 SECRET = "s3cr3t-signing-key-for-this-subscriber-0123"
@@ -84,3 +86,19 @@ def test_unreachable_and_malformed_urls(now_clock):
     sender.close()
     assert not down.ok and down.retryable
     assert not bad.ok and not bad.retryable and not ftp.ok and not ftp.retryable
+
+
+def test_https_receivers_get_the_checked_address_and_their_certificate_is_verified_by_name(now_clock, tmp_path,
+                                                                                          monkeypatch):
+    ca, cert, key = make_tls_files(tmp_path, "localhost")
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # the deployment trusts the receiver's CA
+    sender = WebhookSender(now_clock, allow_private=True)
+    with webhook_receiver(SECRET, tls=tls) as rx:
+        named, by_ip = sender.send([hook(1, f"https://localhost:{rx.port}/ok"),
+                                    hook(2, f"https://127.0.0.1:{rx.port}/ok")])
+    sender.close()
+    assert named.ok  # connected to the resolved address, TLS still checked against "localhost"
+    assert not by_ip.ok and by_ip.retryable  # the certificate does not name 127.0.0.1: refused by TLS
+    assert rx.delivery_ids == ["rtcc-00000001"]
