@@ -78,23 +78,24 @@ HOW = """How it was measured: `uv run rtcc bench dissemination --rate {rate:g} -
 {subscribers}` builds a hub on a fresh temporary data dir (SQLite, WAL) served by uvicorn on 127.0.0.1, starts
 Debian's Mosquitto on a free loopback port and, in a separate process, the receiving servers: aiosmtpd (email),
 an HTTP receiver for webhooks (each HMAC-SHA256 signature verified with the subscriber's secret) and for ntfy
-push (apprise's `ntfy://` plugin), a Twilio-speaking HTTPS server reached through an HTTP CONNECT proxy (apprise's
-`twilio://` plugin talks to api.twilio.com; the hub's HTTPS_PROXY names the proxy), an MQTT subscriber on the
-broker and the WebSocket screens of `/ws/notices` subscribers. {subscribers:,} active subscribers ({mix}) with
-geofences over a 16 x 16 km city (residents: a 0.5-1.5 km circle and 1-4 categories or all; police units: their
-district of 16, plus citywide webhook, MQTT and WebSocket links; vendors: 1-3 km patrol circles; partners:
-0.3-1 km). A third process sends the load for {seconds:g} s: {alerts:g} plate hits/s through `POST
-/api/ingest/reads` (batches every 100 ms, one unlisted read per hit beside them; a hit raises an alert, which
-goes to police units only) and {incidents:g} incidents/s through `POST /api/incidents` (a supervisor's session;
-an incident goes to every audience whose area and categories match). Zero is the commit stamp of the alert or
-incident (`created_at`, taken by the hub's clock in the committing transaction); "handed" is the delivery log's
-`handed_at` (relay, broker or receiver accepted it; the worker stamps a batch's deliveries together once every
-channel of the batch has answered, so a fast channel's figure includes the batch's slowest); "received" is the receiving server's wall clock (for MQTT
-and WebSocket, the subscribing client's). Webhook receipts are paired by their X-RTCC-Delivery id, the others
-with their subscriber's deliveries in order of hand-over. Public email/SMS/push are rate-limited per
-subscriber (suppressed, logged). After the load the run waits (up to 20 s) for the queue to drain. All
-processes share this machine's cores; CPU is per process (`/proc`), the hub's including its web server,
-dissemination worker and channel senders. Nearest-rank percentiles. Wall time of the whole run: {wall:.0f} s."""
+push (apprise's `ntfy://` plugin), a Twilio-speaking HTTPS server reached through an HTTP CONNECT proxy
+(apprise's `twilio://` plugin talks to api.twilio.com; the hub's HTTPS_PROXY names the proxy), an MQTT
+subscriber on the broker and the WebSocket screens of `/ws/notices` subscribers. {subscribers:,} active
+subscribers ({mix}) with geofences over a 16 x 16 km city (residents: a 0.5-1.5 km circle and 1-4 categories or
+all; police units: their district of 16, plus citywide webhook, MQTT and WebSocket links; vendors: 1-3 km patrol
+circles; partners: 0.3-1 km). A third process sends the load for {seconds:g} s: {alerts:g} plate hits/s through
+`POST /api/ingest/reads` (batches every 100 ms, one unlisted read per hit beside them; a hit raises an alert,
+which goes to police units only) and {incidents:g} incidents/s through `POST /api/incidents` (a supervisor's
+session; an incident goes to every audience whose area and categories match). Zero is the commit stamp of the
+alert or incident (`created_at`, taken by the hub's clock in the committing transaction); "handed" is the
+delivery log's `handed_at` (relay, broker or receiver accepted it; the worker stamps a batch's deliveries
+together once every channel of the batch has answered, so a fast channel's figure includes the batch's
+slowest); "received" is the receiving server's wall clock (for MQTT and WebSocket, the subscribing client's).
+Webhook receipts are paired by their X-RTCC-Delivery id, the others with their subscriber's deliveries in order
+of hand-over. Public email/SMS/push are rate-limited per subscriber (suppressed, logged). After the load the run
+waits (up to 20 s) for the queue to drain. All processes share this machine's cores; CPU is per process
+(`/proc`), the hub's including its web server, dissemination worker and channel senders. Nearest-rank
+percentiles. Wall time of the whole run: {wall:.0f} s."""
 
 
 def section(f: DisseminationFigures, when: datetime | None = None) -> str:

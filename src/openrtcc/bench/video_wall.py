@@ -58,7 +58,10 @@ CLOCK_JS = """([camera, rowsAt720]) => {
   const out = [];
   for (let y = 0; y < rows; y++) {
     const line = new Array(w);
-    for (let x = 0; x < w; x++) { const i = (y * w + x) * 4; line[x] = Math.round(0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2]); }
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 4;
+      line[x] = Math.round(0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2]);
+    }
     out.push(line);
   }
   return { at, h, rows: out };

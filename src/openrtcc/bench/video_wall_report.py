@@ -72,20 +72,21 @@ def rows(f: WallFigures) -> list[list[str]]:
     ]
 
 
-HOW = """How it was measured: `uv run rtcc bench wall --tiles {tiles} --seconds {seconds:g}` builds a hub (SQLite) served
-by uvicorn on 127.0.0.1, starts the RTSP test camera server (GStreamer, run by Debian's python3) and one real
-`rtcc edge run` process enrolled with a one-time code, with {tiles} cameras (no recording, no plate reading): the
-first shows the `/clock` mount (1280x720 at 25 fps, each frame stamped with the sender's wall clock), the others
-the 720p sample clip looping at `/cars`. An owner registers them as integrated cameras around one point, shared
-always with live view. A supervisor's session in headless Chromium (Debian's `/usr/bin/chromium`, Playwright,
-1920x1080) opens `/command` and sets the wall to {side}x{side}; another supervisor opens an incident at that point through
-`POST /api/incidents`; the page gets it on its socket and fills the wall (`/api/wall/nearest`), each tile
-starting a live session with `profile: "tile"` (the box decodes the camera and encodes 640x360 at ~12 fps,
-600 kbit/s, a segment per second) and playing it with hls.js. Timing starts at the POST. Over a {window:.0f} s
-window the page's `getVideoPlaybackQuality()` gives each tile's decoded and dropped frames, `waiting` events
-count stalls, and the clock tile is drawn to a canvas every 0.25 s: latency = the browser's clock minus the
-clock in the frame. CPU per process from `/proc` over the window (the hub's process, the box's, every Chromium
-process, the camera server). All of it shares this machine's cores. Wall time of the run: {wall:.0f} s."""
+HOW = """How it was measured: `uv run rtcc bench wall --tiles {tiles} --seconds {seconds:g}` builds a hub
+(SQLite) served by uvicorn on 127.0.0.1, starts the RTSP test camera server (GStreamer, run by Debian's python3)
+and one real `rtcc edge run` process enrolled with a one-time code, with {tiles} cameras (no recording, no plate
+reading): the first shows the `/clock` mount (1280x720 at 25 fps, each frame stamped with the sender's wall
+clock), the others the 720p sample clip looping at `/cars`. An owner registers them as integrated cameras around
+one point, shared always with live view. A supervisor's session in headless Chromium (Debian's
+`/usr/bin/chromium`, Playwright, 1920x1080) opens `/command` and sets the wall to {side}x{side}; another
+supervisor opens an incident at that point through `POST /api/incidents`; the page gets it on its socket and
+fills the wall (`/api/wall/nearest`), each tile starting a live session with `profile: "tile"` (the box decodes
+the camera and encodes 640x360 at ~12 fps, 600 kbit/s, a segment per second) and playing it with hls.js. Timing
+starts at the POST. Over a {window:.0f} s window the page's `getVideoPlaybackQuality()` gives each tile's decoded
+and dropped frames, `waiting` events count stalls, and the clock tile is drawn to a canvas every 0.25 s: latency
+= the browser's clock minus the clock in the frame. CPU per process from `/proc` over the window (the hub's
+process, the box's, every Chromium process, the camera server). All of it shares this machine's cores. Wall
+time of the run: {wall:.0f} s."""
 
 
 def section(f: WallFigures, when: datetime | None = None) -> str:
@@ -96,5 +97,6 @@ def section(f: WallFigures, when: datetime | None = None) -> str:
     lines += ["| measurement | result | target | verdict |", "| --- | --- | --- | --- |"]
     lines += [f"| {' | '.join(r)} |" for r in rows(f)]
     side = next(n for n in (1, 2, 3, 4) if n * n >= f.tiles)
-    lines += ["", HOW.format(tiles=f.tiles, side=side, seconds=f.seconds, window=f.window_s or f.seconds, wall=f.wall_s), ""]
+    lines += ["", HOW.format(tiles=f.tiles, side=side, seconds=f.seconds, window=f.window_s or f.seconds,
+                             wall=f.wall_s), ""]
     return "\n".join(lines)
