@@ -15,9 +15,12 @@ TOKEN = "scrape-token-0123456789"
 def test_without_a_token_only_loopback_clients_are_answered(app):
     r = TestClient(app, client=("203.0.113.9", 5000)).get("/metrics")
     assert (r.status_code, r.json()["error"]) == (403, "metrics_loopback_only")
-    r = TestClient(app, client=("::1", 5000)).get("/metrics")
+    local = TestClient(app, client=("::1", 5000))
+    assert local.post("/api/auth/logon", content=b"x" * 300_000).status_code == 413  # refused before routing
+    r = local.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     assert 'rtcc_http_requests_total{method="GET",route="/metrics",status="403"} 1.0' in r.text
+    assert 'rtcc_http_requests_total{method="POST",route="unmatched",status="413"} 1.0' in r.text
 
 
 def test_with_a_token_every_client_needs_it(settings, hub):
