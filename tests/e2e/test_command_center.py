@@ -213,6 +213,7 @@ def test_an_incident_fills_the_wall_with_live_tiles_and_other_agencies_never_sho
         r = harbor.post("/api/incidents", json={"category": "robbery", "priority": 1, "title": "Harbor secret",
                                                 **SCENE})
         assert r.status_code == 201, r.text
+        theirs = r.json()["id"]
         r = dispatcher.post("/api/incidents", json={"category": "shots_fired", "priority": 1,
                                                    "title": "Shots fired at Main and 3rd", **SCENE})
         assert r.status_code == 201, r.text
@@ -220,7 +221,8 @@ def test_an_incident_fills_the_wall_with_live_tiles_and_other_agencies_never_sho
 
         item = page.locator("#feed .feed-item.kind-incident", has_text="Shots fired at Main and 3rd")
         item.wait_for()
-        page.locator("#command-map .incident-marker.priority-1").wait_for()
+        marker = page.locator(f"#command-map .incident-marker.priority-1.incident-{incident['id']}")
+        marker.wait_for()
         starts = {s.session_id: s for s in (box.expect("live_start", timeout=10), box.expect("live_start"))}
         assert {s.camera_id for s in starts.values()} == {c["id"] for c in cams}
         assert {s.profile for s in starts.values()} == {"tile"}
@@ -232,7 +234,7 @@ def test_an_incident_fills_the_wall_with_live_tiles_and_other_agencies_never_sho
         page.wait_for_function("() => [...document.querySelectorAll('#wall video')].every(v => v.currentTime > 0.3)",
                                timeout=20_000)
         assert page.locator("#feed", has_text="Harbor secret").count() == 0
-        assert page.locator("#command-map .incident-marker").count() == 1
+        assert page.locator(f"#command-map .incident-{theirs}").count() == 0
 
         # Stopping a tile ends its session at the box; a session the box ends says why on its tile.
         first, second = tiles.nth(0), tiles.nth(1)
@@ -258,7 +260,7 @@ def test_an_incident_fills_the_wall_with_live_tiles_and_other_agencies_never_sho
         detail.get_by_label("Disposition").select_option("report_taken")
         detail.get_by_role("button", name="Close incident").click()
         detail.get_by_text("Done: disposition.").wait_for()
-        page.locator("#command-map .incident-marker").wait_for(state="detached")  # closed: off the map
+        marker.wait_for(state="detached")  # closed: off the map
         stored = admin_api.get(f"/api/incidents/{incident['id']}").json()
         assert (stored["status"], stored["assigned_name"], stored["disposition"]) == ("closed", "Supervisor Tester",
                                                                                     "report_taken")

@@ -95,7 +95,7 @@ export class CommandMap {
     if (i.status === "closed") return;
     const marker = L.circleMarker([i.lat, i.lon], { radius: 14 - 2 * i.priority, color: "#1a202c", weight: 2,
       fillColor: PRIORITY_COLOURS[i.priority] || "#718096", fillOpacity: 0.9, renderer: this.svg,
-      className: `incident-marker priority-${i.priority}` })
+      className: `incident-marker priority-${i.priority} incident-${i.id}` })
       .bindTooltip(`P${i.priority} ${i.title}`).on("click", () => this.onPick.open(`incident:${i.id}`));
     marker.addTo(this.incidents);
     this.incidentMarkers.set(i.id, marker);
