@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from openrtcc.services import dissemination
 from tests.integration import db_probe as db
 
@@ -21,6 +23,7 @@ def create(session, **kw):
     return session.post("/api/dissemination/subscribers", json=body)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # secrets and display: no query of the database is the subject
 def test_secrets_are_shown_once_and_urls_are_shown_without_credentials(world, hub, backend):
     admin = world.admin()
     r = create(admin)
@@ -59,6 +62,7 @@ BAD = [
 ]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # plain validation: one backend is enough
 def test_bad_subscriptions_are_refused(world, hub, backend):
     admin = world.admin()
     for body, code in BAD:
@@ -69,6 +73,7 @@ def test_bad_subscriptions_are_refused(world, hub, backend):
     assert db.count(hub, "subscriber") == 0
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # roles decide: one backend is enough
 def test_who_may_do_what(world, hub, backend):
     admin, supervisor = world.admin(), world.staff("supervisor")
     analyst, officer, auditor = world.staff("analyst"), world.staff("officer"), world.staff("auditor")
@@ -108,6 +113,7 @@ def test_one_agency_never_sees_or_touches_anothers(world, hub, backend):
     assert [x["id"] for x in world.admin().get("/api/dissemination/dead-letters").json()] == [d.id]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # display and rules: one backend is enough
 def test_public_subscribers_are_masked_and_only_their_status_can_be_set(world, hub, backend):
     sid, agency_id = hub.ids.new_id(), world.agency().id
     with hub.uow() as uow:
@@ -125,6 +131,7 @@ def test_public_subscribers_are_masked_and_only_their_status_can_be_set(world, h
     assert patch(admin, f"/api/dissemination/subscribers/{sid}", {"status": "active"}).json()["status"] == "active"
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # rendering: one backend is enough
 def test_bulletin_preview_shows_each_audience_its_words(world, hub, backend):
     admin = world.admin()
     create(admin, audience="partner_business", geofence={"type": "Circle", "center": [-87.92, 43.0], "radius_m": 500})
