@@ -18,6 +18,7 @@ from openrtcc.domain.geo import Point
 from openrtcc.domain.webhook_signing import sign
 from openrtcc.services.emergencies import active_emergencies
 from openrtcc.services.integrations_in import MAX_BODY_BYTES, forget_old_deliveries
+from tests.conftest import HARBOR
 from tests.edge_hub import serve
 from tests.heard_events import Heard, audit_records
 
@@ -189,6 +190,10 @@ def test_gunshot_detections_open_incidents(world, hub, anon, clock, backend):
     listed = admin.get("/api/integrations").json()
     assert [(i["kind"], i["name"], "secret" in i) for i in listed] == [("gunshot", "Acoustic sensors", False)]
     assert world.staff("officer").get("/api/integrations").status_code == 403
+    world.agency("harbor", HARBOR)
+    other = world.admin("harbor")  # another agency's administrator sees and touches none of them
+    assert other.get("/api/integrations").json() == []
+    assert other.post(f"/api/integrations/{listed[0]['id']}/revoke").status_code == 404
     bad_config = admin.post("/api/integrations", json={"kind": "cad", "name": "x",
                                                        "config": {"codes": {"217": {"category": "Nope!"}}}})
     assert (bad_config.status_code, bad_config.json()["error"]) == (422, "bad_config")
