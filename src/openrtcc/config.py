@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     dissemination_interval_s: float = Field(
         1.0, ge=0, description="Seconds between retry rounds of failed deliveries; 0 turns dissemination off.")
     delivery_max_attempts: int = Field(8, ge=1, le=50, description="Attempts before a delivery is dead-lettered.")
+    channel_per_second: dict[Literal["email", "sms", "push", "webhook", "mqtt", "websocket"], int] = Field(
+        default_factory=dict, description="At most this many messages a second on a channel (a relay's or a "
+        "provider's own limit, e.g. {\"sms\": 1} for one Twilio long code); the rest wait for the next second. "
+        "A channel not named has no limit.")
     sms_apprise_url: str | None = Field(
         None, repr=False, description="apprise URL template for SMS with {to} for the E.164 number, e.g. "
         "twilio://SID:TOKEN@+15551234567/{to}; unset: SMS is off.")
