@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 import httpcore
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "OpenRTCC-Webhooks/1"
 RETRYABLE_STATUS = frozenset({408, 425, 429})
+MAX_ANSWER_BYTES = 64 * 1024  # what is read of a receiver's answer; the status is all that counts
 
 
 class GuardedNetwork(httpcore.SyncBackend):
@@ -113,7 +115,7 @@ class WebhookSender:
         body = json.dumps(message.data, separators=(",", ":"), ensure_ascii=False, default=str).encode()
         headers = sign(message.secret, self.clock.now(), signed_delivery_id(did), body)
         try:
-            response = self._client.post(message.address, content=body, headers=headers)
+            status = self._post_for_status(message.address, body, headers)
         except UnsafeOutboundUrl as exc:
             return SendOutcome(did, False, str(exc), retryable=False)
         except UnresolvedOutboundHost as exc:
@@ -124,7 +126,19 @@ class WebhookSender:
             return SendOutcome(did, False, f"{target.redacted} did not answer in time")
         except httpx.HTTPError as exc:
             return SendOutcome(did, False, f"{target.redacted}: {type(exc).__name__}")
-        return _outcome(did, response.status_code, target.redacted)
+        return _outcome(did, status, target.redacted)
+
+    def _post_for_status(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POST and read at most MAX_ANSWER_BYTES of the answer within the time-out: a receiver cannot hold a
+        sender thread with an endless or dripping answer (the connection is then dropped, not reused)."""
+        started = time.monotonic()
+        with self._client.stream("POST", url, content=body, headers=headers) as response:
+            read = 0
+            for chunk in response.iter_raw():
+                read += len(chunk)
+                if read > MAX_ANSWER_BYTES or time.monotonic() - started > self.timeout_s:
+                    break
+            return response.status_code
 
 
 def signed_delivery_id(delivery_id: int) -> str:
