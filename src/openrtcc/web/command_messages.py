@@ -22,6 +22,7 @@ from openrtcc.domain.command_events import (
     SharingChanged,
     TipReceived,
 )
+from openrtcc.web.incident_schemas import IncidentOut
 from openrtcc.web.plate_schemas import AlertOut
 
 HEARTBEAT = '{"type":"heartbeat"}'
@@ -72,8 +73,6 @@ class EmergencyMessage(BaseModel):
 
 def _incident_json(event: IncidentChanged) -> str:
     # The incident's shape is the incidents API's own (IncidentOut), so the page treats both alike.
-    from openrtcc.web.incident_schemas import IncidentOut
-
     body = IncidentOut.of(event.incident).model_dump_json()
     return f'{{"type":"incident","change":{json.dumps(event.change)},"incident":{body}}}'
 
