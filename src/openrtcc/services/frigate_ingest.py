@@ -187,10 +187,16 @@ class FrigateLinks:
             log.info("frigate link %s closed (integration disabled)", integration_id)
         for integration_id, (integration, password) in wanted.items():
             if integration_id not in self.links:
-                sink = FrigateIngest(self.hub, integration)
-                link = self.open_link(sink.config.broker_url, sink.config.username, password, sink)
-                link.start()
-                self.links[integration_id], self.sinks[integration_id] = link, sink
+                try:
+                    self._link(integration, password)
+                except Exception:  # one integration that cannot start must not keep the others from starting
+                    log.exception("frigate link %s could not start", integration_id)
+
+    def _link(self, integration: PlateIntegration, password: str | None) -> None:
+        sink = FrigateIngest(self.hub, integration)
+        link = self.open_link(sink.config.broker_url, sink.config.username, password, sink)
+        link.start()
+        self.links[integration.id], self.sinks[integration.id] = link, sink
 
     def _unlink(self, integration_id: str, why: str) -> None:
         self.links.pop(integration_id).close()
