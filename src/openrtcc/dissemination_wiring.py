@@ -6,7 +6,8 @@ from openrtcc.adapters.notify.channels import address_checker, build_channel_sen
 from openrtcc.config import Settings
 from openrtcc.domain.alerts import AlertRaised
 from openrtcc.domain.command_events import IncidentChanged
-from openrtcc.domain.delivery_policy import RetryPolicy
+from openrtcc.domain.delivery_policy import ChannelRateLimiter, RetryPolicy
+from openrtcc.domain.dissemination import ChannelKind
 from openrtcc.periodic import PeriodicTask
 from openrtcc.services import dissemination
 from openrtcc.services.dissemination_worker import DisseminationWorker
@@ -20,7 +21,8 @@ def wire(hub: Hub, settings: Settings) -> None:
     if settings.dissemination_interval_s == 0:
         return
     # Senders hold connections and threads: they are made when the worker starts (a serving hub), not here.
-    worker = DisseminationWorker(hub, RetryPolicy(max_attempts=settings.delivery_max_attempts),
+    limits = ChannelRateLimiter({ChannelKind(k): max(1, v) for k, v in settings.channel_per_second.items()})
+    worker = DisseminationWorker(hub, RetryPolicy(max_attempts=settings.delivery_max_attempts), channel_limits=limits,
                                  build_senders=lambda: build_channel_senders(settings, hub.clock, mailer=hub.mailer))
     hub.extras["dissemination"] = worker
     # The web app adds the WebSocket channel to this dict when it is created (web/notice_sockets.install).

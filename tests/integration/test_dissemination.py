@@ -234,3 +234,26 @@ def test_public_messages_over_the_hourly_limit_are_suppressed(world, hub, clock,
     assert db.count(hub, "delivery", "status = 'suppressed'") == 2
     counts = world.admin().get("/api/dissemination/deliveries/counts").json()
     assert counts["sent"] == 6 and counts["suppressed"] == 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the limit is kept in memory
+def test_a_channel_limit_holds_the_rest_for_the_next_second(world, hub, settings, clock, backend):
+    for i in range(3):
+        subscriber(world, channel="sms", address=f"+1414555010{i}", name=f"Unit {i}")
+    limited = build_hub(settings.model_copy(update={"channel_per_second": {"sms": 2}}), clock=clock,
+                        run_migrations=False, fast_hashing=True)
+    rec = RecordingSender()
+    limited.extras["channels"] = {ChannelKind.SMS: rec}
+    worker = limited.extras["dissemination"]
+    worker.start()
+    try:
+        limited.bus.publish(incident(world, clock, 43.0, -87.92))
+        drain(limited)
+        assert len(rec.got) == 2
+        [held] = db.rows(hub, "SELECT status, last_error FROM delivery WHERE status = 'queued'")
+        assert held.last_error == "waiting for the channel's rate limit"
+        retry(limited, clock, 1)
+        assert sorted(m.address for m in rec.got) == ["+14145550100", "+14145550101", "+14145550102"]
+    finally:
+        worker.stop()
+        limited.extras["engine"].dispose()
