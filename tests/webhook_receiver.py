@@ -1,9 +1,10 @@
-"""A webhook receiver as a subscriber would run one: it VERIFIES every delivery's signature and refuses replays.
+"""A webhook receiver as a subscriber would run one: it VERIFIES every delivery's signature, ignores replays.
 
 HTTP/1.1 with keep-alive on loopback (threads per connection), verification with domain/webhook_signing.verify
 and the subscriber's secret; a delivery id seen before is answered 200 and not processed again (the hub retries
-with the same id when it missed the answer; a replay by someone else changes nothing). Paths choose the answer so a test can see
-each outcome: `/ok`, `/status/<code>`, `/redirect` (302 to `/ok`), `/slow` (answers after `slow_s`)."""
+with the same id when it missed the answer; a replay by someone else changes nothing). Paths choose the
+answer so a test can see each outcome: `/ok`, `/status/<code>`, `/redirect` (302 to `/ok`), `/slow`
+(answers after `slow_s`)."""
 
 from __future__ import annotations
 

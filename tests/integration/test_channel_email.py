@@ -73,8 +73,8 @@ def mailer(port: int, password: str = PASSWORD) -> SmtpMailer:
 def mail(delivery_id: int, to: str) -> OutboundMessage:
     return OutboundMessage(delivery_id, ChannelKind.EMAIL, to, f"Lakeport alert {delivery_id}",
                            "Police activity near Elm St.", {},
-                           headers={"List-Unsubscribe": ONE_CLICK, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                                    "X-Injected": "no"})
+                           headers={"List-Unsubscribe": ONE_CLICK,
+                                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click", "X-Injected": "no"})
 
 
 def test_a_batch_goes_over_a_few_secured_sessions_with_outcomes_per_recipient(relay):
@@ -106,7 +106,8 @@ def test_a_relay_closing_mid_batch_fails_that_message_only_and_the_rest_go_on_a_
     assert [to for to, _ in handler.messages] == ["a@lakeport.test", "c@lakeport.test", "d@lakeport.test"]
     assert len(handler.sessions) == 2
     first = handler.messages[0][1]
-    assert first["Subject"] == "Fermeture: rue de l'Église" and first.get_content().strip() == "Évitez le secteur — merci."
+    assert first["Subject"] == "Fermeture: rue de l'Église"
+    assert first.get_content().strip() == "Évitez le secteur — merci."
     assert first["Date"] and first["Message-ID"].endswith("@rtcc.lakeport.test>")
 
 

@@ -52,7 +52,8 @@ def test_malformed_webhook_urls_are_refused_with_a_reason(url):
 @pytest.mark.parametrize("channel,address", [
     (ChannelKind.EMAIL, "resident@lakeport"), (ChannelKind.EMAIL, "a@b.org\r\nBcc: x@y.org"),
     (ChannelKind.SMS, "5551234567"), (ChannelKind.SMS, "+0123456789"), (ChannelKind.PUSH, "topic/../admin"),
-    (ChannelKind.PUSH, ""), (ChannelKind.MQTT, "mqtt://93.184.215.14/city/#"), (ChannelKind.MQTT, "mqtt://93.184.215.14/a+b"),
+    (ChannelKind.PUSH, ""), (ChannelKind.MQTT, "mqtt://93.184.215.14/city/#"),
+    (ChannelKind.MQTT, "mqtt://93.184.215.14/a+b"),
     (ChannelKind.MQTT, "mqtt://127.0.0.1/city"), (ChannelKind.WEBHOOK, "http://169.254.169.254/latest/meta-data"),
 ])
 def test_subscription_addresses_are_checked_per_channel(channel, address):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import ssl
 import threading
 import time
@@ -161,8 +162,9 @@ class MqttSender:
 
     def _connect(self, target: OutboundTarget) -> BrokerLink:
         addresses = resolve_checked(target.host, target.port, allow_private=self.allow_private)
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{self.client_id_prefix}-{id(target):x}",
-                             protocol=mqtt.MQTTv311)
+        # A random client id: two hubs (or two links) on one broker must not evict each other.
+        client_id = f"{self.client_id_prefix}-{secrets.token_hex(6)}"
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
         client.connect_timeout = self.connect_timeout_s
         client.max_inflight_messages_set(MAX_INFLIGHT)
         client.max_queued_messages_set(0)
