@@ -83,3 +83,36 @@ def test_a_writer_gives_up_after_the_wait_limit(hub, backend, monkeypatch):
     finally:
         release.set()
         t.join()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_session_check_reads_beside_a_writer_and_a_read_only_unit_cannot_commit(hub, backend, world):
+    """The session check on every request reads without the write lock: a long write elsewhere does not hold
+    it up, and nothing is written through the read-only unit of work it uses."""
+    from openrtcc.services.accounts import authenticate
+
+    analyst = world.staff("analyst")
+    authenticate(hub, analyst.token, "test")  # records the session's activity now: the next check writes nothing
+    release, holding, written, checked = threading.Event(), threading.Event(), threading.Event(), []
+
+    def hold():
+        with hub.uow() as uow:
+            holding.set()
+            release.wait(5)
+            uow.record(_entry())
+            uow.commit()
+            written.set()
+
+    t = threading.Thread(target=hold)
+    t.start()
+    holding.wait(5)
+    try:
+        checked.append(authenticate(hub, analyst.token, "test").actor.user_id)
+        assert not written.is_set()  # answered while the writer still held the lock
+    finally:
+        release.set()
+        t.join()
+    assert checked and checked[0]
+    with hub.uow().reading() as uow, pytest.raises(RuntimeError, match="read-only"):
+        uow.record(_entry())
+        uow.commit()
