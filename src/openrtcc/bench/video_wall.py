@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 90.0
 SAMPLE_EVERY_S = 0.25
+SETTLE_S = 3.0  # after the last tile starts: hls.js catches up to its live edge (it plays faster until then)
 SPACING_DEG = 0.0004  # about 40 m between cameras: all 16 within the wall's search radius
 # Per <video>: the camera it shows, its playback position and the browser's frame counters.
 STATE_JS = """() => [...document.querySelectorAll('#wall figure.tile')].map(t => {
@@ -260,6 +261,7 @@ def _wait_playing(f: WallFigures, page, started: float) -> None:
 
 
 def _play_window(f: WallFigures, page, clock_camera: str, box_pid: int, camera_pid: int) -> None:
+    time.sleep(SETTLE_S)
     page.evaluate(COUNT_STALLS_JS)
     before = {t["camera"]: t for t in page.evaluate(STATE_JS)}
     cpu0, t0 = _cpu(box_pid, camera_pid), time.monotonic()
