@@ -4,10 +4,11 @@ HTTP/1.1 with keep-alive on loopback (threads per connection), verification with
 and the subscriber's secret; a delivery id seen before is answered 200 and not processed again (the hub retries
 with the same id when it missed the answer; a replay by someone else changes nothing). Paths choose the
 answer so a test can see each outcome: `/ok`, `/status/<code>`, `/redirect` (302 to `/ok`), `/slow`
-(answers after `slow_s`)."""
+(answers after `slow_s`), `/endless` (a 1 GB answer, dripped)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
 import threading
@@ -70,6 +71,15 @@ class ReceiverHandler(BaseHTTPRequestHandler):
             return self._answer(302, "moved", location="/ok")
         if self.path.startswith("/status/"):
             return self._answer(int(self.path.rsplit("/", 1)[1]), "as asked")
+        if self.path == "/endless":  # announces 1 GB and sends it slowly: the sender must not read it all
+            self.send_response(200)
+            self.send_header("Content-Length", str(1 << 30))
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for _ in range(200):
+                    self.wfile.write(b"x" * 65536)
+                    time.sleep(0.01)
+            return
         if self.path == "/slow":
             time.sleep(rx.slow_s)
         with rx.lock:

@@ -46,7 +46,7 @@ def test_each_answer_gives_its_outcome_and_redirects_are_not_followed(now_clock)
     sender = WebhookSender(now_clock, timeout_s=0.5, concurrency=4, allow_private=True)
     with webhook_receiver(SECRET, slow_s=1.5) as rx:
         cases = {1: "/status/500", 2: "/status/503", 3: "/status/429", 4: "/status/408", 5: "/status/404",
-                 6: "/status/410", 7: "/redirect", 8: "/slow", 9: "/ok"}
+                 6: "/status/410", 7: "/redirect", 8: "/slow", 9: "/ok", 12: "/endless"}
         outcomes = {o.delivery_id: o for o in sender.send([hook(i, rx.url + p) for i, p in cases.items()])}
         wrong = sender.send([hook(10, f"{rx.url}/ok", secret="not-the-subscriber-secret")])[0]
         unsigned = sender.send([hook(11, f"{rx.url}/ok", secret=None)])[0]
@@ -54,10 +54,11 @@ def test_each_answer_gives_its_outcome_and_redirects_are_not_followed(now_clock)
     retryable = {i for i, o in outcomes.items() if not o.ok and o.retryable}
     final = {i for i, o in outcomes.items() if not o.ok and not o.retryable}
     assert retryable == {1, 2, 3, 4, 8} and final == {5, 6, 7} and outcomes[9].ok
+    assert outcomes[12].ok  # its 200 counts; the rest of the endless answer was not read
     assert "redirect" in outcomes[7].error
     assert rx.paths.count("/ok") == 2  # the /ok case and the wrongly signed one: the 302 was not followed
     assert not wrong.ok and not wrong.retryable and rx.refusals == ["bad_signature"]
-    assert not unsigned.ok and not unsigned.retryable and len(rx.paths) == 10  # never sent unsigned
+    assert not unsigned.ok and not unsigned.retryable and len(rx.paths) == 11  # never sent unsigned
 
 
 def test_a_signature_from_a_clock_far_off_is_refused_by_the_receiver(now_clock):
