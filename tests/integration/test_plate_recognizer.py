@@ -108,6 +108,10 @@ def test_bad_input_is_refused_clearly_audited_and_stores_nothing(anon, hub, cloc
     world.admin().post(f"/api/agency/plate-integrations/{stream['id']}/disable")
     r = anon.post(url, json=stream_hook(clock), headers=auth)
     assert (r.status_code, r.json()["error"]) == (401, "integration_disabled")
+    text = hub.metrics.exposition().decode()
+    assert 'rtcc_plate_integration_messages_total{kind="plate_recognizer",outcome="unauthorised"} 4.0' in text
+    assert 'rtcc_plate_integration_messages_total{kind="plate_recognizer",outcome="refused"} 6.0' in text
+    assert 'rtcc_plate_integration_messages_total{kind="plate_recognizer",outcome="unknown_camera"} 1.0' in text
 
 
 @ONE_BACKEND

@@ -167,10 +167,11 @@ def authenticate_plate_recognizer(hub: Hub, integration_id: str, token: str | No
         uow.rollback()
     ok = row is not None and row.kind == "plate_recognizer" and stored is not None and hmac.compare_digest(
         stored, token_hash(token))
-    if not ok:
-        raise Unauthenticated("unknown integration or wrong token", code="bad_token")
-    integration = integration_of(row)
-    if not integration.enabled:
+    integration = integration_of(row) if ok else None
+    if integration is None or not integration.enabled:
+        hub.metrics.count("rtcc_plate_integration_messages_total", kind="plate_recognizer", outcome="unauthorised")
+        if integration is None:
+            raise Unauthenticated("unknown integration or wrong token", code="bad_token")
         raise Unauthenticated("this integration is disabled", code="integration_disabled")
     return integration
 
@@ -187,8 +188,6 @@ def ingest_plate_recognizer(hub: Hub, integration: PlateIntegration, document: b
             return []
         acks = ingest_reads(hub, integration.source(), batch, client)
     except DomainError as exc:
-        outcome = "unknown_camera" if exc.code == "unknown_camera" else "refused"
-        hub.metrics.count("rtcc_plate_integration_messages_total", kind="plate_recognizer", outcome=outcome)
         refused(hub, integration, exc.code, client)
         raise
     stored = any(a.status == "stored" for a in acks)
@@ -199,6 +198,8 @@ def ingest_plate_recognizer(hub: Hub, integration: PlateIntegration, document: b
 
 def refused(hub: Hub, integration: PlateIntegration, code: str, client: str | None) -> None:
     """Bad input from an integration is evidence too: who sent what kind of refusal (never the content)."""
+    outcome = "unknown_camera" if code == "unknown_camera" else "refused"
+    hub.metrics.count("rtcc_plate_integration_messages_total", kind="plate_recognizer", outcome=outcome)
     with hub.uow() as uow:
         uow.record(AuditEntry("plate_integration.refused", "denied", None, integration.agency_id,
                               f"plate_integration:{integration.id}", client, {"code": code}))
