@@ -84,9 +84,9 @@ fills the wall (`/api/wall/nearest`), each tile starting a live session with `pr
 the camera and encodes 640x360 at ~12 fps, 600 kbit/s, a segment per second) and playing it with hls.js. Timing
 starts at the POST. Over a {window:.0f} s window, from 3 s after the last tile started, the page's
 `getVideoPlaybackQuality()` gives each tile's decoded and dropped frames, `waiting` events count stalls, and the
-clock tile is drawn to a canvas every 0.25 s: latency = the browser's clock minus the clock in the frame. CPU per process from `/proc` over the window (the hub's
-process, the box's, every Chromium process, the camera server). All of it shares this machine's cores. Wall
-time of the run: {wall:.0f} s."""
+clock tile is drawn to a canvas every 0.25 s: latency = the browser's clock minus the clock in the frame. CPU
+per process from `/proc` over the window (the hub's process, the box's, every Chromium process, the camera
+server). All of it shares this machine's cores. Wall time of the run: {wall:.0f} s."""
 
 
 def section(f: WallFigures, when: datetime | None = None) -> str:
