@@ -1,7 +1,8 @@
 """The command center in a real browser: an operator logs on; a plate hit arrives live in the feed, is verified
 (crop beside the record), acknowledged, assigned, escalated and disposed of; an incident opened through the
 API appears on the map and in the feed and fills the wall with live tiles from a box on the real link, which
-play; stopping a tile ends its session at the box, and a tile the box ends says why; another agency's
+play; stopping a tile ends its session at the box; an owner pausing a camera shows in the feed and its tile
+says why it ended; a camera the box reports offline shows in the feed and on the map; another agency's
 incident never shows."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import pyotp
 import pytest
 
-from openrtcc.domain.edge_protocol import LiveEnded, LiveStarted
+from openrtcc.domain.edge_protocol import CameraHealth, Health, LiveStarted
 from openrtcc.services.admin import create_agency
 from tests.conftest import LAKEPORT, PASSWORD, camera_body
 from tests.e2e.conftest import enrol_in_browser, log_on, new_agency_user, new_owner
@@ -242,9 +243,22 @@ def test_an_incident_fills_the_wall_with_live_tiles_and_other_agencies_never_sho
         stopped = box.expect("live_stop")
         assert stopped.session_id == first.get_attribute("data-session")
         first.locator(".tile-state", has_text="stopped by you").wait_for()
-        box.send(LiveEnded(sent_at=datetime.now(UTC), session_id=second.get_attribute("data-session"),
-                           reason="the owner paused sharing"))
-        second.locator(".tile-state", has_text="Ended: the owner paused sharing").wait_for(timeout=10_000)
+        # The owner pauses the other camera: the feed says so, and its tile ends with the hub's reason.
+        paused = next(c for c in cams if c["id"] == second.get_attribute("data-camera-id"))
+        r = owner.put(f"/api/owner/cameras/{paused['id']}", json=camera_body(
+            live_hub.agency_id, tier="integrated", name=paused["name"], bearing_deg=paused["bearing_deg"],
+            sharing={**ALWAYS, "mode": "paused"}, **SCENE))
+        assert r.status_code == 200, r.text
+        page.locator("#feed .feed-item.kind-sharing", has_text=f"{paused['name']}: the owner paused sharing").wait_for()
+        second.locator(".tile-state", has_text="Ended:").wait_for(timeout=10_000)
+        assert "paused" in second.locator(".tile-state").inner_text()
+        # The box reports the first camera offline: the feed names it, the map crosses it out.
+        down = first.get_attribute("data-camera-id")
+        box.send(Health(sent_at=datetime.now(UTC), cameras=[
+            CameraHealth(camera_id=down, online=False, error="no frames for 20 s")]))
+        down_name = next(c["name"] for c in cams if c["id"] == down)
+        page.locator("#feed .feed-item.kind-camera", has_text=f"{down_name} went offline").wait_for()
+        page.locator("#map-status", has_text="1 offline").wait_for()
 
         # Incident actions round-trip: acknowledged, assigned, escalated, closed.
         item.get_by_role("button").click()
