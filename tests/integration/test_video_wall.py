@@ -74,6 +74,7 @@ def test_the_wall_holds_the_nearest_cameras_the_owners_allow_now(street, world, 
     assert records[-1].details["purpose"] == WHY["purpose"] and records[-1].details["case"] == WHY["case_number"]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the search itself is checked on both above
 def test_a_box_gone_away_takes_its_cameras_off_the_wall(street, world):
     cams, _, _, box, _ = street
     officer = world.staff("officer")
@@ -82,6 +83,7 @@ def test_a_box_gone_away_takes_its_cameras_off_the_wall(street, world):
     assert _wall(officer).json() == []
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the search itself is checked on both above
 def test_another_agency_and_the_wrong_roles_get_nothing(street, world):
     harbor = world.staff("officer", slug="harbor")
     assert _wall(harbor).json() == []  # the cameras are enrolled with Lakeport
