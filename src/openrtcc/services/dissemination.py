@@ -11,7 +11,7 @@ from openrtcc.domain.accounts import Permission
 from openrtcc.domain.alerts import AlertRaised, AlertStatus, AlertView
 from openrtcc.domain.command_events import IncidentChanged
 from openrtcc.domain.dissemination import Audience, DeliveryStatus, Notice, NoticeKind, SubscriberStatus
-from openrtcc.domain.errors import InvalidInput, NotFound
+from openrtcc.domain.errors import InvalidInput, NotFound, Unavailable
 from openrtcc.domain.geo import valid_coordinates
 from openrtcc.domain.incidents import IncidentView
 from openrtcc.domain.notice_documents import notice_document
@@ -64,6 +64,7 @@ def source_key(n: Notice) -> str | None:
 
 
 def on_alert(hub: Hub, event: AlertRaised) -> None:
+    """Bus handler: quick, it only queues (handlers run in the publisher's thread)."""
     if event.alert.status is AlertStatus.NEW:
         worker(hub).submit(notice_for_alert(event.alert, hub.ids.new_id()))
 
@@ -73,7 +74,11 @@ def on_incident(hub: Hub, event: IncidentChanged) -> None:
 
 
 def worker(hub: Hub):
-    return hub.extras["dissemination"]
+    w = hub.extras.get("dissemination")
+    if w is None:
+        raise Unavailable("dissemination is turned off on this hub (RTCC_DISSEMINATION_INTERVAL_S=0)",
+                          code="dissemination_off")
+    return w
 
 
 def subscribers_changed(hub: Hub) -> None:

@@ -23,7 +23,7 @@ from openrtcc.domain.errors import InvalidInput, NotFound
 from openrtcc.domain.notice_templates import LinkKeys, render
 from openrtcc.domain.subscriber_index import SubscriberIndex, geofence_document, parse_geofence
 from openrtcc.services import dissemination
-from openrtcc.services.dissemination import BulletinDraft, LEASE, bulletin_notice, delivery_row, notice_row
+from openrtcc.services.dissemination import BulletinDraft, bulletin_notice, notice_row
 from openrtcc.services.dissemination_worker import Pending
 from openrtcc.services.hub import Actor, Hub
 
@@ -218,11 +218,14 @@ def post_bulletin(hub: Hub, actor: Actor, d: BulletinDraft) -> tuple[Notice, dic
     with hub.uow() as uow:
         now = hub.clock.now()
         uow.dissemination.add_notices([notice_row(n, None, now, actor.user_id)])
-        rows = [delivery_row(n.id, s, DeliveryStatus.QUEUED, now, now + LEASE) for s in subs]
+        rows = w.delivery_rows(n, subs, now)
         ids = uow.dissemination.add_deliveries(rows)
         counts = dict(Counter(f"{s.audience.value}/{s.channel.value}" for s in subs))
+        suppressed = sum(1 for r in rows if r["status"] == DeliveryStatus.SUPPRESSED.value)
         uow.record(actor.entry("dissemination.bulletin", f"notice:{n.id}", title=n.title[:120], category=n.category,
-                               audiences=sorted(a.value for a in d.audiences), deliveries=counts))
+                               audiences=sorted(a.value for a in d.audiences), deliveries=counts,
+                               suppressed=suppressed))
         uow.commit()
-    w.send_stored([Pending(i, 0, n, s) for i, s in zip(ids, subs, strict=True)])
+    w.send_stored([Pending(i, 0, n, s) for i, s, r in zip(ids, subs, rows, strict=True)
+                   if r["status"] == DeliveryStatus.QUEUED.value])
     return n, counts

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.delivery_policy import HOUR, ChannelRateLimiter, RetryPolicy, SubscriberRateLimiter
@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 BATCH_MAX = 500  # notices per transaction
 LINGER_S = 0.005  # after the first notice, wait this long for others to share its transaction
 RETRY_BATCH = 1000
-INDEX_MAX_AGE_S = 60.0  # rebuilt at least this often, for subscribers changed by another process
+INDEX_MAX_AGE_S = 60.0
+FORGET_EVERY = timedelta(minutes=10)  # subscribers quiet for an hour leave the rate limiter's memory  # rebuilt at least this often, for subscribers changed by another process
 
 
 @dataclass(slots=True)
@@ -70,6 +71,8 @@ class DisseminationWorker:
         self._index: SubscriberIndex | None = None
         self._index_at = 0.0
         self._dirty = threading.Event()
+        self._limits_lock = threading.Lock()  # the worker and bulletins (request threads) both count sends
+        self._forgot_at = datetime.min.replace(tzinfo=UTC)
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._busy = 0
@@ -181,6 +184,19 @@ class DisseminationWorker:
                 if row["status"] == DeliveryStatus.QUEUED.value]
 
     def _rows_for(self, n: Notice, subs: list[Subscriber], now: datetime, rows: list, owners: list) -> None:
+        with self._limits_lock:
+            self._admit(n, subs, now, rows, owners)
+
+    def delivery_rows(self, n: Notice, subs: list[Subscriber], now: datetime) -> list[dict]:
+        """A notice's delivery rows, queued or suppressed by the subscribers' hourly limits (a bulletin's)."""
+        rows: list[dict] = []
+        self._rows_for(n, subs, now, rows, [])
+        return rows
+
+    def _admit(self, n: Notice, subs: list[Subscriber], now: datetime, rows: list, owners: list) -> None:
+        if now - self._forgot_at > FORGET_EVERY:
+            self.subscriber_limits.forget_idle(now)
+            self._forgot_at = now
         for s in subs:
             if self.subscriber_limits.allow(s.id, s.audience, s.channel, now):
                 row = delivery_row(n.id, s, DeliveryStatus.QUEUED, now, now + LEASE)
