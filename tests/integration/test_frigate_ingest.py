@@ -129,6 +129,7 @@ def test_one_read_per_vehicle_event_with_its_best_plate_and_an_alert(world, hub,
 
     # An lpr-only setup never sends an end: the event is read once it has been quiet for settle_s.
     publish(port, [lpr("1700000002.3-ghi", "XYZ789", 0.88, ts + 4)])
+    wait_for(lambda: frigate["links"].pending_events() == 1)  # taken, waiting to settle
     time.sleep(0.6)
     assert len(reads_of(hub, frigate["source"]["id"])) == 1
     clock.advance(seconds=3)
