@@ -68,10 +68,10 @@ export class DetailPanel {
     byId("verify").hidden = item.kind !== "alert";
     const alertForm = byId("alert-disposition-form");
     alertForm.hidden = !(item.kind === "alert" && DISPOSING_ROLES.has(this.role) && mayDispose(item.ref));
-    alertForm.reset();
+    if (!refresh) alertForm.reset(); // a redraw keeps what the operator is typing
     const incidentForm = byId("incident-disposition-form");
     incidentForm.hidden = !(item.kind === "incident" && item.ref.status !== "closed" && HANDLING_ROLES.has(this.role));
-    incidentForm.reset();
+    if (!refresh) incidentForm.reset(); // a redraw keeps what the operator is typing
     if (item.kind === "alert") {
       showVerification({ plate: byId("verify-plate"), crop: byId("verify-crop"), record: byId("verify-record") }, item.ref);
       replaceChildren(byId("detail-body"), this.alertState(item.ref));
@@ -84,8 +84,8 @@ export class DetailPanel {
       replaceChildren(byId("detail-body"), facts([["What", item.line], ["When", timeElement(item.at)],
         ["Camera", item.ref.camera_id], ["Status", words(item.status)]]));
     }
-    if (item.kind === "tip") this.tips.show(item.ref.tip_id || item.ref.id, this.result);
-    else this.tips.hide();
+    if (item.kind !== "tip") this.tips.hide();
+    else if (!refresh) this.tips.show(item.ref.tip_id || item.ref.id, this.result); // it redraws itself after acting
     if (!refresh) this.panel.focus();
   }
 

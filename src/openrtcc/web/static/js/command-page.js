@@ -15,14 +15,12 @@ let feed;
 let map;
 let wall;
 let detail;
-let newestAlert = null; // the newest alert seen: a reconnect asks only for those after it
 
-function putAlert(a, { fresh = false, live = false } = {}) {
+function putAlert(a, { live = false } = {}) {
   const item = alertItem(a);
   feed.put(item);
   if (live) feed.announce(item);
   map.showAlert(a);
-  if (fresh || newestAlert === null) newestAlert = a.id;
 }
 
 function putIncident(i) {
@@ -41,7 +39,7 @@ function refreshed(kind, record) {
 }
 
 const HANDLERS = {
-  alert: (m) => putAlert(m.alert, { fresh: true, live: true }),
+  alert: (m) => putAlert(m.alert, { live: true }),
   alert_update: (m) => {
     refreshed("alert", m.alert);
     if (m.action === "escalate") feed.announce({ ...feed.items.get(`alert:${m.alert.id}`), title: `escalated: ${m.alert.plate}` });
@@ -84,22 +82,23 @@ function onMessage(message) {
   feed.render();
 }
 
-// After (re)connecting: what happened while the line was down, from the REST APIs.
+// After (re)connecting: what happened while the line was down, from the REST APIs. Whole recent lists, not
+// only what is newer: an alert or incident may also have changed (acknowledged, closed) meanwhile.
 async function catchUp() {
-  const alertsUrl = newestAlert ? `/api/agency/alerts?after=${encodeURIComponent(newestAlert)}` : "/api/agency/alerts";
   // Each list on its own: one that fails (the hub busy, a role without tips) must not hide the others.
-  const [alerts, incidents, tips] = await Promise.all([alertsUrl, "/api/incidents?status=open&limit=200",
-    "/api/tips?status=open"].map((url) => api(url).catch((error) => {
+  const [alerts, incidents, tips] = await Promise.all(["/api/agency/alerts?limit=200",
+    "/api/incidents?status=all&limit=200", "/api/tips?status=open"].map((url) => api(url).catch((error) => {
     console.warn(`catch-up: ${url} failed`, error);
     return [];
   })));
-  alerts.slice().reverse().forEach((a) => putAlert(a, { fresh: true }));
-  incidents.forEach(putIncident);
+  alerts.slice().reverse().forEach((a) => putAlert(a));
+  incidents.slice().reverse().forEach(putIncident);
   tips.forEach((t) => feed.put(tipItem(t)));
   const active = await map.loadEmergencies();
   active.forEach((e) => feed.put(emergencyItem({ emergency_id: e.id, change: "declared", at: e.declared_at })));
   await map.refreshOffline();
   feed.render();
+  if (detail.item && feed.items.has(detail.item.key)) detail.show(feed.items.get(detail.item.key), { refresh: true });
 }
 
 function setConnection(text, live) {

@@ -71,6 +71,7 @@ export class TipPanel {
       const tip = await api(`/api/tips/${encodeURIComponent(this.tip.id)}/${action}`, { method: "POST", body });
       this.onChanged(tip);
       replaceChildren(this.result, notice(`Done: ${words(action)}.`, "ok"));
+      await this.show(tip.id, this.result);
     } catch (error) {
       replaceChildren(this.result, notice(error.message, "error"));
     }
@@ -86,6 +87,7 @@ export class TipPanel {
         { method: "POST", body }));
       this.onChanged(done.tip);
       replaceChildren(this.result, notice(`Promoted: incident "${done.incident_title}" opened.`, "ok"));
+      await this.show(done.tip.id, this.result);
     } catch (error) {
       showError(form, error);
     }
