@@ -162,7 +162,8 @@ def test_failures_are_retried_with_back_off_then_dead_lettered(world, anon, hub,
     hit(world, anon, clock)
     drain(hub)
     rows = {r.channel: r for r in db.rows(hub, "SELECT channel, status, attempts, next_at, last_error FROM delivery")}
-    assert rows["email"].status == rows["sms"].status == "failed" and rows["email"].last_error == "receiver answered 503"
+    assert rows["email"].status == rows["sms"].status == "failed"
+    assert rows["email"].last_error == "receiver answered 503"
     retry(hub, clock, 1)  # not due yet: back-off of 2.5-5 s
     assert channels[ChannelKind.EMAIL].got == []
     retry(hub, clock, 6)
@@ -223,7 +224,7 @@ def test_send_direct_confirms_a_pending_sign_up(world, hub, clock, channels, bac
     assert len(channels[ChannelKind.EMAIL].got) == 1  # pending: no incident news before it is confirmed
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the limit is kept in memory; storage is covered on both
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the limit is kept in memory
 def test_public_messages_over_the_hourly_limit_are_suppressed(world, hub, clock, channels, backend):
     public_subscriber(hub, world, "busy@example.org", None, channel="sms")
     for i in range(8):

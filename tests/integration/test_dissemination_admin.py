@@ -23,7 +23,7 @@ def create(session, **kw):
     return session.post("/api/dissemination/subscribers", json=body)
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # secrets and display: no query of the database is the subject
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # secrets and display: one backend is enough
 def test_secrets_are_shown_once_and_urls_are_shown_without_credentials(world, hub, backend):
     admin = world.admin()
     r = create(admin)

@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 BATCH_MAX = 500  # notices per transaction
 LINGER_S = 0.005  # after the first notice, wait this long for others to share its transaction
 RETRY_BATCH = 1000
-INDEX_MAX_AGE_S = 60.0
-FORGET_EVERY = timedelta(minutes=10)  # subscribers quiet for an hour leave the rate limiter's memory  # rebuilt at least this often, for subscribers changed by another process
+INDEX_MAX_AGE_S = 60.0  # rebuilt at least this often, for subscribers changed by another process
+FORGET_EVERY = timedelta(minutes=10)  # subscribers quiet for an hour leave the rate limiter's memory
 
 
 @dataclass(slots=True)

@@ -176,7 +176,8 @@ class SqlDisseminationRepo:
         self.conn.execute(update(delivery).where(delivery.c.id.in_(ids)).values(**values))
 
     def counts(self, agency_id: str) -> dict[str, int]:
-        rows = self.conn.execute(select(delivery.c.status, func.count()).join(notice, notice.c.id == delivery.c.notice_id)
+        rows = self.conn.execute(select(delivery.c.status, func.count())
+                                 .join(notice, notice.c.id == delivery.c.notice_id)
                                  .where(notice.c.agency_id == agency_id).group_by(delivery.c.status))
         return {status: n for status, n in rows}
 
