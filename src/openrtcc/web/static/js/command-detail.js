@@ -14,6 +14,7 @@ const ACTION_PATHS = { alert: (id) => `/api/agency/alerts/${encodeURIComponent(i
 const DISPOSING_ROLES = new Set(["supervisor", "analyst", "officer"]);
 const HANDLING_ROLES = new Set(["supervisor", "analyst", "officer"]);
 const ASSIGNING_ROLES = new Set(["supervisor"]);
+const DECLARING_ROLES = new Set(["supervisor"]);
 
 function facts(pairs) {
   return el("dl", { class: "facts" }, pairs.filter(([, v]) => v !== null && v !== undefined && v !== "")
@@ -43,6 +44,7 @@ export class DetailPanel {
     });
     byId("alert-disposition-form").addEventListener("submit", (event) => this.disposeAlert(event));
     byId("incident-disposition-form").addEventListener("submit", (event) => this.closeIncident(event));
+    byId("incident-emergency-form").addEventListener("submit", (event) => this.declareEmergency(event));
   }
 
   async loadAssignees() {
@@ -72,6 +74,8 @@ export class DetailPanel {
     const incidentForm = byId("incident-disposition-form");
     incidentForm.hidden = !(item.kind === "incident" && item.ref.status !== "closed" && HANDLING_ROLES.has(this.role));
     if (!refresh) incidentForm.reset(); // a redraw keeps what the operator is typing
+    byId("incident-emergency-form").hidden = !(item.kind === "incident" && item.ref.status !== "closed"
+      && !item.ref.emergency_id && DECLARING_ROLES.has(this.role));
     if (item.kind === "alert") {
       showVerification({ plate: byId("verify-plate"), crop: byId("verify-crop"), record: byId("verify-record") }, item.ref);
       replaceChildren(byId("detail-body"), this.alertState(item.ref));
@@ -99,6 +103,7 @@ export class DetailPanel {
       ["Source", words(i.source)], ["External id", i.external_id], ["Where", i.address || `${i.lat.toFixed(5)}, ${i.lon.toFixed(5)}`],
       ["Description", i.description], ["Assigned to", i.assigned_name],
       ["Escalated", i.escalated_at ? timeElement(i.escalated_at) : null], ["Opened", timeElement(i.created_at)],
+      ["Emergency", i.emergency_id ? "declared: emergency-only cameras nearby are open" : null],
       ["Disposition", i.disposition ? words(i.disposition) : null], ["Note", i.disposition_note]]),
     el("h3", {}, "Timeline"), el("ol", { id: "incident-timeline", class: "timeline" })];
   }
@@ -134,6 +139,13 @@ export class DetailPanel {
     } catch (error) {
       replaceChildren(this.result, notice(error.message, "error"));
     }
+  }
+
+  async declareEmergency(event) {
+    event.preventDefault();
+    const data = new FormData(event.target);
+    await this.act("emergency", { radius_m: Number(data.get("radius_m")),
+      expires_in_minutes: Number(data.get("expires_in_minutes")) });
   }
 
   async closeIncident(event) {

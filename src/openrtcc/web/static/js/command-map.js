@@ -110,7 +110,8 @@ export class CommandMap {
       const active = (await api("/api/emergencies")).filter((e) => e.active);
       this.emergencies.clearLayers();
       for (const e of active) {
-        L.circle([e.lat, e.lon], { radius: e.radius_m, ...EMERGENCY_STYLE, className: "emergency-circle" })
+        L.circle([e.lat, e.lon], { radius: e.radius_m, ...EMERGENCY_STYLE, renderer: this.svg,
+          className: "emergency-circle" })
           .addTo(this.emergencies);
       }
       return active;
