@@ -39,6 +39,7 @@ STATE_JS = """() => [...document.querySelectorAll('#wall figure.tile')].map(t =>
   const v = t.querySelector('video');
   const q = v && v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality() : null;
   return { camera: t.dataset.cameraId, state: t.dataset.state, time: v ? v.currentTime : 0,
+           says: (t.querySelector('.tile-state') || {}).textContent || '',
            frames: q ? q.totalVideoFrames : 0, dropped: q ? q.droppedVideoFrames : 0,
            stalls: v ? (v.__stalls || 0) : 0 };
 })"""
@@ -248,8 +249,10 @@ def _wait_playing(f: WallFigures, page, started: float) -> None:
     """Until every tile plays (its video's time moves), noting when each started."""
     first: dict[str, float] = {}
     deadline = started + START_TIMEOUT_S
+    tiles: list[dict] = []
     while time.monotonic() < deadline:
-        for t in page.evaluate(STATE_JS):
+        tiles = page.evaluate(STATE_JS)
+        for t in tiles:
             if t["time"] > 0 and t["camera"] not in first:
                 first[t["camera"]] = time.monotonic() - started
         if len(first) >= f.tiles:
@@ -258,6 +261,9 @@ def _wait_playing(f: WallFigures, page, started: float) -> None:
         time.sleep(0.1)
     f.first_play_s = sorted(first.values())
     f.tiles_playing = len(first)
+    if f.all_playing_s is None:  # what the tiles said when time ran out
+        f.unplayed = [f"{t['state']}: {t['says']}" for t in tiles if t["camera"] not in first]
+        f.unplayed.append(page.locator("#wall-status").inner_text() if page.locator("#wall-status").count() else "")
 
 
 def _play_window(f: WallFigures, page, clock_camera: str, box_pid: int, camera_pid: int) -> None:

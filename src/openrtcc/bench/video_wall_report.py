@@ -35,6 +35,7 @@ class WallFigures:
     cpu_s: dict[str, float] = field(default_factory=dict)  # over the play window
     window_s: float = 0.0
     wall_s: float = 0.0
+    unplayed: list[str] = field(default_factory=list)  # what the tiles (and the wall) said, when not all played
     skipped: str | None = None
 
     @property
@@ -96,6 +97,8 @@ def section(f: WallFigures, when: datetime | None = None) -> str:
         return "\n".join(lines + [f"Not measured: {f.skipped}.", ""])
     lines += ["| measurement | result | target | verdict |", "| --- | --- | --- | --- |"]
     lines += [f"| {' | '.join(r)} |" for r in rows(f)]
+    if f.unplayed:
+        lines += ["", "Tiles not playing when the wait ended: " + "; ".join(sorted(set(f.unplayed)))[:1000]]
     side = next(n for n in (1, 2, 3, 4) if n * n >= f.tiles)
     lines += ["", HOW.format(tiles=f.tiles, side=side, seconds=f.seconds, window=f.window_s or f.seconds,
                              wall=f.wall_s), ""]
