@@ -224,6 +224,8 @@ def _watch(f: WallFigures, base_url: str, world: BenchWorld, operator: str, disp
             page = context.new_page()
             page.goto(f"{base_url}/command")
             page.wait_for_function("() => document.body.dataset.commandReady === '1'", timeout=30_000)
+            # The socket must be up before the incident: only an incident that arrives on it fills the wall.
+            page.locator("#command-connection", has_text="live").wait_for(timeout=30_000)
             page.select_option("#wall-layout", str(_side(f.tiles)))
             started = time.monotonic()
             r = opener.post("/api/incidents", json={"category": "robbery", "priority": 1, "title": "Wall benchmark",
