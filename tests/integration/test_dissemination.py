@@ -65,6 +65,7 @@ def subscriber(world, audience="police_unit", channel="email", address="unit12@l
     body = {"audience": audience, "channel": channel, "name": kw.pop("name", "Unit 12"), "address": address, **kw}
     r = world.admin(slug).post("/api/dissemination/subscribers", json=body)
     assert r.status_code == 201, r.text
+    world.hub.extras["dissemination"].index(fresh=True)  # rebuilt in the background: wait for it here
     return r.json()
 
 
@@ -78,6 +79,7 @@ def public_subscriber(hub, world, address: str, geofence: dict | None, channel="
             created_at=hub.clock.now()))
         uow.commit_bookkeeping()
     dissemination.subscribers_changed(hub)
+    hub.extras["dissemination"].index(fresh=True)
     return sid
 
 

@@ -72,6 +72,7 @@ def add(world, channel: str, address: str, name: str) -> dict:
     r = world.admin().post("/api/dissemination/subscribers", json={
         "audience": "police_unit", "channel": channel, "name": name, "address": address})
     assert r.status_code == 201, r.text
+    world.hub.extras["dissemination"].index(fresh=True)  # rebuilt in the background: wait for it here
     return r.json()
 
 

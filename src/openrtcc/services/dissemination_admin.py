@@ -198,7 +198,7 @@ def display_address(sub: Subscriber) -> str:
 def preview_bulletin(hub: Hub, actor: Actor, d: BulletinDraft) -> dict:
     """Per chosen audience: how many subscribers it would reach, and its words (an email, a data document)."""
     n = bulletin_notice(hub, actor, d)
-    subs = dissemination.worker(hub).index().matching(n) if "dissemination" in hub.extras else []
+    subs = dissemination.worker(hub).index(fresh=True).matching(n) if "dissemination" in hub.extras else []
     links = LinkKeys(hub.base_url, hub.secret_key)
     out = {}
     for audience in sorted(d.audiences):
@@ -214,7 +214,7 @@ def post_bulletin(hub: Hub, actor: Actor, d: BulletinDraft) -> tuple[Notice, dic
     """Store the bulletin and its deliveries with the operator's audit record, then send them."""
     n = bulletin_notice(hub, actor, d)
     w = dissemination.worker(hub)
-    subs = w.index().matching(n)
+    subs = w.index(fresh=True).matching(n)
     with hub.uow() as uow:
         now = hub.clock.now()
         uow.dissemination.add_notices([notice_row(n, None, now, actor.user_id)])

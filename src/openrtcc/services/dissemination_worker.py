@@ -32,12 +32,12 @@ from openrtcc.domain.notice_templates import LinkKeys, render
 from openrtcc.domain.subscriber_index import SubscriberIndex
 from openrtcc.services.dissemination import LEASE, delivery_row, notice_row, sendable, source_key
 from openrtcc.services.hub import Hub
+from openrtcc.services.subscriber_directory import SubscriberDirectory
 
 log = logging.getLogger(__name__)
 BATCH_MAX = 500  # notices per transaction
 LINGER_S = 0.005  # after the first notice, wait this long for others to share its transaction
 RETRY_BATCH = 1000
-INDEX_MAX_AGE_S = 60.0  # rebuilt at least this often, for subscribers changed by another process
 FORGET_EVERY = timedelta(minutes=10)  # subscribers quiet for an hour leave the rate limiter's memory
 
 
@@ -68,9 +68,7 @@ class DisseminationWorker:
         self.subscriber_limits = subscriber_limits or SubscriberRateLimiter()
         self.rand = rand
         self._queue: queue.Queue = queue.Queue()
-        self._index: SubscriberIndex | None = None
-        self._index_at = 0.0
-        self._dirty = threading.Event()
+        self.directory = SubscriberDirectory(self._active_subscribers)
         self._limits_lock = threading.Lock()  # the worker and bulletins (request threads) both count sends
         self._forgot_at = datetime.min.replace(tzinfo=UTC)
         self._stop = threading.Event()
@@ -108,7 +106,7 @@ class DisseminationWorker:
         self._queue.put((notice, time.monotonic()))
 
     def invalidate(self) -> None:
-        self._dirty.set()
+        self.directory.invalidate()
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait until everything submitted so far has been handled (tests, an orderly stop)."""
@@ -120,14 +118,15 @@ class DisseminationWorker:
                     return False
         return True
 
-    def index(self) -> SubscriberIndex:
-        if self._index is None or self._dirty.is_set() or time.monotonic() - self._index_at > INDEX_MAX_AGE_S:
-            self._dirty.clear()
-            with self.hub.uow() as uow:
-                subs = uow.dissemination.active_subscribers()
-                uow.rollback()
-            self._index, self._index_at = SubscriberIndex(subs), time.monotonic()
-        return self._index
+    def index(self, fresh: bool = False) -> SubscriberIndex:
+        """The worker matches with the index it has; `fresh` waits for every change made so far (bulletins)."""
+        return self.directory.fresh() if fresh else self.directory.current()
+
+    def _active_subscribers(self) -> list[Subscriber]:
+        with self.hub.uow() as uow:
+            subs = uow.dissemination.active_subscribers()
+            uow.rollback()
+        return subs
 
     # --- the loop ---
     def _run(self) -> None:
