@@ -101,7 +101,11 @@ def demo(args) -> int:
     print(_demo_banner(url, logins), flush=True)
     if args.seed_only:
         return 0
-    return _serve(settings, hub, args.host, args.port, _demo_edge(logins.get("edge"), edge_dir, edge_hub_url))
+    from openrtcc.demo.command_center import DemoCadFeed, Together
+
+    feed = DemoCadFeed(logins["cad_feed"], edge_hub_url) if logins.get("cad_feed") and edge_hub_url else None
+    return _serve(settings, hub, args.host, args.port,
+                  Together(_demo_edge(logins.get("edge"), edge_dir, edge_hub_url), feed))
 
 
 def _demo_edge(box: dict | None, edge_dir: Path, hub_url: str | None):
@@ -152,6 +156,16 @@ def _demo_banner(url: str, logins: dict) -> str:
     from openrtcc.demo.edge_box import edge_banner
 
     lines += edge_banner(logins.get("edge"), url)
+    if logins.get("cad_feed"):
+        lines += [
+            f"Command center: {url}command (a Lakeport officer, analyst or supervisor). A simulated CAD posts a "
+            "signed call",
+            "  to the hub's CAD webhook every two minutes; the first, beside the coffee roasters, fills the video "
+            "wall with its live camera.",
+            f"  Public pages: {url}subscribe (alert sign-up) and {url}tip (tips land in the command center's "
+            "queue).",
+            "",
+        ]
     return "\n".join(lines)
 
 

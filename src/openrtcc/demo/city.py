@@ -7,10 +7,12 @@ the history goes through the real use cases so that it looks, and is audited, ex
 from __future__ import annotations
 
 import logging
+import random
 import secrets
 import time
 from dataclasses import dataclass
 
+from openrtcc.demo.command_center import seed_command_center
 from openrtcc.demo.history import Incident, seed_history
 from openrtcc.demo.plate_reads import seed_plate_reads
 from openrtcc.demo.population import DemoOwnerPlan, Population, build_population
@@ -65,6 +67,8 @@ def seed_demo_city(hub: Hub, cameras: int = 6000, seed: int = DEMO_SEED) -> dict
     owner_ids = {o.user.email: o.user.id for o in population.owners}
     requests = seed_history(hub, _incidents(staff, population), owner_ids, _actor(staff, CITY, Role.OFFICER))
     alerts = seed_plate_reads(hub, _actor(staff, CITY, Role.ADMIN), population.cameras, seed)
+    cad_feed = seed_command_center(hub, CITY.slug, _actor(staff, CITY, Role.ANALYST),
+                                   *_cad_sites(population, agency_ids[CITY.slug], seed))
     integrated = sum(c.tier is Tier.INTEGRATED for c in population.cameras)
     log.info("demo city seeded: %s cameras (%s integrated), %s owners, %s footage requests in %.1f s",
              len(population.cameras), integrated, len(population.owners), requests, time.perf_counter() - started)
@@ -72,6 +76,7 @@ def seed_demo_city(hub: Hub, cameras: int = 6000, seed: int = DEMO_SEED) -> dict
         "password": password,
         "totp_secret": totp_secret,
         "accounts": _accounts(staff),
+        "cad_feed": cad_feed.to_json(),
         "summary": f"Lakeport: {len(population.cameras)} cameras ({integrated} integrated), "
                    f"{len(population.owners)} owners, 2 agencies, {requests} footage requests, "
                    f"{alerts} plate alerts to verify at /alerts (Lakeport officer or analyst)",
@@ -133,6 +138,14 @@ def _incidents(staff: list[StaffMember], population: Population) -> list[Inciden
         Incident(_actor(staff, COUNTY, Role.ANALYST), f"{COUNTY.case_prefix}-{year}-000871",
                  "Vandalism at a subdivision clubhouse", sites[HOA.email], 200.0, 70.0, HOA.email),
     ]
+
+
+def _cad_sites(population: Population, agency_id: str, seed: int) -> tuple[tuple, list[tuple]]:
+    """Where the demo CAD's calls come from: first beside the business's live camera, then city cameras."""
+    business = next(c for c in population.cameras if c.location == population.sites[BUSINESS.email])
+    city = [c for c in population.cameras if c.agency_id == agency_id]
+    others = random.Random(seed).sample(city, min(24, len(city)))
+    return (business.location, business.address), [(c.location, c.address) for c in others]
 
 
 def _accounts(staff: list[StaffMember]) -> list[dict]:
