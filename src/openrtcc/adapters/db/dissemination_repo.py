@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, Integer, any_, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from openrtcc.adapters.db.tables import delivery, notice, subscriber
@@ -16,6 +16,9 @@ _MARK = (update(delivery).where(delivery.c.id == bindparam("b_id"))
 _CHUNK = 2000
 _DELIVERY_COLUMNS = ("id", "notice_id", "subscriber_id", "channel", "status", "attempts", "next_at", "last_error",
                      "created_at", "handed_at")
+_PG_INSERT = (f"INSERT INTO delivery ({', '.join(_DELIVERY_COLUMNS)}) SELECT * FROM unnest(%s::integer[], "
+              "%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::integer[], %s::timestamptz[], "
+              "%s::varchar[], %s::timestamptz[], %s::timestamptz[])")
 _LOG = (select(delivery, notice.c.kind, notice.c.change, notice.c.category, notice.c.document,
                subscriber.c.audience, subscriber.c.address, subscriber.c.name.label("subscriber_name"))
         .join(notice, notice.c.id == delivery.c.notice_id)
@@ -105,10 +108,14 @@ class SqlDisseminationRepo:
         return ids
 
     def _insert_plain(self, rows: list[dict]) -> None:
-        """executemany on the driver's cursor, each distinct time converted once by the column's own type:
-        SQLAlchemy's per-row parameter processing was most of a large batch's cost."""
-        marker = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
-        sql = f"INSERT INTO delivery ({', '.join(_DELIVERY_COLUMNS)}) VALUES ({', '.join([marker] * 10)})"
+        """SQLite: executemany on the driver's cursor, each distinct time converted once by the column's own
+        type (SQLAlchemy's per-row parameter processing was most of a large batch's cost). PostgreSQL: one
+        statement over arrays, which was several times faster than a pipelined executemany."""
+        if self.conn.dialect.name == "postgresql":
+            columns = [[r[c] for r in rows] for c in _DELIVERY_COLUMNS]
+            self.conn.exec_driver_sql(_PG_INSERT, tuple(columns))
+            return
+        sql = f"INSERT INTO delivery ({', '.join(_DELIVERY_COLUMNS)}) VALUES ({', '.join(['?'] * 10)})"
         stamp = delivery.c.created_at.type.bind_processor(self.conn.dialect)
         stamps: dict = {None: None}
 
@@ -127,10 +134,20 @@ class SqlDisseminationRepo:
 
     def mark_sent(self, ids: list[int], at: datetime) -> None:
         """The common case in one statement per chunk: handed on this attempt."""
-        for i in range(0, len(ids), _CHUNK):
-            self.conn.execute(update(delivery).where(delivery.c.id.in_(ids[i:i + _CHUNK])).values(
+        for chunk in self._chunks(ids):
+            self.conn.execute(update(delivery).where(self._among(chunk)).values(
                 status=DeliveryStatus.SENT.value, attempts=delivery.c.attempts + 1, next_at=None, last_error=None,
                 handed_at=at))
+
+    def _chunks(self, ids: list[int]) -> list[list[int]]:
+        size = (len(ids) or 1) if self.conn.dialect.name == "postgresql" else _CHUNK  # an array needs no chunks
+        return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+    def _among(self, ids: list[int]):
+        """id IN (...): an array parameter on PostgreSQL (one bind, one plan), a list on SQLite."""
+        if self.conn.dialect.name == "postgresql":
+            return delivery.c.id == any_(bindparam("ids", ids, type_=postgresql.ARRAY(Integer)))
+        return delivery.c.id.in_(ids)
 
     def due(self, now: datetime, limit: int) -> list:
         """Queued or failed deliveries whose next_at has come (a retry, a lease that ran out after a stop)."""
@@ -145,8 +162,8 @@ class SqlDisseminationRepo:
         return list(self.conn.execute(q))
 
     def claim(self, ids: list[int], until: datetime) -> None:
-        for i in range(0, len(ids), _CHUNK):
-            self.conn.execute(update(delivery).where(delivery.c.id.in_(ids[i:i + _CHUNK])).values(next_at=until))
+        for chunk in self._chunks(ids):
+            self.conn.execute(update(delivery).where(self._among(chunk)).values(next_at=until))
 
     def recent_sends(self, since: datetime) -> list[tuple[str, datetime]]:
         """(subscriber id, time) of messages handed since `since`: rate limits survive a restart."""
