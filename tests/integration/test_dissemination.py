@@ -6,6 +6,7 @@ next hub; a sign-up's confirmation goes out; public messages are rate-limited.""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -260,3 +261,16 @@ def test_a_channel_limit_holds_the_rest_for_the_next_second(world, hub, settings
     finally:
         worker.stop()
         limited.extras["engine"].dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the worker's own retry; storage covered on both
+def test_a_batch_the_database_refuses_is_stored_when_it_is_back_and_never_half(world, hub, clock, channels, backend):
+    public_subscriber(hub, world, "resident@example.org", AREA)
+    db.break_audit_inserts(hub)  # the notice's audit record cannot be written: the whole batch is refused
+    hub.bus.publish(incident(world, clock, 43.0, -87.92, iid="inc-down"))
+    time.sleep(0.2)
+    assert db.count(hub, "notice") == 0 and db.count(hub, "delivery") == 0 and channels[ChannelKind.EMAIL].got == []
+    db.repair_audit_inserts(hub)
+    drain(hub)
+    [msg] = channels[ChannelKind.EMAIL].got
+    assert msg.address == "resident@example.org" and db.count(hub, "notice") == 1

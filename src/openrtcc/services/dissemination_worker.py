@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 BATCH_MAX = 500  # notices per transaction
 LINGER_S = 0.005  # after the first notice, wait this long for others to share its transaction
 RETRY_BATCH = 1000
+STORE_TRIES = 3
+STORE_PAUSE_S = 0.5
 FORGET_EVERY = timedelta(minutes=10)  # subscribers quiet for an hour leave the rate limiter's memory
 
 
@@ -69,6 +71,7 @@ class DisseminationWorker:
         self.rand = rand
         self._queue: queue.Queue = queue.Queue()
         self.directory = SubscriberDirectory(self._active_subscribers)
+        self._store_tries: dict[str, int] = {}  # notices whose batch failed to be stored, by id
         self._limits_lock = threading.Lock()  # the worker and bulletins (request threads) both count sends
         self._forgot_at = datetime.min.replace(tzinfo=UTC)
         self._stop = threading.Event()
@@ -157,9 +160,29 @@ class DisseminationWorker:
         notices = [n for n in batch if isinstance(n, tuple)]
         pending = [p for s in batch if isinstance(s, _Stored) for p in s.items]
         if notices:
-            pending.extend(self._store(notices))
+            try:
+                pending.extend(self._store(notices))
+            except Exception:
+                self._store_later(notices)
+                raise
         if pending:
             self._send(pending)
+
+    def _store_later(self, notices: list[tuple[Notice, float]]) -> None:
+        """The batch could not be stored (the database away a moment): its notices are only in memory, so
+        they go round again, a few times, rather than being lost; what was stored is never lost (retry rounds)."""
+        again = [(n, at) for n, at in notices if self._store_tries.get(n.id, 0) < STORE_TRIES]
+        for n, _ in notices:
+            self._store_tries[n.id] = self._store_tries.get(n.id, 0) + 1
+            if self._store_tries[n.id] > STORE_TRIES:
+                del self._store_tries[n.id]
+                log.error("dissemination: a %s notice could not be stored and is dropped", n.kind.value)
+        log.warning("dissemination: %s notices not stored, %s will be tried again", len(notices), len(again))
+        time.sleep(STORE_PAUSE_S)
+        with self._idle:
+            self._busy += len(again)
+        for item in again:
+            self._queue.put(item)
 
     def _store(self, submitted: list[tuple[Notice, float]]) -> list[Pending]:
         """Match, then one transaction: the notices (one per source key), their deliveries, one audit each."""
@@ -168,6 +191,8 @@ class DisseminationWorker:
         matched = [(n, index.matching(n)) for n, _ in submitted]
         matched = [(n, subs) for n, subs in matched if subs]
         if not matched:
+            for n, _ in submitted:
+                self._store_tries.pop(n.id, None)
             return []
         with self.hub.uow() as uow:
             now = self.hub.clock.now()
@@ -179,6 +204,8 @@ class DisseminationWorker:
             ids = uow.dissemination.add_deliveries(rows)
             self._audit_notices(uow, matched, stored, rows, owners)
             uow.commit()
+        for n, _ in submitted:
+            self._store_tries.pop(n.id, None)
         return [Pending(i, 0, n, s, since[n.id]) for i, row, (n, s) in zip(ids, rows, owners, strict=True)
                 if row["status"] == DeliveryStatus.QUEUED.value]
 
