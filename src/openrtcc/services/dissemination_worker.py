@@ -1,8 +1,10 @@
-"""The dissemination worker: one thread that takes notices in batches, matches subscribers, stores notices and
-deliveries in one transaction, hands rendered messages to every channel at once, and marks them in bulk.
+"""The dissemination worker: one thread that takes notices in batches, matches subscribers and stores notices and
+deliveries in one transaction, then hands each channel its deliveries on that channel's own lane.
 
-Bus handlers only put notices on its queue; retry rounds put due deliveries there too, so senders are only ever
-called from this thread. No transaction is open while a channel is talked to."""
+A lane (one or two threads per channel) renders, sends and marks in bulk what has queued up for its channel, so
+a slow channel (an SMS provider at a tenth of a second a message) never holds up a fast one or the storing of the
+next batch. Bus handlers only put notices on the worker's queue; retry rounds put due deliveries there too. No
+transaction is open while a channel is talked to."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -38,6 +39,11 @@ log = logging.getLogger(__name__)
 BATCH_MAX = 500  # notices per transaction
 LINGER_S = 0.005  # after the first notice, wait this long for others to share its transaction
 RETRY_BATCH = 1000
+LANE_BATCH = 2000  # deliveries one lane sends in one go
+# Threads per lane: a second one lets a channel whose sender waits on the network (SMTP sessions, HTTP
+# answers, an SMS provider) keep the next batch going while one is in flight. MQTT and WebSocket senders
+# answer in milliseconds and keep their own order: one thread.
+LANE_THREADS = {ChannelKind.EMAIL: 2, ChannelKind.SMS: 2, ChannelKind.PUSH: 2, ChannelKind.WEBHOOK: 2}
 STORE_TRIES = 3
 STORE_PAUSE_S = 0.5
 FORGET_EVERY = timedelta(minutes=10)  # subscribers quiet for an hour leave the rate limiter's memory
@@ -78,7 +84,8 @@ class DisseminationWorker:
         self._idle = threading.Condition()
         self._busy = 0
         self._thread: threading.Thread | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._channel_lock = threading.Lock()  # lanes take from the channel limits at once
+        self._lanes: dict[ChannelKind, ChannelLane] = {}
         self.name = "dissemination"
 
     # --- life cycle (started and stopped with the app, as every background task) ---
@@ -86,7 +93,7 @@ class DisseminationWorker:
         channels = self.hub.extras.setdefault("channels", {})
         for kind, sender in (self.build_senders() if self.build_senders else {}).items():
             channels.setdefault(kind, sender)  # one already there (the web app's WebSocket channel) is kept
-        self._pool = ThreadPoolExecutor(max_workers=len(ChannelKind), thread_name_prefix="channel")
+        self._lanes = {kind: ChannelLane(self, kind, LANE_THREADS.get(kind, 1)) for kind in ChannelKind}
         self._seed_rate_limits()
         self._thread = threading.Thread(target=self._run, name="dissemination", daemon=True)
         self._thread.start()
@@ -96,8 +103,8 @@ class DisseminationWorker:
         self._queue.put(None)
         if self._thread is not None:
             self._thread.join(timeout=30)
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        for lane in self._lanes.values():
+            lane.stop()
         for sender in (self.hub.extras.get("channels") or {}).values():
             close = getattr(sender, "close", None)  # connections and threads a sender holds (SMTP, MQTT)
             if close is not None:
@@ -246,22 +253,31 @@ class DisseminationWorker:
 
     # --- sending ---
     def _send(self, pending: list[Pending]) -> None:
-        now = self.hub.clock.now()
-        links = LinkKeys(self.hub.base_url, self.hub.secret_key)
+        """Hand each channel its deliveries; the lanes send and mark them (drain() waits for them too)."""
         by_channel: dict[ChannelKind, list[Pending]] = defaultdict(list)
         for p in pending:
             by_channel[p.subscriber.channel].append(p)
-        results, deferred = [], []
-        jobs = []
         for channel, items in by_channel.items():
+            with self._idle:
+                self._busy += 1
+            self._lanes[channel].put(items)
+
+    def send_lane(self, channel: ChannelKind, items: list[Pending]) -> None:
+        """One lane's round: what the channel's rate limit lets go now is sent, the rest waits; all marked."""
+        now = self.hub.clock.now()
+        with self._channel_lock:
             granted = self.channel_limits.take(channel, len(items), now)
-            deferred.extend((p, self.channel_limits.next_window(channel, now)) for p in items[granted:])
-            jobs.append((channel, items[:granted]))
-        futures = [(items, self._pool.submit(self._send_channel, channel, items, links)) for channel, items in jobs
-                   if items]
-        for items, future in futures:
-            results.extend(zip(items, future.result(), strict=True))
+            later = self.channel_limits.next_window(channel, now)
+        deferred = [(p, later) for p in items[granted:]]
+        items = items[:granted]
+        links = LinkKeys(self.hub.base_url, self.hub.secret_key)
+        results = list(zip(items, self._send_channel(channel, items, links), strict=True)) if items else []
         self._mark(results, deferred)
+
+    def lane_done(self, rounds: int) -> None:
+        with self._idle:
+            self._busy -= rounds
+            self._idle.notify_all()
 
     def _send_channel(self, channel: ChannelKind, items: list[Pending], links: LinkKeys) -> list[SendOutcome]:
         """Outcomes in the order of `items`, whatever the sender answered (or failed to)."""
@@ -375,3 +391,48 @@ class DisseminationWorker:
             times[sid].append(at)
         for sid, ts in times.items():
             self.subscriber_limits.seed(sid, ts)
+
+
+class ChannelLane:
+    """One channel's queue and threads: each takes whatever has queued up for the channel (up to LANE_BATCH)
+    and has the worker send and mark it."""
+
+    def __init__(self, worker: DisseminationWorker, channel: ChannelKind, threads: int):
+        self.worker, self.channel = worker, channel
+        self._queue: queue.Queue = queue.Queue()
+        self._threads = [threading.Thread(target=self._run, name=f"lane-{channel.value}-{i}", daemon=True)
+                         for i in range(threads)]
+        for t in self._threads:
+            t.start()
+
+    def put(self, items: list[Pending]) -> None:
+        self._queue.put(items)
+
+    def stop(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        for t in self._threads:
+            t.join(timeout=30)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            items, rounds = list(first), 1
+            while len(items) < LANE_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # another thread's stop: leave it for that thread
+                    break
+                items.extend(more)
+                rounds += 1
+            try:
+                self.worker.send_lane(self.channel, items)
+            except Exception:  # what was stored stays queued and is retried by the next round
+                log.exception("dissemination: the %s lane failed on %s deliveries", self.channel.value, len(items))
+            finally:
+                self.worker.lane_done(rounds)
