@@ -86,10 +86,18 @@ class DisseminationWorker:
         self._thread: threading.Thread | None = None
         self._channel_lock = threading.Lock()  # lanes take from the channel limits at once
         self._lanes: dict[ChannelKind, ChannelLane] = {}
+        self._life = threading.Lock()
+        self._starts = 0
         self.name = "dissemination"
 
     # --- life cycle (started and stopped with the app, as every background task) ---
     def start(self) -> None:
+        """Start once however many apps serve this hub (tests run several on one); the last stop stops it."""
+        with self._life:
+            self._starts += 1
+            if self._starts > 1:
+                return
+        self._stop.clear()
         channels = self.hub.extras.setdefault("channels", {})
         for kind, sender in (self.build_senders() if self.build_senders else {}).items():
             channels.setdefault(kind, sender)  # one already there (the web app's WebSocket channel) is kept
@@ -99,6 +107,10 @@ class DisseminationWorker:
         self._thread.start()
 
     def stop(self) -> None:
+        with self._life:
+            self._starts -= 1
+            if self._starts > 0:
+                return
         self._stop.set()
         self._queue.put(None)
         if self._thread is not None:
