@@ -26,14 +26,14 @@ class Listener:
         self.ready = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"listener-{port}-{time.monotonic_ns()}")
         self.client.username_pw_set(USER, PASSWORD)
-        self.client.on_connect = lambda c, u, f, rc, p: (c.subscribe("#", qos=1), self.ready.set())
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe("#", qos=1)
+        self.client.on_subscribe = lambda c, u, mid, codes, p: self.ready.set()  # the broker's SUBACK
         self.client.on_message = lambda c, u, m: self.got.append((m.topic, json.loads(m.payload), m.qos, m.retain))
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
-        assert self.ready.wait(5)
-        time.sleep(0.1)  # the SUBACK
+        assert self.ready.wait(10)
 
-    def wait_for(self, n: int, timeout: float = 5) -> list[tuple]:
+    def wait_for(self, n: int, timeout: float = 15) -> list[tuple]:
         deadline = time.monotonic() + timeout
         while len(self.got) < n and time.monotonic() < deadline:
             time.sleep(0.02)
