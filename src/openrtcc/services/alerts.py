@@ -82,11 +82,15 @@ def publish_alerts(hub: Hub, raised: Sequence[AlertRaised]) -> None:
     for event in raised:
         hub.bus.publish(event)
     ids = [e.outbox_id for e in raised if e.outbox_id is not None]
-    with hub.uow() as uow:
-        now = hub.clock.now()
-        for outbox_id in ids:
-            uow.activity.mark_dispatched(outbox_id, now)
-        uow.commit_bookkeeping()
+    try:
+        with hub.uow() as uow:
+            now = hub.clock.now()
+            for outbox_id in ids:
+                uow.activity.mark_dispatched(outbox_id, now)
+            uow.commit_bookkeeping()
+    except Exception as exc:  # the alerts are stored and announced: an unmarked event is only announced again
+        log.warning("alerts announced but not marked (%s): the relay will announce them again",
+                    type(exc).__name__)
 
 
 def relay_unpublished(hub: Hub, grace: timedelta = RELAY_GRACE, limit: int = 200) -> int:
