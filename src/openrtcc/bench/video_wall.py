@@ -104,13 +104,16 @@ def measure(video: Path, tiles: int, seconds: float, tmp: Path) -> WallFigures:
     operator = add_staff(world, Role.SUPERVISOR, "wall-operator")
     dispatcher = add_staff(world, Role.SUPERVISOR, "dispatcher")
     try:
-        with CameraServer(video) as cameras, LoopbackServer(create_app(world.settings, world.hub)) as base_url:
+        substream = _substream_clip(video, tmp / "cars-360p.mp4")
+        with CameraServer(video, loops={"cars_sub": substream}) as cameras, \
+                LoopbackServer(create_app(world.settings, world.hub)) as base_url:
             world.hub.base_url = base_url
             owner = owner_session(base_url, world.password, 1)
             spot = _spot(world)
             camera_ids = [_integrated_camera(owner, world, spot, i) for i in range(tiles)]
-            urls = [cameras.url("clock" if i == 0 else "cars") for i in range(tiles)]
-            box = _start_box(tmp / "edge", base_url, owner, camera_ids, urls)
+            urls = [(cameras.url("clock"), None)] + [(cameras.url("cars"), cameras.url("cars_sub"))
+                                                     for _ in range(tiles - 1)]
+            box = _start_box(tmp / "edge", base_url, owner, camera_ids, urls[:tiles])
             try:
                 _wait_all_linked(world, camera_ids, box)
                 _watch(figures, base_url, world, operator, dispatcher, spot, camera_ids, box, cameras.pid)
@@ -141,16 +144,43 @@ def _integrated_camera(owner, world: BenchWorld, spot: tuple[float, float], i: i
     return r.json()["id"]
 
 
-def _start_box(data_dir: Path, base_url: str, owner, camera_ids: list[str], urls: list[str]) -> subprocess.Popen:
-    """Enrol one box with every camera (no recording, no plate reading) and run it as `rtcc edge run`."""
+def _substream_clip(video: Path, out: Path) -> Path:
+    """The sample clip as a camera's 640x360 substream (H.264, a keyframe a second): cameras offer one, and a
+    wall tile is drawn from it, as video walls do, instead of decoding the 720p main stream for a small tile."""
+    from fractions import Fraction
+
+    import av
+
+    with av.open(str(video)) as src, av.open(str(out), "w") as dst:
+        inp = src.streams.video[0]
+        fps = int(round(float(inp.average_rate or 25)))
+        enc = dst.add_stream("libx264", rate=fps)
+        enc.width, enc.height, enc.pix_fmt = 640, 360, "yuv420p"
+        enc.time_base = Fraction(1, fps)
+        enc.options = {"preset": "veryfast", "g": str(fps), "bf": "0"}
+        for index, frame in enumerate(src.decode(inp)):
+            small = frame.reformat(width=640, height=360, format="yuv420p")
+            small.pts, small.time_base = index, Fraction(1, fps)
+            for packet in enc.encode(small):
+                dst.mux(packet)
+        for packet in enc.encode():
+            dst.mux(packet)
+    return out
+
+
+def _start_box(data_dir: Path, base_url: str, owner, camera_ids: list[str],
+               urls: list[tuple[str, str | None]]) -> subprocess.Popen:
+    """Enrol one box with every camera (main stream and substream; no recording, no plate reading) and run it as
+    `rtcc edge run`."""
     from openrtcc.edge.config import load_edge_config
     from openrtcc.edge.enrolment import enrol
 
     data_dir.mkdir(parents=True)
     config_path = data_dir / "edge.toml"
     cams = "".join(f'\n[[cameras]]\nid = "{cid}"\nname = "Wall camera {i + 1}"\nurl = "{url}"\n'
-                   "record = false\nplate_reading = false\n" for i, (cid, url) in enumerate(zip(camera_ids, urls,
-                                                                                               strict=True)))
+                   + (f'substream_url = "{sub}"\n' if sub else "")
+                   + "record = false\nplate_reading = false\n"
+                   for i, (cid, (url, sub)) in enumerate(zip(camera_ids, urls, strict=True)))
     config_path.write_text(f'[edge]\nname = "wall box"\ndata_dir = "{data_dir}"\nhub_url = "{base_url}"\n{cams}')
     code = owner.post("/api/owner/edges/codes", json={"name": "wall box"}).raise_for_status().json()["code"]
     enrol(load_edge_config(config_path), code)

@@ -7,11 +7,14 @@ import { el, replaceChildren } from "./dom.js";
 import { metres } from "./format.js";
 
 const STATUS_EVERY_MS = 2000;
-// A small picture, close to live: a tile never needs more than a few seconds of buffer.
+// A small picture, close to live: a tile never needs more than a few seconds of buffer. No LL-HLS blocking
+// reloads: each holds a connection open until the next segment, and a browser opens at most six HTTP/1.1
+// connections to the hub, so sixteen tiles blocking at once starved every segment download (no tile played).
+// Plain polling of the playlist costs a tile about one segment (1 s) of latency.
 const HLS_CONFIG = {
-  lowLatencyMode: true,
-  liveSyncDuration: 0.5,
-  liveMaxLatencyDuration: 3,
+  lowLatencyMode: false,
+  liveSyncDuration: 1,
+  liveMaxLatencyDuration: 4,
   maxLiveSyncPlaybackRate: 1.5,
   backBufferLength: 2,
   maxBufferLength: 3,
