@@ -71,7 +71,7 @@ def subscriber(world, audience="police_unit", channel="email", address="unit12@l
 
 
 def public_subscriber(hub, world, address: str, geofence: dict | None, channel="email", status="active") -> str:
-    """What H5's double opt-in leaves behind: a public subscriber (written here through the repository)."""
+    """What the public sign-up's double opt-in leaves behind: a public subscriber (written here through the repository)."""
     sid, agency_id = hub.ids.new_id(), world.agency().id
     with hub.uow() as uow:
         uow.dissemination.add_subscriber(dict(

@@ -4,7 +4,7 @@ The chain is the real one: the RTSP test camera server (the 720p sample clip loo
 camera but one, which shows `/clock`: the sender's wall clock drawn into each frame) -> one real `rtcc edge run`
 process with 16 cameras, enrolled with a one-time code and linked to a hub served by uvicorn on loopback ->
 the /command page in Chromium (Playwright, Debian's /usr/bin/chromium) with the wall in 4x4. An incident opened
-through the API arrives on the page's socket and fills the wall (H2's rule: the nearest cameras the owners'
+through the API arrives on the page's socket and fills the wall (the command center's rule: the nearest cameras the owners'
 policies allow now); each tile asks for a live session with the small `tile` profile and plays it with hls.js.
 """
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from dataclasses import dataclass, field
 
 from openrtcc.domain.ports import EventBus
 from openrtcc.web.command_messages import EVENT_TYPES, HEARTBEAT, agencies_of, message_json
+from openrtcc.web.socket_queue import QueuedSocket
 
 log = logging.getLogger(__name__)
 
@@ -23,24 +23,7 @@ SESSION_RECHECK_S = 30.0
 QUEUE_LIMIT = 256
 
 
-@dataclass(eq=False)
-class Subscriber:
-    agency_id: str
-    loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue
-    dropped: asyncio.Event = field(default_factory=asyncio.Event)  # set when the queue overflowed
-
-    def offer(self, message: str) -> None:
-        """From any thread: hand the message to the client's own event loop."""
-        self.loop.call_soon_threadsafe(self._put, message)
-
-    def _put(self, message: str) -> None:
-        if self.dropped.is_set():
-            return
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
-            self.dropped.set()
+Subscriber = QueuedSocket  # one command screen: its key is the agency whose events it takes
 
 
 class AlertStream:
@@ -62,7 +45,7 @@ class AlertStream:
 
     def leave(self, sub: Subscriber) -> None:
         with self._lock:
-            self._subscribers.get(sub.agency_id, set()).discard(sub)
+            self._subscribers.get(sub.key, set()).discard(sub)
 
     def _on_event(self, event: object) -> None:
         """Runs in the publisher's thread: serialise once, then only hand the text to each client's loop."""

@@ -13,31 +13,11 @@ import asyncio
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from openrtcc.domain.dissemination import ChannelKind, OutboundMessage, SendOutcome
+from openrtcc.web.socket_queue import QueuedSocket
 
 QUEUE_LIMIT = 256
-
-
-@dataclass(eq=False)
-class NoticeSocket:
-    subscriber_id: str
-    loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue
-    dropped: asyncio.Event = field(default_factory=asyncio.Event)  # set when the queue overflowed
-
-    def offer(self, message: str) -> None:
-        """From any thread: hand the message to the socket's own event loop."""
-        self.loop.call_soon_threadsafe(self._put, message)
-
-    def _put(self, message: str) -> None:
-        if self.dropped.is_set():
-            return
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
-            self.dropped.set()
 
 
 class NoticeSockets:
@@ -46,21 +26,21 @@ class NoticeSockets:
     def __init__(self, queue_limit: int = QUEUE_LIMIT):
         self.queue_limit = queue_limit
         self._lock = threading.Lock()
-        self._sockets: dict[str, set[NoticeSocket]] = {}
+        self._sockets: dict[str, set[QueuedSocket]] = {}
 
-    def join(self, subscriber_id: str) -> NoticeSocket:
-        sock = NoticeSocket(subscriber_id, asyncio.get_running_loop(), asyncio.Queue(self.queue_limit))
+    def join(self, subscriber_id: str) -> QueuedSocket:
+        sock = QueuedSocket(subscriber_id, asyncio.get_running_loop(), asyncio.Queue(self.queue_limit))
         with self._lock:
             self._sockets.setdefault(subscriber_id, set()).add(sock)
         return sock
 
-    def leave(self, sock: NoticeSocket) -> None:
+    def leave(self, sock: QueuedSocket) -> None:
         with self._lock:
-            open_ = self._sockets.get(sock.subscriber_id)
+            open_ = self._sockets.get(sock.key)
             if open_ is not None:
                 open_.discard(sock)
                 if not open_:
-                    del self._sockets[sock.subscriber_id]
+                    del self._sockets[sock.key]
 
     def connected(self) -> int:
         with self._lock:
