@@ -63,3 +63,16 @@ def measure_map_load(base_url: str, session: httpx.Client) -> MapFigures:
         finally:
             browser.close()
     return MapFigures(points=stats.get("points"), cold_ms=cold_ms, warm_ms=warm, page_ms=stats.get("ms"))
+
+
+def video_bench_skip_reason(video: Path) -> str | None:
+    """Why a benchmark that plays video in Chromium cannot run here, or None."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is not installed"
+    if not video.is_file():
+        return f"the sample video {video} is missing"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (uv sync --group dev)"
+    return None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from openrtcc.bench.browser import CHROMIUM, CHROMIUM_ARGS
+from openrtcc.bench.browser import CHROMIUM, CHROMIUM_ARGS, video_bench_skip_reason
 from openrtcc.bench.clock_pattern import BAND_ROWS, band_height, decode_clock_blocks, latency_ms
 from openrtcc.bench.report import machine, percentile, replace_section
 from openrtcc.bench.server import LoopbackServer
@@ -89,7 +89,7 @@ def run_live_bench(args) -> int:
 
 
 def measure(video: Path, seconds: float, tmp: Path) -> LiveFigures:
-    reason = _skip_reason(video)
+    reason = video_bench_skip_reason(video)
     if reason:
         return LiveFigures(skipped=reason)
     from openrtcc.bench.rtsp_camera_server import CameraServer
@@ -109,17 +109,6 @@ def measure(video: Path, seconds: float, tmp: Path) -> LiveFigures:
         finally:
             _stop_box(box)
 
-
-def _skip_reason(video: Path) -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is not installed"
-    if not video.is_file():
-        return f"the sample video {video} is missing"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (uv sync --group dev)"
-    return None
 
 
 def _integrated_camera(owner, world) -> str:

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from openrtcc.bench.browser import CHROMIUM, CHROMIUM_ARGS
+from openrtcc.bench.browser import CHROMIUM, CHROMIUM_ARGS, video_bench_skip_reason
 from openrtcc.bench.clock_pattern import BAND_ROWS, band_height, decode_clock_blocks, latency_ms
 from openrtcc.bench.edge_live import _stop_box
 from openrtcc.bench.edge_recording import cpu_seconds
@@ -79,21 +79,10 @@ def run_wall_bench(args) -> int:
     return 0 if figures.skipped is None and figures.all_playing_s is not None else 1
 
 
-def _skip_reason(video: Path) -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is not installed"
-    if not video.is_file():
-        return f"the sample video {video} is missing"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (uv sync --group dev)"
-    return None
-
 
 def measure(video: Path, tiles: int, seconds: float, tmp: Path) -> WallFigures:
     figures = WallFigures(tiles=tiles, seconds=seconds)
-    figures.skipped = _skip_reason(video)
+    figures.skipped = video_bench_skip_reason(video)
     if figures.skipped:
         return figures
     from openrtcc.bench.rtsp_camera_server import CameraServer, CameraServerUnavailable
