@@ -15,12 +15,12 @@ from openrtcc.adapters.db.sqlite_checkpointer import SqliteCheckpointer
 from openrtcc.adapters.db.uow import SqlUnitOfWork
 from openrtcc.adapters.matching.packed_index import PackedHotListIndex
 from openrtcc.adapters.notify.smtp_mailer import SmtpMailer
-from openrtcc.adapters.storage.local_media import LocalMediaStore
 from openrtcc.adapters.video.media_scrubber import OpenCvAvScrubber
 from openrtcc.config import Settings
 from openrtcc.domain.clock import Clock, IdFactory, SystemClock, UuidFactory
 from openrtcc.domain.matching import HotListMatcher
 from openrtcc.domain.public_forms import PublicFormLimits
+from openrtcc.media_wiring import build_media_store
 from openrtcc.periodic import PeriodicTask
 from openrtcc.services import integrations_in
 from openrtcc.services.alerts import relay_unpublished
@@ -59,7 +59,7 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
         ids=ids,
         passwords=Argon2Passwords(fast_for_tests=fast_hashing),
         totp=PyOtpTotp(),
-        media=LocalMediaStore(settings.media_dir),
+        media=build_media_store(settings),
         mailer=mailer,
         password_blocklist=load_password_blocklist(),
         deployment_name=settings.deployment_name,
@@ -86,10 +86,12 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
                                                  lambda: keep_public_forms(hub)))
     integrations_in.register_upkeep(hub)  # forgets webhook delivery ids once a replay would be stale anyway
     _link_edges(hub)
-    from openrtcc import dissemination_wiring, integration_wiring
+    from openrtcc import anchor_wiring, dissemination_wiring, integration_wiring, retention_wiring
 
     integration_wiring.wire(hub, settings)  # first: it installs the metrics the others count with
     dissemination_wiring.wire(hub, settings)
+    retention_wiring.wire(hub, settings)
+    anchor_wiring.wire(hub, settings)
     return hub
 
 

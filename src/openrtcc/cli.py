@@ -8,6 +8,9 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    from openrtcc import audit_anchor_command, evidence_command, media_key_command, retention_command, sharing_command
+    from openrtcc import governance_command as governance_settings_command
+
     parser = argparse.ArgumentParser(prog="rtcc", description="OpenRTCC: community camera network hub.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -29,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("audit", help="audit chain tools")
     asub = p.add_subparsers(dest="audit_command", required=True)
     asub.add_parser("verify", help="recompute the audit chain; exit 1 naming the first bad record")
+    audit_anchor_command.add_parsers(asub)
 
     p = sub.add_parser("bench", help="benchmarks; figures go to docs/benchmarks.md")
     bsub = p.add_subparsers(dest="bench_command", required=True)
@@ -145,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--name", required=True)
     g.add_argument("--jurisdiction", required=True, help="GeoJSON file: Polygon, MultiPolygon or Feature")
     g.add_argument("--admin-email", required=True)
+
+    for governance_command in (retention_command, evidence_command, media_key_command, sharing_command,
+                               governance_settings_command):
+        governance_command.add_parser(sub)
 
     p = sub.add_parser("migrate", help="bring the database schema up to date")
 

@@ -29,8 +29,22 @@ def run(args) -> int:
         "edge": edge,
         "integration": integration,
         "plate-integration": plate_integration,
+        "retention": _governance_command("retention_command"),
+        "evidence": _governance_command("evidence_command"),
+        "keys": _governance_command("media_key_command"),
+        "sharing": _governance_command("sharing_command"),
+        "governance": _governance_command("governance_command"),
     }[args.command]
     return handler(args)
+
+
+def _governance_command(module: str):
+    def handler(args) -> int:
+        import importlib
+
+        return importlib.import_module(f"openrtcc.{module}").run(args)
+
+    return handler
 
 
 def _serve(settings: Settings, hub, host: str, port: int, beside=None) -> int:
@@ -170,6 +184,10 @@ def _demo_banner(url: str, logins: dict) -> str:
 
 
 def audit(args) -> int:
+    if args.audit_command != "verify":
+        from openrtcc import audit_anchor_command
+
+        return audit_anchor_command.run(args)
     from openrtcc.bootstrap import build_hub
     from openrtcc.services.audit_trail import verify_chain
 

@@ -92,6 +92,29 @@ class Settings(BaseSettings):
         None, min_length=16, repr=False,
         description="Bearer token Prometheus presents to /metrics; unset: /metrics answers loopback clients only.")
 
+    # --- governance: retention, encryption at rest, audit anchoring, evidence (issue 6) ---
+    retention_interval_s: float = Field(
+        3600.0, ge=0, description="Seconds between retention purges in a serving hub; 0 turns the schedule off "
+        "(run `rtcc retention run` from cron instead).")
+    retention_max_clock_jump_hours: float = Field(
+        36.0, gt=0, le=24 * 30, description="The purge refuses to run when the clock moved backwards, or forwards "
+        "by more than this since the last purge, until an operator confirms with `rtcc retention run "
+        "--accept-clock-jump`.")
+    media_encryption: bool = Field(
+        True, description="Store clips, snapshots, plate crops and tip media under AES-256-GCM envelope "
+        "encryption with each agency's key.")
+    media_key_dir: Path | None = Field(
+        None, description="Folder holding each agency's media key files (agency-held keys; `rtcc keys`). Unset: "
+        "data_dir/media-keys (0700).")
+    signing_key_file: Path | None = Field(
+        None, description="The hub's Ed25519 signing key (audit anchors, evidence packages). Unset: "
+        "data_dir/hub-signing.key (0600), made on first use.")
+    anchor_dir: Path | None = Field(
+        None, description="Folder the daily signed audit anchors are written to, for publication. Unset: "
+        "data_dir/anchors.")
+    anchor_interval_s: float = Field(
+        86400.0, ge=0, description="Seconds between audit anchors in a serving hub; 0 turns the schedule off.")
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, v: str | None) -> str | None:

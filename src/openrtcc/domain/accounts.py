@@ -51,25 +51,34 @@ class Permission(StrEnum):
     MANAGE_INTEGRATIONS = "integration.manage"  # inbound CAD and gunshot-detection webhooks
     MANAGE_DISSEMINATION = "dissemination.manage"  # subscribers, the delivery log, dead letters
     SEND_BULLETINS = "dissemination.bulletin"  # write a bulletin to chosen audiences
+    MANAGE_GOVERNANCE = "governance.manage"  # retention days, prohibited purposes, search limits, policy text
+    MANAGE_SHARING = "sharing.manage"  # grants to other agencies; opting in to hot lists shared in
+    APPROVE_SEARCHES = "search.approve"  # approve a search over more cameras than the agency's limit
+    HOLD_EVIDENCE = "evidence.hold"  # legal holds on a case; locking reads into a case
+    EXPORT_EVIDENCE = "evidence.export"  # a case's BagIt package
+    RUN_RETENTION = "retention.run"  # run the purge by hand and read its deletion reports
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS, Permission.MANAGE_USERS,
                           Permission.READ_AUDIT, Permission.MANAGE_HOTLISTS, Permission.MANAGE_READ_SOURCES,
                           Permission.VIEW_ALERTS, Permission.VIEW_INCIDENTS, Permission.MANAGE_INTEGRATIONS,
-                          Permission.MANAGE_DISSEMINATION, Permission.SEND_BULLETINS}),
+                          Permission.MANAGE_DISSEMINATION, Permission.SEND_BULLETINS, Permission.MANAGE_GOVERNANCE,
+                          Permission.MANAGE_SHARING, Permission.RUN_RETENTION}),
     Role.SUPERVISOR: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                                Permission.VIEW_OWNER_CONTACT, Permission.REQUEST_FOOTAGE,
                                Permission.VIEW_EVIDENCE, Permission.MANAGE_HOTLISTS, Permission.VIEW_ALERTS,
                                Permission.DISPOSITION_ALERTS, Permission.SEARCH_PLATES, Permission.VIEW_LIVE,
                                Permission.VIEW_INCIDENTS, Permission.HANDLE_INCIDENTS,
                                Permission.ASSIGN_INCIDENTS, Permission.MANAGE_DISSEMINATION,
-                               Permission.SEND_BULLETINS}),
+                               Permission.SEND_BULLETINS, Permission.APPROVE_SEARCHES, Permission.HOLD_EVIDENCE,
+                               Permission.EXPORT_EVIDENCE}),
     Role.ANALYST: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                             Permission.VIEW_OWNER_CONTACT, Permission.REQUEST_FOOTAGE,
                             Permission.VIEW_EVIDENCE, Permission.VIEW_ALERTS, Permission.DISPOSITION_ALERTS,
                             Permission.SEARCH_PLATES, Permission.VIEW_LIVE, Permission.VIEW_INCIDENTS,
-                            Permission.HANDLE_INCIDENTS, Permission.SEND_BULLETINS}),
+                            Permission.HANDLE_INCIDENTS, Permission.SEND_BULLETINS, Permission.HOLD_EVIDENCE,
+                            Permission.EXPORT_EVIDENCE}),
     Role.OFFICER: frozenset({Permission.VIEW_CAMERA_MAP, Permission.SEARCH_CAMERAS,
                             Permission.VIEW_OWNER_CONTACT, Permission.VIEW_ALERTS,
                             Permission.DISPOSITION_ALERTS, Permission.VIEW_LIVE, Permission.VIEW_INCIDENTS,

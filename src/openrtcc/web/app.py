@@ -26,6 +26,8 @@ from openrtcc.web.routers import alert_socket, alerts, ingest, plates, read_sour
 from openrtcc.web.routers import edge_clips, edge_link, edge_reads, edges, emergencies, live
 from openrtcc.web.routers import dissemination, incidents, integrations_in, notices_socket, public, tips, video_wall
 from openrtcc.web.routers import metrics, plate_integrations
+from openrtcc.web.routers import audit_anchors, evidence_export, governance, retention
+from openrtcc.web.routers import search_approvals, sharing, transparency
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -57,6 +59,9 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
         app.include_router(r)
     for r in (incidents.router, integrations_in.router, video_wall.router, dissemination.router,
               notices_socket.router, public.router, tips.router, plate_integrations.router, metrics.router):
+        app.include_router(r)
+    for r in (governance.router, retention.router, search_approvals.router, sharing.router, transparency.router,
+              evidence_export.router, audit_anchors.router):
         app.include_router(r)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/vendor", StaticFiles(directory=vendor_dir()), name="vendor")

@@ -665,3 +665,161 @@ plate_integration = Table(
     Column("disabled_at", UtcDateTime, nullable=True),
     Column("status", JsonDoc, nullable=False, server_default="{}"),  # connected, last message, last error
 )
+
+
+# --- governance: retention, purpose-bound search, sharing, transparency, anchoring (issue 6) ---
+
+agency_governance = Table(
+    # One row per agency: its retention, its prohibited purposes and its search rules, and the policy text the
+    # transparency portal publishes. Absent: the defaults of domain.governance.
+    "agency_governance", metadata,
+    Column("agency_id", String(36), ForeignKey("agency.id"), primary_key=True),
+    Column("kind", String(16), nullable=False, server_default="local"),  # local | county | state | federal | tribal
+    Column("retention_days", Integer, nullable=False, server_default="30"),  # reads, snapshots, clips, logs
+    Column("prohibited_purposes", JsonDoc, nullable=False, server_default="[]"),  # purpose codes refused
+    Column("search_camera_limit", Integer, nullable=False, server_default="50"),  # more needs a supervisor
+    Column("repeat_search_threshold", Integer, nullable=False, server_default="3"),  # same user, same plate
+    Column("repeat_search_window_hours", Integer, nullable=False, server_default="168"),
+    Column("policy_text", Text, nullable=False, server_default=""),  # published on the transparency portal
+    Column("updated_by", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("updated_at", UtcDateTime, nullable=True),
+)
+
+legal_hold = Table(
+    # Keeps everything tied to a case (its evidence, its locked reads, its clips) past retention until released.
+    "legal_hold", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("case_number", String(64), nullable=False),
+    Column("reason", String(300), nullable=False),
+    Column("created_by", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("released_by", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("released_at", UtcDateTime, nullable=True),
+    Index("ix_legal_hold_agency_case", "agency_id", "case_number"),
+)
+
+case_read = Table(
+    # An evidence lock: a plate read (and its alert, if any) copied into a case, so that it survives the read's
+    # expiry (and, on PostgreSQL, the drop of its time partition). Kept while the case has a legal hold.
+    "case_read", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("case_number", String(64), nullable=False),
+    Column("read_id", String(36), nullable=False),  # the plate_read's id; no FK: the read itself expires
+    Column("alert_id", String(36), nullable=True),
+    Column("document", JsonDoc, nullable=False),  # the read (and alert) as they stood when locked
+    Column("crop_key", String(200), nullable=True),
+    Column("snapshot_key", String(200), nullable=True),
+    Column("locked_by", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("locked_at", UtcDateTime, nullable=False),
+    Index("uq_case_read_agency_case_read", "agency_id", "case_number", "read_id", unique=True),
+)
+
+retention_run = Table(
+    # One purge: when, whether the clock check let it run, and its deletion report.
+    "retention_run", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("trigger", String(16), nullable=False),  # schedule | cli | api
+    Column("outcome", String(16), nullable=False),  # running | done | refused | failed
+    Column("reason", String(300), nullable=True),  # why it was refused or failed
+    Column("report", JsonDoc, nullable=False, server_default="{}"),  # counts per agency and kind, orphans
+)
+
+alert_tally = Table(
+    # Alert outcomes counted per day before the alerts expire: the transparency portal's misread rate outlives
+    # the reads without keeping a plate.
+    "alert_tally", metadata,
+    Column("agency_id", String(36), ForeignKey("agency.id"), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD (UTC)
+    Column("status", String(16), primary_key=True),  # new | confirmed | misread | wrong_state | resolved
+    Column("count", Integer, nullable=False),
+)
+
+search_log = Table(
+    # Every plate and area search with its structured purpose; plates only as a keyed hash. Feeds the repeat-
+    # search alarm and the transparency portal's searches by purpose; expires with the agency's retention.
+    "search_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("user_id", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # plate | area | camera
+    Column("purpose", String(48), nullable=False),  # a code of domain.search_purposes
+    Column("offence", String(8), nullable=False),  # a NIBRS offence code
+    Column("case_number", String(64), nullable=False),
+    Column("plate_hash", String(64), nullable=True),  # HMAC of the normalised plate under the hub's key
+    Column("camera_count", Integer, nullable=True),  # cameras the search's area covers
+    Column("approval_id", String(36), nullable=True),
+    Column("outcome", String(16), nullable=False),  # done | refused
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_search_log_agency_at", "agency_id", "at"),
+    Index("ix_search_log_user_plate_at", "user_id", "plate_hash", "at"),
+)
+
+search_approval = Table(
+    # A search over more cameras than the agency's limit waits for a supervisor.
+    "search_approval", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("requested_by", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # plate | area | camera
+    Column("purpose", String(48), nullable=False),
+    Column("offence", String(8), nullable=False),
+    Column("case_number", String(64), nullable=False),
+    Column("justification", String(500), nullable=False),
+    Column("scope", JsonDoc, nullable=False),  # the search's area and window, as asked
+    Column("camera_count", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | approved | denied | used | expired
+    Column("decided_by", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("decided_at", UtcDateTime, nullable=True),
+    Column("decision_note", String(500), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_search_approval_agency_status", "agency_id", "status"),
+)
+
+sharing_grant = Table(
+    # Deny by default: one agency lets one other agency see one kind of its data, for named purposes, until expiry.
+    "sharing_grant", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("from_agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("to_agency_id", String(36), ForeignKey("agency.id"), nullable=False),
+    Column("data_kind", String(24), nullable=False),  # plate_reads | hot_lists | camera_locations
+    Column("purposes", JsonDoc, nullable=False),  # purpose codes; never empty
+    Column("note", String(500), nullable=True),
+    Column("created_by", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_by", String(36), ForeignKey("user_account.id"), nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Index("ix_sharing_grant_to_kind", "to_agency_id", "data_kind"),
+    Index("ix_sharing_grant_from", "from_agency_id"),
+)
+
+hotlist_subscription = Table(
+    # A hot list shared in by another agency applies to this agency's reads only after an admin opts in.
+    "hotlist_subscription", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", String(36), ForeignKey("agency.id"), nullable=False),  # the receiving agency
+    Column("list_id", String(36), ForeignKey("hot_list.id"), nullable=False),
+    Column("grant_id", String(36), ForeignKey("sharing_grant.id"), nullable=False),
+    Column("opted_in_by", String(36), ForeignKey("user_account.id"), nullable=False),
+    Column("opted_in_at", UtcDateTime, nullable=False),
+    Column("opted_out_at", UtcDateTime, nullable=True),
+    Index("ix_hotlist_subscription_agency", "agency_id"),
+)
+
+audit_anchor = Table(
+    # The audit chain's head, signed with the hub's Ed25519 key once a day, for outside parties to keep.
+    "audit_anchor", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("anchored_at", UtcDateTime, nullable=False),
+    Column("key_id", String(64), nullable=False),  # sha256 of the raw public key
+    Column("statement", Text, nullable=False),  # the canonical JSON that was signed
+    Column("signature", String(128), nullable=False),  # base64 Ed25519 signature over the statement
+    Index("ix_audit_anchor_anchored_at", "anchored_at"),
+)

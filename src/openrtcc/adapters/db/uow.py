@@ -8,22 +8,29 @@ from sqlalchemy.exc import DBAPIError
 from openrtcc.adapters.db.account_repo import SqlAccountRepo
 from openrtcc.adapters.db.activity_repo import SqlActivityRepo
 from openrtcc.adapters.db.alert_repo import SqlAlertRepo
+from openrtcc.adapters.db.anchor_repo import SqlAnchorRepo
 from openrtcc.adapters.db.audit_repo import SqlAuditLog
 from openrtcc.adapters.db.camera_repo import SqlCameraRepo
 from openrtcc.adapters.db.dissemination_repo import SqlDisseminationRepo
 from openrtcc.adapters.db.edge_repo import SqlEdgeRepo
 from openrtcc.adapters.db.emergency_repo import SqlEmergencyRepo
 from openrtcc.adapters.db.footage_repo import SqlFootageRepo
+from openrtcc.adapters.db.governance_repo import SqlGovernanceRepo
 from openrtcc.adapters.db.hotlist_repo import SqlHotListRepo
 from openrtcc.adapters.db.incident_repo import SqlIncidentRepo
 from openrtcc.adapters.db.integration_repo import SqlIntegrationRepo
 from openrtcc.adapters.db.live_repo import SqlLiveRepo
 from openrtcc.adapters.db.plate_integration_repo import SqlPlateIntegrationRepo
 from openrtcc.adapters.db.public_subscriber_repo import SqlPublicSubscriberRepo
+from openrtcc.adapters.db.read_partitions import ReadPartitions
 from openrtcc.adapters.db.read_repo import SqlReadRepo
 from openrtcc.adapters.db.read_source_repo import SqlReadSourceRepo
+from openrtcc.adapters.db.retention_repo import SqlRetentionRepo
+from openrtcc.adapters.db.search_log_repo import SqlSearchLogRepo
+from openrtcc.adapters.db.sharing_repo import SqlSharingRepo
 from openrtcc.adapters.db.sqlite_writer import acquire, writer_lock
 from openrtcc.adapters.db.tip_repo import SqlTipRepo
+from openrtcc.adapters.db.transparency_repo import SqlTransparencyRepo
 from openrtcc.domain.audit import AuditEntry, AuditRecord
 from openrtcc.domain.clock import Clock, IdFactory
 from openrtcc.domain.errors import AuditUnavailable
@@ -75,6 +82,13 @@ class SqlUnitOfWork:
         self.public_subscribers = SqlPublicSubscriberRepo(self.conn)
         self.dissemination = SqlDisseminationRepo(self.conn)
         self.plate_integrations = SqlPlateIntegrationRepo(self.conn)
+        self.governance = SqlGovernanceRepo(self.conn)
+        self.retention = SqlRetentionRepo(self.conn)
+        self.searches = SqlSearchLogRepo(self.conn)
+        self.sharing = SqlSharingRepo(self.conn)
+        self.transparency = SqlTransparencyRepo(self.conn)
+        self.anchors = SqlAnchorRepo(self.conn)
+        self.read_partitions = ReadPartitions(self.conn)
         self.audit = SqlAuditLog(self.conn, self.clock)
         self._done = False
         return self

@@ -45,6 +45,10 @@ PAGES = (
     PageSpec("/tip", "tip.html", "Send a tip", needs_session=False),
     PageSpec("/admin", "admin.html", "Users", roles=("admin",)),
     PageSpec("/audit", "audit.html", "Audit trail", roles=("auditor", "admin")),
+    # governance (issue 6)
+    PageSpec("/governance", "governance.html", "Governance", roles=("admin", "supervisor", "auditor")),
+    PageSpec("/sharing", "sharing.html", "Sharing", roles=("admin",)),
+    PageSpec("/transparency", "transparency.html", "Transparency", needs_session=False),
 )
 
 
