@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -57,3 +59,21 @@ class LocalMediaStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+    def iter_keys(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """Every complete file under `prefix` with its mtime; `.part` files (writes in progress) are skipped."""
+        if ".." in prefix.split("/"):
+            raise ValueError(f"bad media prefix {prefix!r}")
+        base = self.root / prefix.strip("/") if prefix.strip("/") else self.root
+        if not base.is_dir():
+            return
+        for dirpath, _dirs, files in os.walk(base):
+            for name in sorted(files):
+                if name.endswith(".part"):
+                    continue
+                path = Path(dirpath) / name
+                try:
+                    mtime = path.stat().st_mtime
+                except FileNotFoundError:  # deleted between the listing and the stat
+                    continue
+                yield path.relative_to(self.root).as_posix(), datetime.fromtimestamp(mtime, UTC)
