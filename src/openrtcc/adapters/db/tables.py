@@ -789,7 +789,9 @@ sharing_grant = Table(
     Column("data_kind", String(24), nullable=False),  # plate_reads | hot_lists | camera_locations
     Column("purposes", JsonDoc, nullable=False),  # purpose codes; never empty
     Column("note", String(500), nullable=True),
-    Column("created_by", String(36), ForeignKey("user_account.id"), nullable=False),
+    # A grant to a federal agency exists only with this explicit one-to-one acknowledgement.
+    Column("federal_one_to_one", Boolean, nullable=False, server_default="0"),
+    Column("created_by", String(36), ForeignKey("user_account.id"), nullable=True),  # None: the rtcc CLI
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("revoked_by", String(36), ForeignKey("user_account.id"), nullable=True),
