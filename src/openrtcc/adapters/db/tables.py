@@ -817,6 +817,7 @@ audit_anchor = Table(
     # The audit chain's head, signed with the hub's Ed25519 key once a day, for outside parties to keep.
     "audit_anchor", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", String(10), nullable=False),  # YYYY-MM-DD (UTC): one anchor a day, however many hubs try
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
     Column("anchored_at", UtcDateTime, nullable=False),
@@ -824,4 +825,5 @@ audit_anchor = Table(
     Column("statement", Text, nullable=False),  # the canonical JSON that was signed
     Column("signature", String(128), nullable=False),  # base64 Ed25519 signature over the statement
     Index("ix_audit_anchor_anchored_at", "anchored_at"),
+    Index("uq_audit_anchor_day", "day", unique=True),
 )
