@@ -64,3 +64,9 @@ class PayloadTooLarge(DomainError):
     """A request body over what its endpoint takes (a webhook reads a few KiB at most): 413."""
 
     code = "too_large"
+
+
+class TamperedMedia(DomainError):
+    """A stored file failed its integrity check (altered, swapped, cut short, or never sealed): it is not served."""
+
+    code = "tampered_media"
