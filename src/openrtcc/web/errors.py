@@ -21,6 +21,7 @@ from openrtcc.domain.errors import (
     NotFound,
     PayloadTooLarge,
     RateLimited,
+    TamperedMedia,
     Unauthenticated,
     Unavailable,
 )
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 STATUS = {InvalidInput: 422, NotFound: 404, Forbidden: 403, Unauthenticated: 401, Conflict: 409,
           AuditUnavailable: 503, TooLarge: 413, Gone: 410, Unavailable: 503,
-          RateLimited: 429, PayloadTooLarge: 413}
+          RateLimited: 429, PayloadTooLarge: 413, TamperedMedia: 409}
 
 
 def _status(exc: DomainError) -> int:
@@ -55,11 +56,33 @@ def _audit_refusal(request: Request, exc: DomainError) -> None:
         uow.commit()
 
 
+def _audit_tampered(request: Request, exc: TamperedMedia) -> None:
+    """A stored file that failed its integrity check: the refusal, who asked and what failed, for the auditors."""
+    hub = request.app.state.hub
+    actor = getattr(request.state, "actor", None)
+    route = request.scope.get("route")
+    with hub.uow() as uow:
+        uow.record(AuditEntry(
+            "media.tampered", "failed", actor.user_id if actor else None, actor.agency_id if actor else None,
+            f"{request.method} {route.path if route else request.url.path}"[:200],
+            request.client.host if request.client else None, {"code": exc.code, "reason": exc.message[:300]},
+        ))
+        uow.commit()
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):
         status = _status(exc)
-        if status in (401, 403) or (status == 404 and getattr(request.state, "actor", None)):
+        if isinstance(exc, TamperedMedia):
+            log.warning("stored file refused: %s", exc.message)
+            try:
+                from starlette.concurrency import run_in_threadpool
+
+                await run_in_threadpool(_audit_tampered, request, exc)
+            except Exception:  # the file stays refused even if the refusal cannot be recorded
+                log.exception("could not audit a tampered file")
+        elif status in (401, 403) or (status == 404 and getattr(request.state, "actor", None)):
             try:
                 from starlette.concurrency import run_in_threadpool
 
