@@ -39,6 +39,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, not left in free pages: retention's deletion is real on disk.
+    cur.execute("PRAGMA secure_delete=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
