@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from openrtcc.adapters.alpr.model_files import ModelFilesError
+from openrtcc.adapters.video.opencv_face_guard import disable_face_apis
 from openrtcc.domain.clock import Clock, SystemClock
 from openrtcc.domain.errors import InvalidInput
 from openrtcc.domain.edge_protocol import CLOCK_SKEW_ALARM_S, CameraHealth
@@ -143,6 +144,7 @@ def check_camera_urls(config: EdgeConfig, hub) -> None:
 class EdgeAgent:
     def __init__(self, config: EdgeConfig, *, clock: Clock | None = None, credentials: Credentials | None = None,
                  sources: CameraSources | None = None):
+        disable_face_apis()  # no facial recognition by construction: OpenCV's face APIs refuse on the box
         self.config = config
         self.clock = clock or SystemClock()
         self.credentials = credentials or load_credentials(config)  # no credentials: "run rtcc edge enrol"

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from openrtcc.adapters.alpr.sessions import open_session
+from openrtcc.domain.model_registry import ModelTask
 
 LETTERBOX_FILL = 114  # the grey the model was trained with around letterboxed images
 
@@ -21,7 +22,7 @@ class Detection:
 
 class PlateDetector:
     def __init__(self, path: Path, threads: int = 0, use_gpu: bool = True):
-        self.session = open_session(path, threads, use_gpu)
+        self.session = open_session(path, ModelTask.PLATE_DETECTION, threads, use_gpu)
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         height, width = inp.shape[2], inp.shape[3]

@@ -10,6 +10,7 @@ import numpy as np
 import yaml
 
 from openrtcc.adapters.alpr.sessions import open_session
+from openrtcc.domain.model_registry import ModelTask
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ class OcrOutput:
 class PlateOcr:
     def __init__(self, model: Path, config: Path, threads: int = 0, use_gpu: bool = True):
         self.config = OcrConfig.load(config)
-        self.session = open_session(model, threads, use_gpu)
+        self.session = open_session(model, ModelTask.PLATE_OCR, threads, use_gpu)
         self.input_name = self.session.get_inputs()[0].name
         self.output_names = [o.name for o in self.session.get_outputs()]
         if "plate" not in self.output_names:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import onnxruntime as ort
 
+from openrtcc.adapters.alpr.onnx_description import describe_onnx
+from openrtcc.domain.model_registry import ModelTask, admit_model
+
 log = logging.getLogger(__name__)
 
 # Preference order among the accelerators onnxruntime may have been built with; CPU always comes last
@@ -20,10 +23,13 @@ def choose_providers(use_gpu: bool = True) -> list[str]:
     return [*chosen, "CPUExecutionProvider"]
 
 
-def open_session(path: Path, threads: int = 0, use_gpu: bool = True) -> ort.InferenceSession:
-    """One inference session; `threads` 0 lets onnxruntime choose (one per core).
+def open_session(path: Path, task: ModelTask, threads: int = 0, use_gpu: bool = True) -> ort.InferenceSession:
+    """One inference session for `task`; `threads` 0 lets onnxruntime choose (one per core).
 
+    The model registry judges the file first (ProhibitedModel for a face or re-identification model, or a
+    task outside the allowed set): this is the only place the project makes a session.
     `InferenceSession.run` may be called from several threads at once, so one session serves a process."""
+    admit_model(task, describe_onnx(path))
     options = ort.SessionOptions()
     options.intra_op_num_threads = max(0, threads)
     options.inter_op_num_threads = 1
