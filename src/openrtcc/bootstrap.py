@@ -16,6 +16,7 @@ from openrtcc.adapters.db.uow import SqlUnitOfWork
 from openrtcc.adapters.matching.packed_index import PackedHotListIndex
 from openrtcc.adapters.notify.smtp_mailer import SmtpMailer
 from openrtcc.adapters.video.media_scrubber import OpenCvAvScrubber
+from openrtcc.adapters.video.opencv_face_guard import disable_face_apis
 from openrtcc.config import Settings
 from openrtcc.domain.clock import Clock, IdFactory, SystemClock, UuidFactory
 from openrtcc.domain.matching import HotListMatcher
@@ -41,6 +42,7 @@ def load_password_blocklist() -> frozenset[str]:
 
 def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory | None = None,
               engine: Engine | None = None, run_migrations: bool = True, fast_hashing: bool = False) -> Hub:
+    disable_face_apis()  # no facial recognition by construction: OpenCV's face APIs refuse in the hub
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url
     if run_migrations:
@@ -87,9 +89,11 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
     integrations_in.register_upkeep(hub)  # forgets webhook delivery ids once a replay would be stale anyway
     _link_edges(hub)
     from openrtcc import anchor_wiring, dissemination_wiring, integration_wiring, retention_wiring
+    from openrtcc import read_partition_wiring
 
     integration_wiring.wire(hub, settings)  # first: it installs the metrics the others count with
     dissemination_wiring.wire(hub, settings)
+    read_partition_wiring.wire(hub, settings)
     retention_wiring.wire(hub, settings)
     anchor_wiring.wire(hub, settings)
     return hub
