@@ -109,6 +109,11 @@ class SealedMediaStore:
             head = handle.read(HEADER_BYTES)
         return self._header(key, head) if is_sealed(head) else None
 
+    def uploads_in_progress(self, agency_id: str) -> int:
+        """Files of the agency being written now (the local store's `.part` files, renamed when complete)."""
+        return sum(1 for kind in self.root.iterdir() if kind.is_dir()
+                   for _ in (kind / agency_id).rglob("*.part")) if self.root.is_dir() else 0
+
     def verify(self, key: str) -> int:
         """Authenticates one stored file whole; returns its plaintext size; raises TamperedMedia."""
         with self.inner.open(key) as handle, self._authenticated(key, handle) as blob:
