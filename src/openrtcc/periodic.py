@@ -10,12 +10,14 @@ log = logging.getLogger(__name__)
 
 
 class PeriodicTask:
-    """`work()` every `interval_s` seconds; a failed round is logged and the next one runs as usual."""
+    """`work()` every `interval_s` seconds (and once at start when `at_start`); a failed round is logged and the
+    next one runs as usual."""
 
-    def __init__(self, name: str, interval_s: float, work: Callable[[], object]):
+    def __init__(self, name: str, interval_s: float, work: Callable[[], object], *, at_start: bool = False):
         self.name = name
         self.interval_s = interval_s
         self.work = work
+        self.at_start = at_start
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -29,8 +31,13 @@ class PeriodicTask:
             self._thread.join(timeout=30)
 
     def _run(self) -> None:
+        if self.at_start:
+            self._round()
         while not self._stop.wait(self.interval_s):
-            try:
-                self.work()
-            except Exception:  # the work is retried next round; one bad round must not end the loop
-                log.exception("%s: round failed", self.name)
+            self._round()
+
+    def _round(self) -> None:
+        try:
+            self.work()
+        except Exception:  # the work is retried next round; one bad round must not end the loop
+            log.exception("%s: round failed", self.name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, insert, or_, select, tuple_
+from sqlalchemy import Connection, and_, insert, or_, select, text, tuple_
 
 from openrtcc.adapters.db.tables import camera, plate_read
 from openrtcc.domain.cameras import CameraStatus
@@ -48,6 +48,13 @@ class SqlReadRepo:
         """{read_key: (read id, content hash)} for the keys this source has already sent."""
         if not keys:
             return {}
+        if self.conn.dialect.name == "postgresql":
+            # On PostgreSQL reads are partitioned by time (migration 0007) and a unique index must include
+            # captured_at, so it no longer stops a key being stored twice with two capture times. Batches of one
+            # source take turns instead (to the end of the transaction): the second sees the first's reads here,
+            # and a concurrent retry answers `duplicate` rather than failing on the index.
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                              {"key": f"plate_read:{source_id}"})
         rows = self.conn.execute(select(t.c.read_key, t.c.id, t.c.content_hash)
                                  .where(t.c.source_id == source_id, t.c.read_key.in_(keys)))
         return {r.read_key: (r.id, r.content_hash) for r in rows}
