@@ -21,6 +21,7 @@ from openrtcc.domain.errors import InvalidInput, NotFound
 from openrtcc.domain.reads import PlateRead, sniff_image
 from openrtcc.services import alert_actions
 from openrtcc.services.hub import Actor, Hub
+from openrtcc.services.shared_hotlists import audit_shared_hits
 
 log = logging.getLogger(__name__)
 ALERT_TOPIC = "alert.raised"
@@ -62,6 +63,8 @@ def raise_alerts(uow, agency_id: str, read: PlateRead, hits: Sequence, now: date
         outbox_id = uow.activity.enqueue(ALERT_TOPIC, {"alert_id": alert_id, "agency_id": agency_id}, now)
         raised.append(AlertRaised(view, outbox_id))
     uow.alerts.add_many(rows)
+    # A hit on a list another agency shared in is an access to its data: audited on both sides.
+    audit_shared_hits(uow, agency_id, read.id, [(r["id"], r["list_id"], r["match_kind"]) for r in rows])
     return raised
 
 

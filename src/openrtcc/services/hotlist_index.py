@@ -11,10 +11,12 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 
 from openrtcc.domain.hotlists import HotListEntry
 from openrtcc.domain.matching import Hit
 from openrtcc.domain.ports import PlateMatcher
+from openrtcc.domain.sharing import SharedList, applying_shared_lists
 from openrtcc.services.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ class HotListIndex:
         self._reader = reader or (lambda: _through_uow(hub))
         self._matchers: dict[str, PlateMatcher] = {}
         self._versions: dict[str, dict[str, int]] = {}  # agency -> list id -> version indexed
+        self._until: dict[str, datetime | None] = {}  # agency -> when the first shared list's grant ends
         self._lock = threading.Lock()
 
     def match(self, agency_id: str, plate: str, state: str | None) -> list[Hit]:
@@ -40,7 +43,12 @@ class HotListIndex:
 
     def matcher(self, agency_id: str) -> PlateMatcher:
         matcher = self._matchers.get(agency_id)
-        return matcher if matcher is not None else self.reload(agency_id, only_if_missing=True)
+        if matcher is None:
+            return self.reload(agency_id, only_if_missing=True)
+        until = self._until.get(agency_id)
+        if until is not None and self._hub.clock.now() >= until:  # a shared list's grant ended: drop it now
+            return self.reload(agency_id)
+        return matcher
 
     def reload(self, agency_id: str, *, only_if_missing: bool = False) -> PlateMatcher:
         """Rebuild the agency's index from the database."""
@@ -53,6 +61,10 @@ class HotListIndex:
         """After a committed import: the agency's index with one list's entries replaced, built from
         memory (the file just parsed) rather than read back from the database."""
         with self._lock:
+            # Agencies that opted in to this list load its new version on their next match.
+            for other, indexed in list(self._versions.items()):
+                if other != agency_id and list_id in indexed:
+                    self._matchers.pop(other, None)
             current = self._matchers.get(agency_id)
             if current is None:
                 self._load(agency_id)
@@ -80,8 +92,9 @@ class HotListIndex:
         loaded = list(self._matchers)
         if not loaded:
             return []
+        now = self._hub.clock.now()
         with self._reader() as repo:
-            stored = {aid: {row.id: row.version for row in repo.lists(aid)} for aid in loaded}
+            stored = {aid: _stored_versions(repo, aid, now)[0] for aid in loaded}
         changed = [aid for aid in loaded if stored[aid] != self._versions.get(aid)]
         for aid in changed:
             self.reload(aid)
@@ -90,9 +103,12 @@ class HotListIndex:
     def _load(self, agency_id: str) -> PlateMatcher:
         grouped: dict[str, list[HotListEntry]] = {}
         with self._reader() as repo:
-            versions = {row.id: row.version for row in repo.lists(agency_id)}
+            versions, shared = _stored_versions(repo, agency_id, self._hub.clock.now())
             for list_id, entry in repo.agency_entries(agency_id):
                 grouped.setdefault(list_id, []).append(entry)
+            for s, _until in shared:
+                grouped[s.list_id] = list(repo.entries(s.source_agency_id, s.list_id))
+        self._until[agency_id] = min((until for _s, until in shared), default=None)
         return self._swap(agency_id, grouped, versions)
 
     def _swap(self, agency_id: str, grouped: dict[str, list[HotListEntry]], versions: dict[str, int]):
@@ -101,6 +117,14 @@ class HotListIndex:
         self._versions[agency_id] = versions
         log.info("hot-list index for agency %s: %s entries in %s lists", agency_id, len(matcher), len(grouped))
         return matcher
+
+
+def _stored_versions(repo, agency_id: str, now: datetime) -> tuple[dict[str, int], list[tuple[SharedList, datetime]]]:
+    """List id -> version of the agency's own lists and of the shared lists it opted in to that apply now."""
+    versions = {row.id: row.version for row in repo.lists(agency_id)}
+    shared = applying_shared_lists(repo.shared_lists(agency_id), agency_id, now)
+    versions.update({s.list_id: s.version for s, _until in shared})
+    return versions, shared
 
 
 @contextmanager

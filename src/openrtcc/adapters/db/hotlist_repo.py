@@ -9,8 +9,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from openrtcc.adapters.db.sharing_repo import SqlSharingRepo
 from openrtcc.adapters.db.tables import hot_list, hot_list_entry, plate_read
 from openrtcc.domain.hotlists import HotListEntry
+from openrtcc.domain.sharing import SharedList
 
 ENTRY_FIELDS = tuple(f.name for f in fields(HotListEntry))
 _ENTRY_COLUMNS = [hot_list_entry.c[name] for name in ENTRY_FIELDS]
@@ -94,6 +96,10 @@ class SqlHotListRepo:
     def feeds(self) -> list:
         """Every list that is a feed (has stale_after_hours), across agencies: the stale sweep's input."""
         return list(self.conn.execute(select(hot_list).where(hot_list.c.stale_after_hours.is_not(None))))
+
+    def shared_lists(self, agency_id: str) -> list[SharedList]:
+        """The lists of other agencies this agency opted in to, with their grants (services.sharing decides)."""
+        return SqlSharingRepo(self.conn).shared_lists(agency_id)
 
     def reads_since(self, agency_id: str, since: datetime) -> Iterator:
         """(id, plate, state, captured_at) of the agency's stored reads captured at or after `since`."""

@@ -2,6 +2,50 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Literal
+
+from fastapi import APIRouter, Path, Response
+
+from openrtcc.services import shared_hotlists, sharing
+from openrtcc.web.deps import AgencyActor, HubDep
+from openrtcc.web.sharing_schemas import GrantIn, GrantOut, OptInOut, OtherAgencyOut, SharedHotListOut
 
 router = APIRouter(prefix="/api/sharing", tags=["sharing"])
+Id = Path(max_length=36)
+
+
+@router.get("/grants")
+def list_grants(actor: AgencyActor, hub: HubDep,
+                direction: Literal["given", "received"] | None = None) -> list[GrantOut]:
+    return [GrantOut.of(v) for v in sharing.list_grants(hub, actor, direction)]
+
+
+@router.post("/grants", status_code=201)
+def create_grant(body: GrantIn, actor: AgencyActor, hub: HubDep) -> GrantOut:
+    return GrantOut.of(sharing.create_grant(hub, actor, body.request()))
+
+
+@router.post("/grants/{grant_id}/revoke")
+def revoke_grant(actor: AgencyActor, hub: HubDep, grant_id: str = Id) -> GrantOut:
+    return GrantOut.of(sharing.revoke_grant(hub, actor, grant_id))
+
+
+@router.get("/agencies")
+def other_agencies(actor: AgencyActor, hub: HubDep) -> list[OtherAgencyOut]:
+    return [OtherAgencyOut(slug=s, name=n, kind=k) for s, n, k in sharing.other_agencies(hub, actor)]
+
+
+@router.get("/hotlists")
+def shared_in(actor: AgencyActor, hub: HubDep) -> list[SharedHotListOut]:
+    return [SharedHotListOut.of(v) for v in shared_hotlists.list_shared_in(hub, actor)]
+
+
+@router.post("/hotlists/{list_id}/opt-in")
+def opt_in(actor: AgencyActor, hub: HubDep, list_id: str = Id) -> OptInOut:
+    return OptInOut.of(shared_hotlists.opt_in(hub, actor, list_id))
+
+
+@router.post("/hotlists/{list_id}/opt-out", status_code=204)
+def opt_out(actor: AgencyActor, hub: HubDep, list_id: str = Id) -> Response:
+    shared_hotlists.opt_out(hub, actor, list_id)
+    return Response(status_code=204)
