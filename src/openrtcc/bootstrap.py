@@ -90,11 +90,9 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
     _link_edges(hub)
     from openrtcc import anchor_wiring, dissemination_wiring, integration_wiring, retention_wiring
     from openrtcc import read_partition_wiring
-    from openrtcc import read_partition_wiring
 
     integration_wiring.wire(hub, settings)  # first: it installs the metrics the others count with
     dissemination_wiring.wire(hub, settings)
-    read_partition_wiring.wire(hub, settings)
     read_partition_wiring.wire(hub, settings)
     retention_wiring.wire(hub, settings)
     anchor_wiring.wire(hub, settings)
