@@ -10,6 +10,8 @@ from tests.conftest import HARBOR
 
 HOME = Point(43.0, -87.92)
 MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(range(256)) * 8
+CRIME = "Investigation of a specific crime"  # owners see the purpose's label, never a note
+EXIGENT = "Imminent threat to life or safety"
 
 
 def log_of(owner, cam: dict) -> list[dict]:
@@ -30,7 +32,8 @@ def test_owner_sees_each_kind_of_access_with_agency_time_purpose_and_case(world,
     clock.advance(minutes=1)
     t_radius = clock.now()
     r = analyst.post("/api/agency/search/radius", json={"lat": HOME.lat, "lon": HOME.lon, "radius_m": 100,
-                                                        "purpose": "burglary canvass", "case_number": "24-3001"})
+                                                        "purpose": "criminal_investigation", "offence": "220",
+                                                        "case_number": "24-3001"})
     assert r.status_code == 200
     clock.advance(minutes=1)
     t_detail = clock.now()
@@ -40,7 +43,8 @@ def test_owner_sees_each_kind_of_access_with_agency_time_purpose_and_case(world,
     clock.advance(minutes=1)
     t_pin = clock.now()
     r = analyst.post("/api/agency/incident-pin", json={"lat": HOME.lat, "lon": HOME.lon, "radius_m": 100,
-                                                       "purpose": "shots fired", "case_number": "24-3002"})
+                                                       "purpose": "exigent_threat", "offence": "NONE",
+                                                       "case_number": "24-3002", "note": "shots fired"})
     assert r.status_code == 200
     clock.advance(minutes=1)
     t_request = clock.now()
@@ -65,10 +69,10 @@ def test_owner_sees_each_kind_of_access_with_agency_time_purpose_and_case(world,
         (iso(t_download), "Lakeport Police", "footage", "evidence review, case 24-3002", "24-3002", "this camera"),
         (iso(t_request), "Lakeport Police", "footage_request", "shots fired, looking for the car", "24-3002",
          "this camera"),
-        (iso(t_pin), "Lakeport Police", "contact", "shots fired", "24-3002", "this camera"),
-        (iso(t_pin), "Lakeport Police", "location", "shots fired", "24-3002", "this camera"),
+        (iso(t_pin), "Lakeport Police", "contact", EXIGENT, "24-3002", "this camera"),
+        (iso(t_pin), "Lakeport Police", "location", EXIGENT, "24-3002", "this camera"),
         (iso(t_detail), "Lakeport Police", "location", "check the view angle", "24-3001", "this camera"),
-        (iso(t_radius), "Lakeport Police", "location", "burglary canvass", "24-3001", "this camera"),
+        (iso(t_radius), "Lakeport Police", "location", CRIME, "24-3001", "this camera"),
     ]
     assert sorted(got) == sorted(expected)
     assert [e[0] for e in got] == sorted((e[0] for e in got), reverse=True)  # newest first
@@ -78,7 +82,8 @@ def test_incident_pin_logs_contact_disclosure_only_when_contact_is_given(world):
     owner = world.owner(share_contact="on_request")
     cam = world.camera(owner)
     r = world.staff("officer").post("/api/agency/incident-pin", json={
-        "lat": HOME.lat, "lon": HOME.lon, "radius_m": 50, "purpose": "collision", "case_number": "24-3003"})
+        "lat": HOME.lat, "lon": HOME.lon, "radius_m": 50, "purpose": "crash_investigation", "offence": "NONE",
+        "case_number": "24-3003"})
     assert r.status_code == 200
     assert [e["kind"] for e in log_of(owner, cam)] == ["location"]
 
@@ -119,7 +124,7 @@ def test_accesses_by_another_agency_never_appear(world):
     cam = world.camera(owner)
     harbor_cam = world.camera(owner, "harbor", lat=43.0, lon=-87.75)
     other = world.staff("analyst", "harbor")
-    why = {"purpose": "fishing expedition", "case_number": "99-0001"}
+    why = {"purpose": "criminal_investigation", "offence": "23H", "case_number": "99-0001"}
     assert other.get("/api/agency/map/points").status_code == 200
     assert other.post("/api/agency/search/radius", json={"lat": HOME.lat, "lon": HOME.lon, "radius_m": 500,
                                                          **why}).json() == []
@@ -144,7 +149,8 @@ def test_search_results_elsewhere_are_not_logged_on_my_camera(world):
     far = destination(HOME, 0, 2000)
     world.camera(world.owner("Far"), lat=far.lat, lon=far.lon)
     r = world.staff("analyst").post("/api/agency/search/radius", json={
-        "lat": far.lat, "lon": far.lon, "radius_m": 100, "purpose": "other street", "case_number": "24-3004"})
+        "lat": far.lat, "lon": far.lon, "radius_m": 100, "purpose": "criminal_investigation", "offence": "220",
+        "case_number": "24-3004"})
     assert len(r.json()) == 1
     assert log_of(owner, cam) == []
 

@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD, camera_body
 from tests.integration import db_probe as db
 
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 256
-LOOK = {"purpose": "robbery canvass", "case_number": "24-0042"}
+LOOK = {"purpose": "criminal_investigation", "offence": "120", "case_number": "24-0042"}
 AROUND = {"type": "Polygon", "coordinates": [[[-87.93, 42.99], [-87.91, 42.99], [-87.91, 43.01],
                                               [-87.93, 43.01], [-87.93, 42.99]]]}
 

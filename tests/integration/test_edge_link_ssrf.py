@@ -88,7 +88,8 @@ def test_no_camera_address_is_ever_fetched_by_the_hub(live_edge_hub, world, tmp_
             assert analyst.get("/api/agency/map/points").status_code == 200
             assert analyst.get("/api/agency/map/offline").status_code == 200
             r = analyst.post("/api/agency/search/radius", json={"lat": 43.0, "lon": -87.92, "radius_m": 100,
-                                                                "purpose": "ssrf check"})
+                                                                "purpose": "criminal_investigation",
+                                                                "offence": "220", "case_number": "24-1"})
             assert [c["id"] for c in r.json()] == [cam_id]
             assert owner.get("/api/owner/edges").status_code == 200
             assert owner.get(f"/api/owner/cameras/{cam_id}/edge-access-log").status_code == 200

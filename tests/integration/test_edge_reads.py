@@ -142,7 +142,7 @@ def test_a_batch_sent_again_after_a_lost_answer_is_duplicate_not_doubled(world, 
     assert sorted(r.agency_id for r in stored) == sorted([box.lakeport.id, box.harbor.id] * 3)
     for agency in (box.lakeport, box.harbor):
         r = world.staff("analyst", agency.slug).post("/api/agency/plates/search", json={
-            "purpose": "stolen vehicle follow-up", "case_number": "24-3003", "plate": "DUP1"})
+            "purpose": "stolen_vehicle", "offence": "240", "case_number": "24-3003", "plate": "DUP1"})
         assert r.status_code == 200, r.text
         assert [x["plate"] for x in r.json()["results"]] == ["DUP1"]
     # Each agency sees the box as one of its read sources, and may refuse its reads from now on.

@@ -16,7 +16,7 @@ WINDOW = {"window_start": "2026-11-20T12:00:00Z", "window_end": "2026-11-20T13:0
 # a square of about 2 km around the Lakeport camera at 43.0, -87.92
 AROUND_CAMERA = {"type": "Polygon", "coordinates": [[[-87.93, 42.99], [-87.91, 42.99], [-87.91, 43.01],
                                                      [-87.93, 43.01], [-87.93, 42.99]]]}
-LOOK = {"purpose": "robbery canvass", "case_number": CASE}
+LOOK = {"purpose": "criminal_investigation", "offence": "120", "case_number": CASE}
 
 
 @dataclass

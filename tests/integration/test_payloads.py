@@ -143,9 +143,9 @@ def test_non_finite_numbers_cannot_move_an_existing_camera(world):
 
 
 SEARCHES = [
-    ("/api/agency/search/radius", '{"lat": LAT, "lon": LON, "radius_m": RADIUS, "purpose": "canvass"}'),
-    ("/api/agency/search/view", '{"lat": LAT, "lon": LON, "purpose": "canvass"}'),
-    ("/api/agency/incident-pin", '{"lat": LAT, "lon": LON, "radius_m": RADIUS, "purpose": "canvass"}'),
+    ("/api/agency/search/radius", '{"lat": LAT, "lon": LON, "radius_m": RADIUS, "purpose": "criminal_investigation", "offence": "220", "case_number": "24-1"}'),
+    ("/api/agency/search/view", '{"lat": LAT, "lon": LON, "purpose": "criminal_investigation", "offence": "220", "case_number": "24-1"}'),
+    ("/api/agency/incident-pin", '{"lat": LAT, "lon": LON, "radius_m": RADIUS, "purpose": "criminal_investigation", "offence": "220", "case_number": "24-1"}'),
     ("/api/agency/footage-requests", '{"case_number": "24-1", "purpose": "canvass", "lat": LAT, "lon": LON, '
                                      '"radius_m": RADIUS, "window_start": "2026-11-20T12:00:00Z", '
                                      '"window_end": "2026-11-20T13:00:00Z"}'),
@@ -181,7 +181,7 @@ def test_non_finite_area_coordinates_are_refused(world):
     analyst = world.staff("analyst")
     before = written(world.hub)
     for literal in NON_FINITE:
-        content = ('{"purpose": "canvass", "area": {"type": "Polygon", "coordinates": '
+        content = ('{"purpose": "criminal_investigation", "offence": "220", "case_number": "24-1", "area": {"type": "Polygon", "coordinates": '
                    f'[[[-87.93, 42.99], [-87.91, {literal}], [-87.91, 43.01], [-87.93, 42.99]]]}}}}')
         r = raw_post(analyst, "/api/agency/search/area", content)
         assert r.status_code == 422, (literal, r.text)

@@ -9,7 +9,7 @@ import json
 from openrtcc.domain.geo import Point, destination
 from tests.plate_reads import earlier, new_source, post_reads, read_body
 
-WHY = {"purpose": "stolen vehicle follow-up", "case_number": "24-3003"}
+WHY = {"purpose": "stolen_vehicle", "offence": "240", "case_number": "24-3003"}
 CENTER = Point(43.0, -87.92)
 
 
@@ -57,10 +57,14 @@ def test_a_search_needs_a_purpose_and_a_case_number_and_a_bounded_area_window(wo
     analyst = world.staff("analyst")
     search = "/api/agency/plates/search"
     bad = [
-        ({"plate": "ABC123", "case_number": "24-1"}, "purpose"),
-        ({"plate": "ABC123", "purpose": "follow-up"}, "case_number"),
-        ({"plate": "ABC123", "purpose": "ab", "case_number": "24-1"}, "purpose"),
-        ({"plate": "ABC123", "purpose": "follow-up", "case_number": "   "}, "case"),
+        ({"plate": "ABC123", "offence": "240", "case_number": "24-1"}, "purpose"),
+        ({"plate": "ABC123", "purpose": "stolen_vehicle", "offence": "240"}, "case"),
+        ({"plate": "ABC123", "purpose": "stolen vehicle follow-up", "offence": "240", "case_number": "24-1"},
+         "free text is not a purpose"),
+        ({"plate": "ABC123", "purpose": "stolen_vehicle", "case_number": "24-1"}, "offence"),
+        ({"plate": "ABC123", "purpose": "stolen_vehicle", "offence": "NONE", "case_number": "24-1"}, "offence"),
+        ({"plate": "ABC123", "purpose": "stolen_vehicle", "offence": "240", "case_number": "   "}, "case"),
+        ({**WHY, "plate": "ABC123", "note": "n" * 301}, "note"),
         ({**WHY}, "give a plate"),
         ({**WHY, "partial": "A*"}, "3 known characters"),
         ({**WHY, "plate": "ABC123", "partial": "ABC*"}, "not both"),
@@ -83,7 +87,8 @@ def test_a_search_needs_a_purpose_and_a_case_number_and_a_bounded_area_window(wo
     with hub.uow() as uow:
         searches = [a for a in uow.audit.iter_records() if a.action == "plate.search"]
         uow.rollback()
-    assert searches == []  # refused searches ran no query
+    # Refused searches ran no query: each left only its refusal in the audit trail.
+    assert searches and {a.outcome for a in searches} == {"denied"}
 
 
 def test_searches_are_audited_with_the_plate_minimised_and_pages_follow(world, anon, clock, hub):

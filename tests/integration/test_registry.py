@@ -10,7 +10,7 @@ from openrtcc.domain.geo import Point, destination
 from tests.conftest import HARBOR, camera_body
 
 HOME = Point(43.0, -87.92)
-SEARCH = {"purpose": "burglary canvass", "case_number": "24-1001"}
+SEARCH = {"purpose": "criminal_investigation", "offence": "220", "case_number": "24-1001"}
 
 
 def post_raw(session, url: str, body: dict):

@@ -8,7 +8,8 @@ import uuid
 from tests.conftest import camera_body
 from tests.integration import db_probe as db
 
-RADIUS = {"lat": 43.0, "lon": -87.92, "radius_m": 50, "purpose": "burglary canvass"}
+RADIUS = {"lat": 43.0, "lon": -87.92, "radius_m": 50, "purpose": "criminal_investigation", "offence": "220",
+          "case_number": "24-0001"}
 FOOTAGE = {"case_number": "24-0001", "purpose": "burglary", "lat": 43.0, "lon": -87.92, "radius_m": 200,
            "window_start": "2026-11-20T12:00:00Z", "window_end": "2026-11-20T13:00:00Z"}
 

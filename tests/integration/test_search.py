@@ -10,7 +10,7 @@ from openrtcc.domain.geo import Point, destination
 from tests.conftest import HARBOR
 
 CENTER = Point(43.0, -87.92)
-WHY = {"purpose": "robbery follow-up", "case_number": "24-2002"}
+WHY = {"purpose": "criminal_investigation", "offence": "120", "case_number": "24-2002"}
 
 
 def at(p: Point, **kw) -> dict:
@@ -62,7 +62,11 @@ def test_radius_search_refuses_bad_requests_and_logs_nothing(world):
         (at(CENTER, radius_m=100, purpose="     "), "purpose"),
         ({"lat": 91, "lon": -87.92, "radius_m": 100, **WHY}, "latitude"),
         ({"lat": "north", "lon": -87.92, "radius_m": 100, **WHY}, "lat"),
-        (at(CENTER, radius_m=100, case_number="x" * 65, purpose="robbery"), "case_number"),
+        (at(CENTER, radius_m=100, **{**WHY, "case_number": "x" * 65}), "case number"),
+        (at(CENTER, radius_m=100, **{**WHY, "purpose": "robbery"}), "free text is not a purpose"),
+        (at(CENTER, radius_m=100, **{**WHY, "offence": None}), "offence"),
+        (at(CENTER, radius_m=100, **{**WHY, "offence": "robbery"}), "NIBRS"),
+        (at(CENTER, radius_m=100, **{**WHY, "case_number": ""}), "case"),
         (at(CENTER, radius_m=100, agency_id="other", **WHY), "agency_id"),
     ]
     nan = float("nan")

@@ -8,7 +8,8 @@ def test_owner_registers_and_analyst_finds_it(world):
     cam = world.camera(owner)
     analyst = world.staff("analyst")
     r = analyst.post("/api/agency/search/radius", json={"lat": 43.0, "lon": -87.92, "radius_m": 50,
-                                                        "purpose": "burglary canvass", "case_number": "24-1001"})
+                                                        "purpose": "criminal_investigation", "offence": "220",
+                                                        "case_number": "24-1001"})
     assert r.status_code == 200, r.text
     assert [c["id"] for c in r.json()] == [cam["id"]]
 

@@ -137,8 +137,8 @@ def measure_radius_search(world: BenchWorld, base_url: str, plan: BenchPlan,
     bodies = []
     for _ in range(plan.warmup_searches + plan.searches):
         p = world.random_point(rng, world.city_box, margin=0.02)
-        bodies.append({"lat": p.lat, "lon": p.lon, "radius_m": plan.radius_m, "purpose": "benchmark canvass",
-                       "case_number": "BENCH-1"})
+        bodies.append({"lat": p.lat, "lon": p.lon, "radius_m": plan.radius_m, "purpose": "criminal_investigation",
+                       "offence": "220", "case_number": "BENCH-1", "note": "benchmark canvass"})
     latencies, results = in_child_process(search_sequentially, base_url, token, bodies, plan.warmup_searches)
     return sorted(latencies), results / max(1, plan.searches)
 

@@ -29,6 +29,7 @@ from openrtcc.domain.cameras import (
     ViewCone,
 )
 from openrtcc.domain.geo import BBox, Point, bbox_around
+from openrtcc.domain.governance import AgencyGovernance
 from openrtcc.services.accounts import create_agency_user
 from openrtcc.services.admin import create_agency
 from openrtcc.services.hub import Actor, Hub
@@ -76,6 +77,12 @@ def build_world(data_dir: Path, **overrides: object) -> BenchWorld:
                             admin_email="admin@city.bench.example", admin_password=password)
     county_id = create_agency(hub, slug="bench-county", name="Bench County Sheriff", jurisdiction=_polygon(county),
                               admin_email="admin@county.bench.example", admin_password=password)
+    with hub.uow() as uow:
+        # The benchmark measures the search, not a supervisor's approval: no camera limit in the way.
+        uow.governance.save(AgencyGovernance(city_id, search_camera_limit=100_000), None, hub.clock.now())
+        uow.record(AuditEntry("governance.update", "success", None, city_id, f"agency:{city_id}", "bench",
+                              {"search_camera_limit": 100_000}))
+        uow.commit()
     with hub.uow() as uow:
         admin = uow.accounts.by_email("admin@city.bench.example")
         uow.rollback()

@@ -134,9 +134,11 @@ def _incidents(staff: list[StaffMember], population: Population) -> list[Inciden
                  "Commercial burglary: suspect left on foot southbound", sites[BUSINESS.email], 150.0, 26.0,
                  BUSINESS.email),
         Incident(_actor(staff, CITY, Role.SUPERVISOR), f"{CITY.case_prefix}-{year}-004519",
-                 "Hit-and-run: silver sedan left eastbound", sites[RESIDENT.email], 120.0, 5.0, RESIDENT.email),
+                 "Hit-and-run: silver sedan left eastbound", sites[RESIDENT.email], 120.0, 5.0, RESIDENT.email,
+                 "crash_investigation", "NONE"),
         Incident(_actor(staff, COUNTY, Role.ANALYST), f"{COUNTY.case_prefix}-{year}-000871",
-                 "Vandalism at a subdivision clubhouse", sites[HOA.email], 200.0, 70.0, HOA.email),
+                 "Vandalism at a subdivision clubhouse", sites[HOA.email], 200.0, 70.0, HOA.email,
+                 "criminal_investigation", "290"),
     ]
 
 

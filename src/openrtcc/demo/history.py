@@ -17,7 +17,7 @@ from openrtcc.domain.geo import Point, destination
 from openrtcc.services import footage, search
 from openrtcc.services.footage import FootageRequestDraft
 from openrtcc.services.hub import Actor, Hub
-from openrtcc.services.search import Purpose
+from openrtcc.services.search_rules import PurposeIn
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,8 @@ class Incident:
     radius_m: float
     hours_ago: float
     owner_email: str
+    search_purpose: str = "criminal_investigation"  # a code of domain.search_purposes
+    offence: str = "220"  # a NIBRS code: burglary
 
 
 def still_png(width: int = 160, height: int = 90) -> bytes:
@@ -52,7 +54,7 @@ def _owner(owner_id: str) -> Actor:
 def open_incident(hub: Hub, incident: Incident, now: datetime) -> tuple[str, list]:
     """Search around the incident, then ask the owners there for footage; returns the request and its targets."""
     spot = destination(incident.near, 200.0, 30.0)
-    purpose = Purpose(incident.purpose, incident.case_number)
+    purpose = PurposeIn(incident.search_purpose, incident.offence, incident.case_number, incident.purpose)
     search.search_radius(hub, incident.staff, spot.lat, spot.lon, incident.radius_m, purpose)
     end = now - timedelta(hours=incident.hours_ago)
     draft = FootageRequestDraft(incident.case_number, incident.purpose, spot.lat, spot.lon, incident.radius_m,
@@ -93,7 +95,8 @@ def seed_history(hub: Hub, incidents: list[Incident], owner_ids: dict[str, str],
     search.map_points(hub, patrol)
     first = incidents[0].near
     search.cameras_that_could_see(hub, patrol, first.lat, first.lon,
-                                  Purpose("checking which cameras see the corner", incidents[0].case_number))
+                                  PurposeIn(incidents[0].search_purpose, incidents[0].offence,
+                                            incidents[0].case_number, "checking which cameras see the corner"))
     for n, incident in enumerate(incidents):
         request_id, targets = open_incident(hub, incident, now)
         owner_id = owner_ids[incident.owner_email]

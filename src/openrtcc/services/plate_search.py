@@ -1,4 +1,5 @@
-"""Plate search: by plate, partial plate, or area and time window; each search has a purpose and a case."""
+"""Plate search: by plate, partial plate, or area and time window; each search passes the search rules
+(structured purpose, prohibited purposes, approval over the camera limit, search log, repeat alarm)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,26 @@ from datetime import datetime, timedelta
 
 from openrtcc.domain.accounts import Permission
 from openrtcc.domain.errors import InvalidInput
+from openrtcc.domain.governance import DataKind
 from openrtcc.domain.geo import Area, Point, bbox_around, distance_m, has_crossing_edges, valid_coordinates
 from openrtcc.domain.plates import WILDCARD_ANY, WILDCARD_ONE, lookalike_key, normalize_plate, normalize_plate_pattern
 from openrtcc.domain.reads import PlateRead, ReadScan
+from openrtcc.domain.search_purposes import SearchPurpose
+from openrtcc.services import search_rules, sharing
 from openrtcc.services.hub import Actor, Hub
+from openrtcc.services.search_rules import PurposeIn, SearchRequest
 
 MAX_RADIUS_M = 5_000.0
 MAX_AREA_WINDOW = timedelta(days=31)  # an area search without a plate reads every car: keep it to a month
 MAX_AREA_VERTICES = 1_000
 EXPORT_LIMIT = 10_000
 SCAN_CHUNK = 1_000
+COUNT_CAP = 2_000  # cameras counted against the agency's limit; a count past this is reported as this
 
 
 @dataclass(frozen=True, slots=True)
 class PlateQuery:
-    purpose: str
-    case_number: str
+    purpose: PurposeIn
     plate: str | None = None
     partial: str | None = None
     lookalikes: bool = False
@@ -35,6 +40,9 @@ class PlateQuery:
     area: Area | None = None
     since: datetime | None = None
     until: datetime | None = None
+    area_geojson: dict | None = None  # the area as asked: what an approval names
+    approval_id: str | None = None
+    include_shared: bool = False  # also reads other agencies share with this one for this purpose
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +58,10 @@ class _Plan:
     mode: str
 
 
-def plate_hint(plate: str) -> str:
-    """What the audit trail keeps of a searched plate: its first three characters, the rest masked."""
-    return plate[:3] + "#" * max(0, len(plate) - 3)
+plate_hint = search_rules.plate_hint
 
 
 def _plan(q: PlateQuery) -> _Plan:
-    if len(q.purpose.strip()) < 3:
-        raise InvalidInput("state the purpose of this search", code="purpose_required")
-    if not q.case_number.strip():
-        raise InvalidInput("a plate search belongs to a case: give its number", code="case_number_required")
     if q.plate and q.partial:
         raise InvalidInput("search by plate or by partial plate, not both", code="bad_query")
     if q.since and q.until and q.since > q.until:
@@ -125,8 +127,18 @@ def _position(cursor: str | None) -> tuple[datetime, int] | None:
         raise InvalidInput("cursor: not a cursor this hub gave out", code="bad_cursor") from None
 
 
-def _collect(uow, agency_id: str, plan: _Plan, before, want: int) -> list[tuple[PlateRead, int]]:
-    """Newest first, area test applied, until `want` are found or the store runs out."""
+def _collect(uow, agency_ids: list[str], plan: _Plan, before, want: int) -> list[tuple[PlateRead, int]]:
+    """Newest first over the agencies searched, area test applied, until `want` are found or the store runs out.
+
+    seq is global, so (captured_at, seq) orders reads of several agencies and a cursor stays valid across them."""
+    found: list[tuple[PlateRead, int]] = []
+    for agency_id in agency_ids:
+        found += _collect_one(uow, agency_id, plan, before, want)
+    found.sort(key=lambda pair: (pair[0].captured_at, pair[1]), reverse=True)
+    return found[:want]
+
+
+def _collect_one(uow, agency_id: str, plan: _Plan, before, want: int) -> list[tuple[PlateRead, int]]:
     found: list[tuple[PlateRead, int]] = []
     while len(found) < want:
         rows = uow.reads.scan(agency_id, plan.scan, before=before, limit=SCAN_CHUNK)
@@ -141,28 +153,77 @@ def _collect(uow, agency_id: str, plan: _Plan, before, want: int) -> list[tuple[
     return found
 
 
-def _audit(uow, actor: Actor, q: PlateQuery, plan: _Plan, action: str, count: int, **extra) -> None:
+def _request(q: PlateQuery, plan: _Plan, purpose: SearchPurpose, action: str) -> SearchRequest:
+    scope = None
+    if q.area_geojson is not None:
+        scope = search_rules.canonical_scope(area=q.area_geojson)
+    elif q.radius_m is not None:
+        scope = search_rules.canonical_scope(lat=q.lat, lon=q.lon, radius_m=q.radius_m)
+    whole = normalize_plate(q.plate) if q.plate and plan.mode in ("plate", "lookalike") else None
+    return SearchRequest("area" if plan.mode == "area" else "plate", action, purpose, whole, scope, q.approval_id)
+
+
+def _cameras_covered(uow, agency_id: str, q: PlateQuery) -> int | None:
+    """The agency's registry cameras inside the searched area; None for a search by plate alone."""
+    if q.area is not None:
+        return len(uow.cameras.within_area(agency_id, q.area, COUNT_CAP))
+    if q.radius_m is not None:
+        return len(uow.cameras.within_radius(agency_id, Point(q.lat, q.lon), q.radius_m, COUNT_CAP))
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Admission:
+    camera_count: int | None
+    approval_id: str | None
+    agencies: list[str]  # this agency first, then those sharing reads with it for this purpose
+
+
+def _admit(uow, hub: Hub, actor: Actor, q: PlateQuery, req: SearchRequest) -> _Admission:
+    gov = search_rules.refuse_prohibited(uow, hub, actor, req)
+    count = _cameras_covered(uow, actor.agency_id, q)
+    approval = search_rules.require_approval(uow, hub, actor, req, gov, count)
+    agencies = [actor.agency_id]
+    if q.include_shared:
+        shared = sharing.agencies_sharing(uow, actor.agency_id, DataKind.PLATE_READS, req.purpose.purpose,
+                                          hub.clock.now())
+        agencies += [a for a in shared if a != actor.agency_id]
+    return _Admission(count, approval, agencies)
+
+
+def _audit(uow, actor: Actor, q: PlateQuery, plan: _Plan, req: SearchRequest, adm: _Admission,
+           found: list[tuple[PlateRead, int]], **extra) -> None:
     shown = q.plate or q.partial
     where = None
     if plan.scan.bbox is not None:
         b = plan.scan.bbox
         where = [round(v, 3) for v in (b.min_lat, b.min_lon, b.max_lat, b.max_lon)]
-    uow.record(actor.entry(action, f"agency:{actor.agency_id}", mode=plan.mode,
+    uow.record(actor.entry(req.action, f"agency:{actor.agency_id}", mode=plan.mode,
                            plate=plate_hint(shown.upper()) if shown else None, bbox=where,
                            since=q.since.isoformat() if q.since else None,
-                           until=q.until.isoformat() if q.until else None,
-                           purpose=q.purpose.strip(), case=q.case_number.strip(), count=count, **extra))
+                           until=q.until.isoformat() if q.until else None, **req.purpose.audit_details(),
+                           count=len(found), cameras=adm.camera_count, approval=adm.approval_id,
+                           shared_from=adm.agencies[1:] or None, **extra))
+    for source in adm.agencies[1:]:
+        sharing.audit_shared_access(uow, actor, source, DataKind.PLATE_READS, req.action,
+                                    count=sum(1 for r, _ in found if r.agency_id == source),
+                                    **req.purpose.audit_details())
 
 
 def search_plates(hub: Hub, actor: Actor, q: PlateQuery, *, cursor: str | None = None,
                   page_size: int = 50) -> PlatePage:
     actor.require(Permission.SEARCH_PLATES)
+    purpose = search_rules.parse(hub, actor, "plate.search", q.purpose)
     plan = _plan(q)
+    req = _request(q, plan, purpose, "plate.search")
     before = _position(cursor)
     with hub.uow() as uow:
-        found = _collect(uow, actor.agency_id, plan, before, page_size + 1)
+        adm = _admit(uow, hub, actor, q, req)
+        found = _collect(uow, adm.agencies, plan, before, page_size + 1)
         page = found[:page_size]
-        _audit(uow, actor, q, plan, "plate.search", len(page), page=cursor is not None)
+        _audit(uow, actor, q, plan, req, adm, page, page=cursor is not None)
+        if cursor is None:  # the next pages belong to the same search: logged (and counted) once
+            search_rules.record_done(uow, hub, actor, req, adm.camera_count, adm.approval_id)
         uow.commit()
     more = len(found) > page_size
     return PlatePage([r for r, _ in page], _cursor(*page[-1]) if more and page else None)
@@ -171,9 +232,13 @@ def search_plates(hub: Hub, actor: Actor, q: PlateQuery, *, cursor: str | None =
 def export_plates(hub: Hub, actor: Actor, q: PlateQuery, fmt: str) -> tuple[list[PlateRead], bool]:
     """Every matching read up to EXPORT_LIMIT, newest first; True when more were left out."""
     actor.require(Permission.SEARCH_PLATES)
+    purpose = search_rules.parse(hub, actor, "plate.export", q.purpose)
     plan = _plan(q)
+    req = _request(q, plan, purpose, "plate.export")
     with hub.uow() as uow:
-        found = _collect(uow, actor.agency_id, plan, None, EXPORT_LIMIT + 1)
-        _audit(uow, actor, q, plan, "plate.export", min(len(found), EXPORT_LIMIT), format=fmt)
+        adm = _admit(uow, hub, actor, q, req)
+        found = _collect(uow, adm.agencies, plan, None, EXPORT_LIMIT + 1)
+        _audit(uow, actor, q, plan, req, adm, found[:EXPORT_LIMIT], format=fmt)
+        search_rules.record_done(uow, hub, actor, req, adm.camera_count, adm.approval_id)
         uow.commit()
     return [r for r, _ in found[:EXPORT_LIMIT]], len(found) > EXPORT_LIMIT

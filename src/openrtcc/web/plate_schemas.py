@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from openrtcc.domain.alerts import AlertView
 from openrtcc.services.read_sources import ReadSource
-from openrtcc.web.schemas import Strict
+from openrtcc.web.schemas import PurposeIn, Strict
 
 # --- read sources -------------------------------------------------------------------------------
 
@@ -116,9 +116,9 @@ class AlertOut(ReadFieldsOut):
 # --- plate search -------------------------------------------------------------------------------
 
 
-class PlateSearchIn(Strict):
-    purpose: str = Field(min_length=3, max_length=300, description="Why this search is made.")
-    case_number: str = Field(min_length=1, max_length=64, description="The case it belongs to.")
+class PlateSearchIn(PurposeIn):
+    include_shared: bool = Field(False, description="Also reads other agencies share with yours for this purpose "
+                                 "(each access audited on both sides).")
     plate: str | None = Field(None, max_length=32, description="A whole plate.")
     partial: str | None = Field(None, max_length=32, description="A partial plate: * any run, ? one character.")
     lookalikes: bool = Field(False, description="With `plate`: also plates that differ only in look-alikes.")
@@ -135,6 +135,7 @@ class PlateSearchIn(Strict):
 class PlateReadOut(ReadFieldsOut):
     id: str
     source_id: str
+    agency_id: str = Field(description="The agency whose read this is (another one's only in a shared search).")
 
 
 class PlateSearchOut(BaseModel):

@@ -18,6 +18,7 @@ from openrtcc.domain.cameras import (
     Tier,
 )
 from openrtcc.domain.privacy_masks import MAX_MASKS, validate_masks
+from openrtcc.services.search_rules import PurposeIn as GivenPurpose
 
 Short = Field(min_length=1, max_length=120)
 
@@ -249,22 +250,40 @@ class CameraAgencyOut(BaseModel):
 
 
 class PurposeIn(Strict):
-    purpose: str = Field(min_length=3, max_length=300, description="Why this search is made.")
-    case_number: str | None = Field(None, max_length=64)
+    """Why a search is made: a purpose code, a NIBRS offence code and a case number (free text is refused).
+
+    Each part is optional here so that a missing one is refused by the search rules with its own code
+    (purpose_required, offence_required, case_number_required) and audited."""
+
+    purpose: str | None = Field(None, max_length=300, description="A purpose code: GET /api/search-approvals/"
+                                "purposes lists them (e.g. criminal_investigation).")
+    offence: str | None = Field(None, max_length=16, description="A NIBRS offence code (e.g. 220), or NONE.")
+    case_number: str | None = Field(None, max_length=300, description="The case the search belongs to.")
+    note: str | None = Field(None, max_length=2000, description="Optional context, at most 300 characters.")
+    approval_id: str | None = Field(None, max_length=36, description="A supervisor's approval of a search over "
+                                    "the agency's camera limit.")
+
+    def given(self) -> GivenPurpose:
+        return GivenPurpose(self.purpose, self.offence, self.case_number, self.note)
 
 
-class RadiusSearchIn(PurposeIn):
+class SharedSearchIn(PurposeIn):
+    include_shared: bool = Field(False, description="Also cameras other agencies share with yours for this "
+                                 "purpose (each access audited on both sides).")
+
+
+class RadiusSearchIn(SharedSearchIn):
     lat: float
     lon: float
     radius_m: float = Field(ge=1, le=5000)
 
 
-class PointSearchIn(PurposeIn):
+class PointSearchIn(SharedSearchIn):
     lat: float
     lon: float
 
 
-class AreaSearchIn(PurposeIn):
+class AreaSearchIn(SharedSearchIn):
     area: dict = Field(description="GeoJSON Polygon or MultiPolygon, longitude first.")
 
 

@@ -29,7 +29,8 @@ def map_points(actor: AgencyActor, hub: HubDep) -> Response:
 
 @router.post("/search/radius")
 def radius(body: RadiusSearchIn, actor: AgencyActor, hub: HubDep) -> list[CameraAgencyOut]:
-    hits = search.search_radius(hub, actor, body.lat, body.lon, body.radius_m, Purpose(body.purpose, body.case_number))
+    hits = search.search_radius(hub, actor, body.lat, body.lon, body.radius_m, body.given(),
+                                approval_id=body.approval_id, include_shared=body.include_shared)
     return [CameraAgencyOut.of(h.camera, h.distance_m) for h in hits]
 
 
@@ -39,21 +40,23 @@ def area(body: AreaSearchIn, actor: AgencyActor, hub: HubDep) -> list[CameraAgen
         parsed = area_from_geojson(body.area)
     except ValueError as exc:
         raise InvalidInput(f"area: {exc}", code="bad_geometry") from exc
-    hits = search.search_area(hub, actor, parsed, Purpose(body.purpose, body.case_number))
+    hits = search.search_area(hub, actor, parsed, body.given(), area_geojson=body.area, approval_id=body.approval_id,
+                              include_shared=body.include_shared)
     return [CameraAgencyOut.of(h.camera) for h in hits]
 
 
 @router.post("/search/view")
 def view(body: PointSearchIn, actor: AgencyActor, hub: HubDep) -> list[CameraAgencyOut]:
     """Which cameras could have seen this point: their field of view covers it."""
-    hits = search.cameras_that_could_see(hub, actor, body.lat, body.lon, Purpose(body.purpose, body.case_number))
+    hits = search.cameras_that_could_see(hub, actor, body.lat, body.lon, body.given(), approval_id=body.approval_id,
+                                         include_shared=body.include_shared)
     return [CameraAgencyOut.of(h.camera, h.distance_m) for h in hits]
 
 
 @router.post("/incident-pin")
 def incident_pin(body: IncidentIn, actor: AgencyActor, hub: HubDep) -> list[CameraAgencyOut]:
-    hits = search.incident_cameras(hub, actor, body.lat, body.lon, body.radius_m,
-                                   Purpose(body.purpose, body.case_number))
+    hits = search.incident_cameras(hub, actor, body.lat, body.lon, body.radius_m, body.given(),
+                                   approval_id=body.approval_id)
     return [CameraAgencyOut.of(h.camera, h.distance_m, h.contact) for h in hits]
 
 

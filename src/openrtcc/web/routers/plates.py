@@ -25,8 +25,8 @@ def _query(body: PlateSearchIn) -> PlateQuery:
             area = area_from_geojson(body.area)
         except ValueError as exc:
             raise InvalidInput(f"area: {exc}", code="bad_geometry") from exc
-    return PlateQuery(body.purpose, body.case_number, body.plate, body.partial, body.lookalikes, body.lat, body.lon,
-                      body.radius_m, area, body.since, body.until)
+    return PlateQuery(body.given(), body.plate, body.partial, body.lookalikes, body.lat, body.lon, body.radius_m,
+                      area, body.since, body.until, body.area, body.approval_id, body.include_shared)
 
 
 @router.post("/search", response_model=PlateSearchOut)
@@ -37,7 +37,7 @@ def search(body: PlateSearchIn, actor: AgencyActor, hub: HubDep,
         page = plate_search.search_plates(hub, actor, q, cursor=body.cursor, page_size=body.page_size)
         return PlateSearchOut(results=[PlateReadOut(**vars_of(r)) for r in page.reads], next_cursor=page.next_cursor)
     reads, truncated = plate_search.export_plates(hub, actor, q, format)
-    name = f"plate-search-{''.join(ch for ch in body.case_number if ch.isalnum() or ch in '-_')[:40]}.{format}"
+    name = f"plate-search-{''.join(ch for ch in body.case_number or '' if ch.isalnum() or ch in '-_')[:40]}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
                "X-Export-Truncated": "1" if truncated else "0"}
     if format == "csv":
