@@ -62,14 +62,14 @@ def rotate_agency_key(store: SealedMediaStore, agency_id: str, *, upload_wait_s:
     resumed = len(versions) > 1
     target = store.keys.get(agency_id, versions[-1]) if resumed else store.keys.create(agency_id)
     report = RotationReport(agency_id, target.version, target.key_id, resumed)
-    _rewrap_all(store, agency_id, target, report)
+    report.rewrapped, report.already, _, _ = _rewrap_all(store, agency_id, target)
     # an upload that began before the new version existed is sealed under the old one: let it land, look again
     deadline = time.monotonic() + upload_wait_s
     while (pending := store.uploads_in_progress(agency_id)) and time.monotonic() < deadline:
         sleep(0.5)
     report.waiting_uploads = pending
-    if not pending:
-        _rewrap_all(store, agency_id, target, report)
+    late, _, report.unsealed, report.damaged = _rewrap_all(store, agency_id, target)
+    report.rewrapped += late
     older = [v for v in store.keys.version_numbers(agency_id) if v != target.version]
     if report.damaged or pending:
         report.kept = older  # a file still needs an old version, or may: nothing is retired
@@ -80,21 +80,23 @@ def rotate_agency_key(store: SealedMediaStore, agency_id: str, *, upload_wait_s:
     return report
 
 
-def _rewrap_all(store: SealedMediaStore, agency_id: str, target, report: RotationReport) -> None:
-    report.damaged.clear()
-    report.unsealed = 0
+def _rewrap_all(store: SealedMediaStore, agency_id: str, target) -> tuple[int, int, int, list[tuple[str, str]]]:
+    """One pass over the agency's files: (rewrapped, already under target, not sealed, [(damaged file, why)])."""
+    rewrapped = already = unsealed = 0
+    damaged = []
     for key in stored_keys(store, agency_id):
         try:
             if store.header_of(key) is None:
-                report.unsealed += 1
+                unsealed += 1
             elif store.rewrap(key, target):
-                report.rewrapped += 1
+                rewrapped += 1
             else:
-                report.already += 1
+                already += 1
         except FileNotFoundError:
             continue  # deleted (retention) while we went through: nothing left to rewrap
         except TamperedMedia as exc:
-            report.damaged.append((key, exc.message))
+            damaged.append((key, exc.message))
+    return rewrapped, already, unsealed, damaged
 
 
 def seal_existing(store: SealedMediaStore) -> SealReport:

@@ -44,8 +44,9 @@ class SealedMediaStore:
     (evidence rows keep what the owner sent); `open` authenticates the whole file before returning a byte, and
     refuses a tampered or unsealed one with TamperedMedia."""
 
-    def __init__(self, inner: LocalMediaStore, keys: MediaKeyRing, chunk_bytes: int = CHUNK_BYTES):
-        self.inner, self.keys, self.chunk_bytes = inner, keys, chunk_bytes
+    def __init__(self, inner: LocalMediaStore, keys: MediaKeyRing, chunk_bytes: int = CHUNK_BYTES,
+                 in_memory_bytes: int = IN_MEMORY_BYTES):
+        self.inner, self.keys, self.chunk_bytes, self.in_memory_bytes = inner, keys, chunk_bytes, in_memory_bytes
 
     @property
     def root(self) -> Path:
@@ -66,7 +67,7 @@ class SealedMediaStore:
         handle = self.inner.open(key)
         try:
             blob = self._authenticated(key, handle)
-            if blob.size <= IN_MEMORY_BYTES:
+            if blob.size <= self.in_memory_bytes:
                 with blob:
                     return io.BytesIO(blob.plaintext())
             return io.BufferedReader(blob, buffer_size=self.chunk_bytes)
@@ -127,10 +128,12 @@ class SealedMediaStore:
             if header.key_version == to.version:
                 return False
             data_key = header.unwrap(key, self.keys.get(header.agency_id, header.key_version))
-            OpenedBlob(key, handle, header, data_key).verify()  # never rewrap a damaged file as if it were sound
+            blob = OpenedBlob(key, handle, header, data_key)  # closes `handle` when it goes: keep it till done
+            blob.verify()  # never rewrap a damaged file as if it were sound
             fresh = seal_header(key, to, data_key, header.chunk_bytes)
             os.pwrite(handle.fileno(), fresh.encode(), 0)  # one 512-byte sector at offset 0
             os.fsync(handle.fileno())
+            blob.close()
         return True
 
     def seal_plaintext(self, key: str) -> bool:
