@@ -121,8 +121,8 @@ _SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 def words_of(text: str) -> list[str]:
     """Lower-case words of a name, split at separators and, again, at camel case (`YuNet` must stay whole
-    to be recognised, `FaceDetectorYN` must be split): `FaceDetectorYN/out` -> facedetectoryn, out, face,
-    detector, yn."""
+    to be recognised, `ArcFaceHead` must be split): `ArcFaceHead/out` -> arcfacehead, out, arc, face,
+    head."""
     whole = _SEPARATORS.split(text.lower())
     split = _SEPARATORS.split(_CAMEL.sub(" ", text).lower())
     return [w for w in dict.fromkeys(whole + split) if w]
