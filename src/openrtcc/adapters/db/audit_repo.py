@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, false, insert, or_, select, update
 
 from openrtcc.adapters.db.tables import audit_head, audit_log
 from openrtcc.domain.audit import AuditEntry, AuditRecord, chain
@@ -60,5 +60,19 @@ class SqlAuditLog:
         if before_seq:
             q = q.where(audit_log.c.seq < before_seq)
         rows = self.conn.execute(q.order_by(audit_log.c.seq.desc()).limit(limit))
+        return [AuditRecord(r.seq, r.at, r.action, r.outcome, r.actor_id, r.agency_id, r.target, r.source,
+                            r.details, r.prev_hash, r.hash) for r in rows]
+
+    def for_case(self, agency_id: str, case_number: str, targets: list[str], limit: int) -> list[AuditRecord]:
+        """A case's audit excerpt, oldest first: the agency's records naming the case (in their details or as
+        the target), and anyone's records about the case's own items (`targets`: an owner's upload of a clip
+        the agency asked for is part of its custody)."""
+        details = audit_log.c.details
+        names_case = or_(details["case"].as_string() == case_number,
+                         details["case_number"].as_string() == case_number,
+                         audit_log.c.target == f"case:{case_number}", audit_log.c.target == case_number)
+        q = select(audit_log).where(or_((audit_log.c.agency_id == agency_id) & names_case,
+                                        audit_log.c.target.in_(targets) if targets else false()))
+        rows = self.conn.execute(q.order_by(audit_log.c.seq).limit(limit))
         return [AuditRecord(r.seq, r.at, r.action, r.outcome, r.actor_id, r.agency_id, r.target, r.source,
                             r.details, r.prev_hash, r.hash) for r in rows]
