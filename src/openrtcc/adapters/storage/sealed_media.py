@@ -90,7 +90,8 @@ class SealedMediaStore:
                 "seal-existing`), or it was replaced by an unencrypted file", code="unsealed_media")
         header = parse_header(key, head)
         if header.agency_id != agency_of(key):
-            raise TamperedMedia(f"{key}: sealed for agency {header.agency_id}, not the agency its name says")
+            # the header's own text is not repeated: it is whatever the person who altered the file wrote
+            raise TamperedMedia(f"{key}: the sealed header names another agency than the file's name")
         return header
 
     def delete(self, key: str) -> None:
