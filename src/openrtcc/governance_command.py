@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from openrtcc.config import Settings
-from openrtcc.domain.errors import DomainError
+from openrtcc.domain.errors import DomainError, InvalidInput
 
 
 def add_parser(sub) -> None:
@@ -60,7 +60,7 @@ def _changes(args, current):
         try:
             policy = Path(args.policy_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise SystemExit(f"governance set: cannot read {args.policy_file}: {exc}") from None
+            raise InvalidInput(f"cannot read {args.policy_file}: {exc}", code="bad_policy_file") from None
     return GovernanceChanges(kind=args.kind, retention_days=args.retention_days, prohibited_purposes=prohibited,
                              search_camera_limit=args.search_camera_limit,
                              repeat_search_threshold=args.repeat_search_threshold,

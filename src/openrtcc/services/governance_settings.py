@@ -73,18 +73,22 @@ def _agency(uow, slug: str):
 
 def _update(hub: Hub, agency_id: str, changes: GovernanceChanges, by: str | None, client: str | None
             ) -> AgencyGovernance:
+    refused = None
     with hub.uow() as uow:
         before = uow.governance.get(agency_id)
         try:
             after = validate_governance(_applied(before, changes))
-        except DomainError as refused:
+        except DomainError as problem:
             uow.rollback()
-            _refused(hub, agency_id, by, client, refused)
-            raise
-        uow.governance.save(after, by, hub.clock.now())
-        uow.record(AuditEntry("governance.update", "success", by, agency_id, f"agency:{agency_id}", client,
-                              {"changed": _differences(before, after)}))
-        uow.commit()
+            refused = problem
+        else:
+            uow.governance.save(after, by, hub.clock.now())
+            uow.record(AuditEntry("governance.update", "success", by, agency_id, f"agency:{agency_id}", client,
+                                  {"changed": _differences(before, after)}))
+            uow.commit()
+    if refused is not None:
+        _refused(hub, agency_id, by, client, refused)
+        raise refused
     cache_of(hub).forget()  # the portal shows the new settings at once, not after its cache expires
     return after
 
