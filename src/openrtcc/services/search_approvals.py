@@ -213,3 +213,18 @@ def purpose_choices(hub: Hub, actor: Actor) -> PurposeChoices:
         uow.commit()
     return PurposeChoices([(p.code, p.label, p.needs_offence, p.code in gov.prohibited_purposes) for p in PURPOSES],
                           list(OFFENCES.items()), gov.search_camera_limit, gov.repeat_search_threshold)
+
+
+SEARCH_NOTICE_KINDS = ("search_prohibited", "search_repeat", "search_approval")
+
+
+def my_search_notices(hub: Hub, actor: Actor, limit: int = 50) -> list:
+    """The search notices addressed to me: refused prohibited searches, repeat alarms, approval requests and
+    decisions (supervisors get the first three, requesters the decisions)."""
+    if actor.agency_id is None:
+        raise Forbidden("search notices belong to an agency", code="permission_denied")
+    with hub.uow() as uow:
+        rows = [n for n in uow.activity.notifications(actor.user_id, limit=500) if n.kind in SEARCH_NOTICE_KINDS]
+        uow.record(actor.entry("search.notices", f"user:{actor.user_id}", count=min(len(rows), limit)))
+        uow.commit()
+    return rows[:limit]

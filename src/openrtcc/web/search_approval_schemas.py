@@ -75,3 +75,12 @@ class PurposeChoicesOut(BaseModel):
                              for p in c.purposes],
                    offences=[OffenceOut(code=o[0], label=o[1]) for o in c.offences],
                    camera_limit=c.camera_limit, repeat_threshold=c.repeat_threshold)
+
+
+class SearchNoticeOut(BaseModel):
+    id: str
+    kind: str = Field(description="search_prohibited | search_repeat | search_approval")
+    subject: str
+    body: str
+    link: str | None
+    created_at: datetime

@@ -9,7 +9,13 @@ from openrtcc.domain.geo import area_from_geojson
 from openrtcc.services import search_approvals
 from openrtcc.services.search_approvals import ApprovalAsk
 from openrtcc.web.deps import AgencyActor, HubDep
-from openrtcc.web.search_approval_schemas import ApprovalIn, ApprovalOut, DecisionIn, PurposeChoicesOut
+from openrtcc.web.search_approval_schemas import (
+    ApprovalIn,
+    ApprovalOut,
+    DecisionIn,
+    PurposeChoicesOut,
+    SearchNoticeOut,
+)
 
 router = APIRouter(prefix="/api/search-approvals", tags=["search approvals"])
 
@@ -18,6 +24,13 @@ router = APIRouter(prefix="/api/search-approvals", tags=["search approvals"])
 def purposes(actor: AgencyActor, hub: HubDep) -> PurposeChoicesOut:
     """The purpose taxonomy (with your agency's prohibited purposes marked), the NIBRS offences, the limits."""
     return PurposeChoicesOut.of(search_approvals.purpose_choices(hub, actor))
+
+
+@router.get("/notices")
+def notices(actor: AgencyActor, hub: HubDep) -> list[SearchNoticeOut]:
+    """Notices addressed to me: prohibited searches refused, repeat-search alarms, approvals asked or decided."""
+    return [SearchNoticeOut(id=n.id, kind=n.kind, subject=n.subject, body=n.body, link=n.link,
+                            created_at=n.created_at) for n in search_approvals.my_search_notices(hub, actor)]
 
 
 @router.post("", status_code=201)
