@@ -32,6 +32,7 @@ from openrtcc.adapters.db.sqlite_writer import acquire, writer_lock
 from openrtcc.adapters.db.tip_repo import SqlTipRepo
 from openrtcc.adapters.db.transparency_repo import SqlTransparencyRepo
 from openrtcc.domain.audit import AuditEntry, AuditRecord
+from openrtcc.domain.audit_scope import mark_committed
 from openrtcc.domain.clock import Clock, IdFactory
 from openrtcc.domain.errors import AuditUnavailable
 
@@ -105,6 +106,7 @@ class SqlUnitOfWork:
         if not self.audit.written:
             raise UnauditedCommit("every action commits together with its audit record")
         self.tx.commit()
+        mark_committed()  # the request's fallback audit (web/request_audit.py) is not needed
         self._done = True
         self._release_writer()
 
@@ -112,6 +114,8 @@ class SqlUnitOfWork:
         """Commit state that is not an action of anyone's (a session's last-seen time): no audit record."""
         self._refuse_if_reading()
         self.tx.commit()
+        if self.audit.written:
+            mark_committed()
         self._done = True
         self._release_writer()
 
