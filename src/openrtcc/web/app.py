@@ -19,6 +19,7 @@ from openrtcc.web.limits import BodySizeLimit
 from openrtcc.web.notice_sockets import install as install_notice_sockets
 from openrtcc.web.access_log_redaction import install_access_log_redaction
 from openrtcc.web.request_metrics import install_request_metrics
+from openrtcc.web.request_audit import install_request_audit
 from openrtcc.web.security_headers import SecurityHeaders
 from openrtcc.web.routers import admin, agency, auth, footage, owner, pages, programs
 from openrtcc.web.routers import hotlists as hotlist_routes
@@ -66,6 +67,7 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/vendor", StaticFiles(directory=vendor_dir()), name="vendor")
 
+    install_request_audit(app, hub)  # innermost: any API request its handler did not audit is audited here
     tile_origin = _origin(settings.tile_url)
     app.add_middleware(
         SecurityHeaders,
