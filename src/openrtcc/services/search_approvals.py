@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from openrtcc.domain.accounts import Permission
+from openrtcc.domain.accounts import Permission, has_permission
 from openrtcc.domain.cameras import MAX_RANGE_M, cameras_seeing
 from openrtcc.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from openrtcc.domain.geo import Area, Point, valid_coordinates
@@ -133,16 +133,19 @@ def _tell_supervisors(uow, hub: Hub, actor: Actor, p: SearchPurpose, aid: str, c
 
 
 def list_approvals(hub: Hub, actor: Actor, *, include_decided: bool = False) -> list[Approval]:
-    """Supervisors: the agency's pending requests (and decided ones if asked); everyone else: their own."""
+    """Supervisors and auditors (administrators and auditors read the audit): the agency's pending requests
+    (and decided ones if asked); everyone else who searches: their own."""
     if actor.agency_id is None:
         raise Forbidden("search approvals belong to an agency", code="permission_denied")
     now = hub.clock.now()
+    oversees = has_permission(actor.role, Permission.APPROVE_SEARCHES) or has_permission(actor.role,
+                                                                                          Permission.READ_AUDIT)
+    if not oversees:
+        actor.require(Permission.SEARCH_CAMERAS)
     with hub.uow() as uow:
-        try:
-            actor.require(Permission.APPROVE_SEARCHES)
+        if oversees:
             rows = uow.searches.approvals(actor.agency_id, status=None if include_decided else "pending")
-        except Forbidden:
-            actor.require(Permission.SEARCH_CAMERAS)
+        else:
             rows = uow.searches.approvals(actor.agency_id, requested_by=actor.user_id)
         names = {u.id: u.display_name for u in uow.accounts.list_agency(actor.agency_id)}
         uow.record(actor.entry("search.approval_list", f"agency:{actor.agency_id}", count=len(rows)))
@@ -175,7 +178,7 @@ def decide(hub: Hub, actor: Actor, approval_id: str, approve: bool, note: str | 
                             subject=f"Your search for case {row.case_number} was {verdict}",
                             body=f"Your request to search {row.camera_count} cameras was {verdict}."
                                  + (f"\nNote: {text}" if text else ""),
-                            link=f"/governance#approval-{row.id}", created_at=now, read_at=None)
+                            link=None, created_at=now, read_at=None)  # shown beside the search forms
         uow.record(actor.entry(action, f"search_approval:{row.id}", requested_by=row.requested_by,
                                case=row.case_number, cameras=row.camera_count))
         uow.commit()

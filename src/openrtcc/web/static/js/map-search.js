@@ -1,9 +1,10 @@
-// The map's search tools. Each search states a purpose (and optionally a case number), which the
-// hub records and shows to the owners of the cameras found.
+// The map's search tools. Each search carries a structured reason (purpose, offence, case number, an
+// optional note), which the hub records; the owners of the cameras found see the purpose and the case.
 /* global L */
 import { api } from "./api.js";
 import { byId } from "./dom.js";
 import { clearErrors, numberOf, showError, valueOf, whileBusy } from "./forms.js";
+import { SearchPurpose } from "./search-purpose.js";
 
 const TOOLS = {
   radius: {
@@ -24,7 +25,14 @@ const TOOLS = {
   },
 };
 const AREA_STYLE = { color: "#2b6cb0", weight: 2, fillOpacity: 0.08 };
-const CODE_FIELDS = { purpose_required: "purpose", bad_radius: "radius_m", bad_coordinates: "lat", area_too_large: "tool" };
+const CODE_FIELDS = {
+  purpose_required: "purpose", unknown_purpose: "purpose", purpose_prohibited: "purpose", offence_required: "offence",
+  unknown_offence: "offence", case_number_required: "case_number", bad_case_number: "case_number", bad_note: "note",
+  approval_invalid: "approval_id", bad_radius: "radius_m", bad_coordinates: "lat", area_too_large: "tool",
+};
+const MISSING = [["purpose", "purpose_required", "Choose the purpose of this search first."],
+  ["offence", "offence_required", "Choose the offence (or “No offence”) first."],
+  ["case_number", "case_number_required", "Give the case number first."]];
 
 const round6 = (n) => Number(n.toFixed(6));
 
@@ -36,6 +44,7 @@ export class SearchTools {
     this.results = results;
     this.onIncident = onIncident;
     this.vertices = [];
+    this.purpose = new SearchPurpose(form);
     form.addEventListener("change", (event) => { if (event.target.name === "tool") this.switchTool(); });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -74,11 +83,12 @@ export class SearchTools {
     else this.searchPoint();
   }
 
-  /** {purpose, case_number}, or null after asking for the purpose. */
+  /** {purpose, offence, case_number, note?, approval_id?, include_shared?}, or null after asking for what is missing. */
   reason() {
-    const purpose = valueOf(this.form, "purpose");
-    if (purpose) return { purpose, case_number: valueOf(this.form, "case_number") };
-    showError(this.form, { code: "purpose_required", message: "State the purpose of this search first." }, CODE_FIELDS);
+    const reason = this.purpose.reason();
+    const missing = MISSING.find(([name]) => !reason[name]);
+    if (!missing) return reason;
+    showError(this.form, { code: missing[1], message: missing[2] }, CODE_FIELDS);
     return null;
   }
 
@@ -100,23 +110,28 @@ export class SearchTools {
     const shape = this.pointShape(lat, lon, radius);
     const reason = this.reason();
     if (!reason) {
-      this.results.showShape(shape, "Enter a purpose, then choose “Search here”.");
+      this.results.showShape(shape, "Give the reason for searching, then choose “Search here”.");
       return;
     }
     const body = { ...reason, lat, lon, ...(this.tool.usesRadius ? { radius_m: radius } : {}) };
     const tool = valueOf(this.form, "tool");
-    const cameras = await this.run(body);
+    const scope = { lat, lon, ...(this.tool.usesRadius ? { radius_m: radius } : {}) };
+    const cameras = await this.run(body, scope);
     if (!cameras) return;
     this.results.show(cameras, { shape, what: this.tool.what, withCones: tool === "view", withContacts: tool === "incident" });
-    this.onIncident(tool === "incident" ? { lat, lon, radius_m: radius, ...reason } : null);
+    this.onIncident(tool === "incident" ? { lat, lon, radius_m: radius, case_number: reason.case_number,
+      purpose: reason.note || this.purpose.label() } : null);
   }
 
-  async run(body) {
+  async run(body, scope) {
     const { endpoint } = this.tool;
     try {
-      return await whileBusy(this.form, () => api(endpoint, { method: "POST", body }));
+      const found = await whileBusy(this.form, () => api(endpoint, { method: "POST", body }));
+      this.purpose.refused({ code: null });
+      return found;
     } catch (error) {
       showError(this.form, error, CODE_FIELDS);
+      this.purpose.refused(error, "camera", scope);
       return null;
     }
   }
@@ -148,7 +163,8 @@ export class SearchTools {
     if (!reason || this.vertices.length < 3) return;
     // GeoJSON wants longitude first and a closed ring.
     const ring = [...this.vertices, this.vertices[0]].map(([lat, lon]) => [lon, lat]);
-    const cameras = await this.run({ ...reason, area: { type: "Polygon", coordinates: [ring] } });
+    const area = { type: "Polygon", coordinates: [ring] };
+    const cameras = await this.run({ ...reason, area }, { area });
     if (!cameras) return;
     this.results.show(cameras, { shape: L.polygon(this.vertices, AREA_STYLE), what: this.tool.what });
     this.vertices = [];

@@ -1,18 +1,20 @@
-// Plate search: a purpose and a case number with every search; pages, and CSV/JSON export as a download.
+// Plate search: a structured reason (purpose, offence, case number) with every search; pages, and CSV/JSON
+// export as a download; a search over the agency's camera limit can be sent to a supervisor for approval.
 import { api } from "./api.js";
 import { byId, el, notice, replaceChildren, table } from "./dom.js";
 import { localInputToUtc, timeElement } from "./format.js";
+import { SearchPurpose } from "./search-purpose.js";
 import { session } from "./session.js";
 
 const form = byId("plate-form");
+const purpose = new SearchPurpose(form);
 let last = null; // the query of the shown results, for the next page and the exports
 
 function query() {
   const d = new FormData(form);
   const text = (name) => (d.get(name) || "").trim() || null;
   const number = (name) => (text(name) === null ? null : Number(text(name)));
-  const body = { purpose: text("purpose") || "", case_number: text("case_number") || "", plate: text("plate"),
-    partial: text("partial"), lookalikes: d.get("lookalikes") === "on", lat: number("lat"), lon: number("lon"),
+  const body = { ...purpose.reason(), plate: text("plate"), partial: text("partial"), lookalikes: d.get("lookalikes") === "on", lat: number("lat"), lon: number("lon"),
     radius_m: number("radius_m"), since: localInputToUtc(d.get("since")), until: localInputToUtc(d.get("until")) };
   return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
 }
@@ -32,6 +34,7 @@ async function search(cursor) {
   try {
     const page = await api("/api/agency/plates/search", { method: "POST", body });
     last = cursor ? last : body;
+    if (!cursor) purpose.refused({ code: null });
     const box = byId("plate-results");
     if (!cursor) {
       replaceChildren(box, page.results.length
@@ -45,7 +48,15 @@ async function search(cursor) {
     more.onclick = () => search(page.next_cursor);
   } catch (error) {
     replaceChildren(byId("plate-error"), notice(error.message, "error"));
+    if (!cursor) refused(error, body);
   }
+}
+
+/** A search refused for want of an approval: offer to ask a supervisor for exactly this search. */
+function refused(error, body) {
+  const kind = body.plate || body.partial ? "plate" : "area";
+  const scope = { lat: body.lat, lon: body.lon, radius_m: body.radius_m };
+  purpose.refused(error, kind, scope);
 }
 
 async function exportAs(format) {
@@ -56,6 +67,7 @@ async function exportAs(format) {
   if (!response.ok) {
     const problem = await response.json().catch(() => ({ message: `status ${response.status}` }));
     replaceChildren(byId("plate-error"), notice(problem.message, "error"));
+    refused({ code: problem.error, message: problem.message }, query());
     return;
   }
   const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "")?.[1] || `plates.${format}`;
