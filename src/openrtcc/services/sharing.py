@@ -16,6 +16,7 @@ from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from openrtcc.domain.governance import DataKind
 from openrtcc.domain.sharing import GrantDraft, SharingGrant, decide_share, validate_grant
+from openrtcc.services.hotlist_index import hotlist_index
 from openrtcc.services.hotlists import SYSTEM_PREFIX
 from openrtcc.services.hub import Actor, Hub
 
@@ -94,6 +95,7 @@ def create_grant(hub: Hub, actor: Actor, req: GrantRequest) -> GrantView:
             uow.commit()
             names = uow.sharing.agency_names({actor.agency_id, to.id})
     log.info("sharing grant %s: agency %s to %s, %s", grant.id, actor.agency_id, to.id, grant.data_kind.value)
+    _refresh_matching(hub, grant)
     return _view(grant, actor.agency_id, names, now)
 
 
@@ -114,10 +116,7 @@ def revoke_grant(hub: Hub, actor: Actor, grant_id: str) -> GrantView:
                                     f"sharing_grant:{grant.id}", **details))
             uow.commit()
             names = uow.sharing.agency_names({grant.from_agency_id, grant.to_agency_id})
-    if grant.data_kind is DataKind.HOT_LISTS:
-        from openrtcc.services.hotlist_index import hotlist_index
-
-        hotlist_index(hub).reload(grant.to_agency_id)
+    _refresh_matching(hub, grant)
     revoked = replace(grant, revoked_at=now, revoked_by=user_or_none(actor))
     return _view(revoked, actor.agency_id, names, now)
 
@@ -171,6 +170,12 @@ def audit_shared_access(uow, actor: Actor, source_agency_id: str, kind: DataKind
                            source_agency=source_agency_id, **details))
     uow.record(mirror_entry(actor, action, source_agency_id, f"agency:{actor.agency_id}", data_kind=kind_value,
                             **details))
+
+
+def _refresh_matching(hub: Hub, g: SharingGrant) -> None:
+    """A hot-list grant made or ended changes which opted-in lists the recipient's index holds: rebuild it."""
+    if g.data_kind is DataKind.HOT_LISTS:
+        hotlist_index(hub).reload(g.to_agency_id)
 
 
 def _grant_details(g: SharingGrant) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Response
 
@@ -11,7 +11,7 @@ from openrtcc.web.deps import AgencyActor, HubDep
 from openrtcc.web.sharing_schemas import GrantIn, GrantOut, OptInOut, OtherAgencyOut, SharedHotListOut
 
 router = APIRouter(prefix="/api/sharing", tags=["sharing"])
-Id = Path(max_length=36)
+Id = Annotated[str, Path(max_length=36)]
 
 
 @router.get("/grants")
@@ -26,7 +26,7 @@ def create_grant(body: GrantIn, actor: AgencyActor, hub: HubDep) -> GrantOut:
 
 
 @router.post("/grants/{grant_id}/revoke")
-def revoke_grant(actor: AgencyActor, hub: HubDep, grant_id: str = Id) -> GrantOut:
+def revoke_grant(grant_id: Id, actor: AgencyActor, hub: HubDep) -> GrantOut:
     return GrantOut.of(sharing.revoke_grant(hub, actor, grant_id))
 
 
@@ -41,11 +41,11 @@ def shared_in(actor: AgencyActor, hub: HubDep) -> list[SharedHotListOut]:
 
 
 @router.post("/hotlists/{list_id}/opt-in")
-def opt_in(actor: AgencyActor, hub: HubDep, list_id: str = Id) -> OptInOut:
+def opt_in(list_id: Id, actor: AgencyActor, hub: HubDep) -> OptInOut:
     return OptInOut.of(shared_hotlists.opt_in(hub, actor, list_id))
 
 
 @router.post("/hotlists/{list_id}/opt-out", status_code=204)
-def opt_out(actor: AgencyActor, hub: HubDep, list_id: str = Id) -> Response:
+def opt_out(list_id: Id, actor: AgencyActor, hub: HubDep) -> Response:
     shared_hotlists.opt_out(hub, actor, list_id)
     return Response(status_code=204)
