@@ -269,6 +269,8 @@ read_source = Table(
 )
 
 plate_read = Table(
+    # On PostgreSQL (migration 0007) partitioned by day on captured_at with a DEFAULT partition: there the primary
+    # and unique keys also hold captured_at and alert.read_id has no foreign key (adapters/db/read_partitions.py).
     "plate_read", metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("id", String(36), nullable=False, unique=True),
