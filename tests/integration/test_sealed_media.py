@@ -262,3 +262,14 @@ def test_the_hub_store_follows_the_setting(tmp_path):
     assert type(off) is LocalMediaStore
     held = build_media_store(Settings(data_dir=tmp_path / "x", media_key_dir=tmp_path / "held"))
     assert held.keys.root == tmp_path / "held" and not held.keys.create_on_first_use
+
+
+def test_first_use_from_many_threads_makes_one_key(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = SealedMediaStore(LocalMediaStore(tmp_path / "media"), MediaKeyRing(tmp_path / "keys",
+                             create_on_first_use=True))
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: put(store, f"reads/{A}/ab/{i}.jpg", content(50 + i)), range(32)))
+    assert store.keys.version_numbers(A) == [1] and os.listdir(tmp_path / "keys" / A) == ["v0001.key"]
+    assert all(store.open(f"reads/{A}/ab/{i}.jpg").read() == content(50 + i) for i in range(32))
