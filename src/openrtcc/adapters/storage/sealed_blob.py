@@ -69,7 +69,8 @@ def is_sealed(head: bytes) -> bool:
 
 
 def seal_header(media_key: str, agency: AgencyKey, data_key: bytes, chunk_bytes: int) -> BlobHeader:
-    unwrapped = BlobHeader(agency.agency_id, agency.version, agency.key_id, chunk_bytes, secrets.token_bytes(NONCE), b"")
+    unwrapped = BlobHeader(agency.agency_id, agency.version, agency.key_id, chunk_bytes, secrets.token_bytes(NONCE),
+                           b"")
     wrapped = AESGCM(agency.key).encrypt(unwrapped.wrap_nonce, data_key, _wrap_aad(media_key, unwrapped))
     return BlobHeader(**{**_fields(unwrapped), "wrapped_key": wrapped})
 
