@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
+import httpx
 import pytest
 
+from openrtcc.adapters.signing import public_key_from_pem
+from openrtcc.adapters.storage.bag_files import ZipBagReader
+from openrtcc.domain.evidence_package import verify_package
 from tests.conftest import camera_body
 from tests.e2e.conftest import enrol_in_browser, log_on, new_agency_user, new_owner
 
@@ -77,3 +81,13 @@ def test_a_footage_request_reaches_the_owner_and_the_clip_returns_as_evidence(pa
     with page.expect_download() as download:
         evidence.get_by_role("link", name="Download").click()
     assert download.value.path().read_bytes() == CLIP
+
+    # The whole case as a signed package, checked as an outside party would: with the key the hub publishes.
+    with page.expect_download() as download:
+        detail.get_by_role("link", name="Export the case as a signed evidence package").click()
+    package = ZipBagReader(download.value.path())
+    check = verify_package(package, public_key_from_pem)
+    published = httpx.get(f"{base}/api/public/audit/public-key")
+    assert check.ok and check.key_id == published.headers["x-key-id"], check.problem
+    (clip,) = [n for n in package.names() if n.startswith("data/clips/")]
+    assert package.open(clip).read() == CLIP

@@ -39,7 +39,7 @@ async function showDetail(id) {
     const r = await api(`/api/agency/footage-requests/${encodeURIComponent(id)}`);
     byId("request-detail-title").textContent = `Case ${r.case_number}`;
     replaceChildren(body, requestFacts(r), el("h3", {}, "Cameras asked"), camerasTable(r.cameras),
-      el("h3", {}, "Evidence received"), evidenceTable(r.evidence));
+      el("h3", {}, "Evidence received"), evidenceTable(r.evidence), exportLink(r));
   } catch (error) {
     replaceChildren(body, notice(`The request could not be loaded: ${error.message}`, "error"));
   }
@@ -74,6 +74,16 @@ function evidenceTable(items) {
     el("td", {}, el("a", { href: `/api/agency/evidence/${encodeURIComponent(e.id)}/content`, download: e.original_name }, "Download"))));
   return el("div", { class: "table-wrap" },
     table(["File", "Type", "Size", "SHA-256", "Uploaded", ""], rows, "Evidence"));
+}
+
+const EXPORTERS = ["supervisor", "analyst"];  // the roles that may export a case's evidence
+
+function exportLink(r) {
+  if (!r.evidence.length || !EXPORTERS.includes(me.role)) return null;
+  return el("p", {},
+    el("a", { href: `/api/evidence/cases/${encodeURIComponent(r.case_number)}/export`, class: "button small", download: "" },
+      "Export the case as a signed evidence package"),
+    " ", el("span", { class: "muted" }, "A BagIt zip of the case's clips, locked reads and audit excerpt, signed by the hub; anyone can check it with rtcc evidence verify."));
 }
 
 function setUpPickerMap(form, jurisdiction) {
