@@ -159,3 +159,32 @@ def test_a_shared_access_is_audited_in_both_agencies(hub, world):
         "u-1", f"agency:{lake.id}", lake.id, "24-001")
     assert (theirs.actor_id, theirs.target, theirs.details["acting_agency"], theirs.details["results"]) == (
         "u-1", f"agency:{harbor.id}", harbor.id, 3)
+
+
+def test_the_cli_grants_lists_and_revokes(settings, hub, world, monkeypatch, capsys):
+    from openrtcc.cli import main
+
+    lake, harbor = world.agency(), world.agency("harbor", HARBOR)
+    monkeypatch.setenv("RTCC_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RTCC_DATABASE_URL", settings.resolved_database_url)
+    base = ["sharing", "grant", "--from", "lakeport", "--to", "harbor", "--kind", "camera_locations"]
+    assert main([*base, "--purpose", "protest_activity", "--days", "30"]) == 1
+    assert "prohibits the purpose protest_activity" in capsys.readouterr().err
+    assert main([*base, "--purpose", INVESTIGATION, "--days", "400"]) == 1
+    assert "expiry_too_long" in capsys.readouterr().err
+    assert main([*base, "--purpose", INVESTIGATION, "--expires", "next week"]) == 1
+    assert "not an ISO date" in capsys.readouterr().err
+    assert grant_count(hub) == 0
+
+    assert main([*base, "--purpose", INVESTIGATION, "--purpose", "missing_person", "--days", "30",
+                 "--note", "MOU 7"]) == 0
+    grant_id = capsys.readouterr().out.split()[1].rstrip(":")
+    assert sharing_with(hub, harbor.id, DataKind.CAMERA_LOCATIONS, "missing_person") == [lake.id]
+    assert main(["sharing", "list", "--agency", "harbor"]) == 0
+    listed = capsys.readouterr().out
+    assert grant_id in listed and "received" in listed and "criminal_investigation,missing_person" in listed
+    assert main(["sharing", "revoke", grant_id, "--agency", "harbor"]) == 1  # only the giver revokes
+    assert main(["sharing", "revoke", grant_id, "--agency", "lakeport"]) == 0
+    assert sharing_with(hub, harbor.id, DataKind.CAMERA_LOCATIONS, "missing_person") == []
+    (made,) = audit_rows(hub, "sharing.grant_create", agency_id=lake.id, outcome="success")
+    assert made.actor_id == "system:rtcc-sharing-cli"
