@@ -23,6 +23,7 @@ from openrtcc.adapters.db.tables import (
     retention_run,
     tip,
 )
+from openrtcc.read_partition_wiring import keep_partitions_ahead
 from openrtcc.services.retention import run_purge
 from tests.plate_reads import JPEG, PNG, b64, import_list, new_source, post_reads, read_body
 
@@ -71,7 +72,8 @@ def evidence_upload(world, analyst, owner, cam, case_number: str, data: bytes) -
 
 
 @pytest.fixture
-def scene(world, anon, clock):
+def scene(world, anon, clock, hub):
+    keep_partitions_ahead(hub)  # as a serving hub does at start (PostgreSQL; nothing on SQLite)
     agency = world.agency()
     key, _ = new_source(world)
     import_list(world, "stolen", "custom", f"{HEADER}{GONE_PLATE},,stolen in a burglary,Det. Moss,2027-01-01\n")
@@ -157,6 +159,14 @@ def test_a_jumped_clock_is_refused_then_the_accepted_purge_deletes_at_every_laye
     purges = rows(hub, audit_log, audit_log.c.action == "retention.purge")
     assert [p.outcome for p in purges] == ["success", "refused", "success"]
     assert [r.outcome for r in rows(hub, retention_run)] and count(hub, retention_run) == 3
+    if backend == "postgres":  # the reads' day went as a whole partition, not row by row
+        full = rows(hub, retention_run, retention_run.c.id == doc["id"])[0].report
+        assert "plate_read_p20261120" in full["partitions_dropped"] and full["partition_reads"] == 2
+        assert doc["report"]["partitions_dropped"] == full["partitions_dropped"]
+        assert doc["report"]["partition_reads"] == 0  # another agency's volume is not an admin's to see
+        with hub.uow() as uow:
+            assert "plate_read_p20261120" not in [p.name for p in uow.read_partitions.partitions()]
+            uow.rollback()
     if backend == "sqlite":
         raw = b"".join(p.read_bytes() for p in (media.parent).glob("rtcc.db*"))
         assert HELD_PLATE.encode() in raw  # the locked copy: proof the search below can find a plate

@@ -82,6 +82,7 @@ def test_an_agency_sees_only_its_own_part_of_a_report():
                                                 files_deleted=2)],
                              hub_deleted={"outbox": 1})
     mine = report.for_agency("a")
-    assert [a.agency_id for a in mine.agencies] == ["a"] and mine.partitions_dropped == []
+    assert [a.agency_id for a in mine.agencies] == ["a"] and mine.partitions_dropped == ["plate_read_p20261019"]
+    assert mine.hub_deleted == {}
     assert "b" not in [a.agency_id for a in mine.agencies] and mine.orphan_files_unowned == 0
     assert report.totals() == {"outbox": 1, "plate_read": 8, "files": 2}

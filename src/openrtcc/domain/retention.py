@@ -203,9 +203,10 @@ class RetentionReport(BaseModel):
     storage: str = ""  # how the database made the deletion real (secure_delete + checkpoint, or VACUUM note)
 
     def for_agency(self, agency_id: str) -> RetentionReport:
-        """The report as one agency may see it: its own section only, hub-wide figures kept as counts."""
+        """The report as one agency may see it: its own section only; of the hub-wide figures, only those that
+        say nothing of another agency's volume (which days' partitions went, not how many reads they held)."""
         return self.model_copy(update={"agencies": [a for a in self.agencies if a.agency_id == agency_id],
-                                       "partitions_dropped": [], "orphan_files_unowned": 0})
+                                       "partition_reads": 0, "orphan_files_unowned": 0, "hub_deleted": {}})
 
     def totals(self) -> dict[str, int]:
         out: dict[str, int] = dict(self.hub_deleted)
