@@ -17,12 +17,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from openrtcc.adapters.signing import public_key_from_pem
-from openrtcc.adapters.storage.bag_files import ZipBagReader
+from openrtcc.adapters.storage.bag_files import DirectoryBagWriter, ZipBagReader
+from openrtcc.bootstrap import build_hub
 from openrtcc.cli import main
+from openrtcc.domain.errors import Conflict
 from openrtcc.domain.evidence_package import verify_package
 from openrtcc.services import legal_holds
 from openrtcc.services.accounts import authenticate
 from openrtcc.services.audit_anchors import make_anchor, signer
+from openrtcc.services.evidence_export import export_case
 from tests.conftest import HARBOR
 from tests.integration import db_probe as db
 from tests.plate_reads import JPEG, PNG, b64, new_source, post_reads, read_body
@@ -127,18 +130,33 @@ def test_refusals_are_clear_audited_and_leak_nothing(hub, case, world, settings)
     assert {(r.outcome, r.details["reason"]) for r in failed} == {("failed", "no_evidence")}
     assert any(r.action == "http.refused" and "export" in r.target for r in db.audit_after(hub, 0))
 
-    # A stored clip that no longer matches: refused, nothing handed out, and said so in the audit trail.
+    # Bytes that are not the ones recorded at collection: a hub reading the store without decryption gets the
+    # sealed file, whose SHA-256 is not the clip's. Refused by the export's own check, nothing written.
+    plain = build_hub(settings.model_copy(update={"media_encryption": False}), clock=hub.clock,
+                      run_migrations=False, fast_hashing=True)
+    try:
+        analyst = authenticate(hub, case["analyst"].token, None).actor
+        sink = DirectoryBagWriter(settings.data_dir / "refused-package")
+        with pytest.raises(Conflict) as refused:
+            export_case(plain, analyst, CASE, sink)
+        sink.discard()
+        assert refused.value.code == "evidence_altered" and not (settings.data_dir / "refused-package").exists()
+    finally:
+        plain.extras["engine"].dispose()
+
+    # A stored clip altered on disk: the sealed store refuses it; nothing handed out, and said so.
     stored = next(p for p in settings.media_dir.rglob("*") if p.is_file() and case["uploads"][0]["id"] in p.name)
     blob = bytearray(stored.read_bytes())
     blob[len(blob) // 2] ^= 0x01
     stored.write_bytes(bytes(blob))
     r = export_zip(case["analyst"])
-    assert r.status_code == 409 and r.headers["content-type"].startswith("application/json"), r.text
+    assert (r.status_code, r.json()["error"]) == (409, "tampered_media"), r.text
     stored.unlink()
     r = export_zip(case["analyst"])
     assert (r.status_code, r.json()["error"]) == (409, "evidence_missing")
     reasons = [r.details["reason"] for r in db.audit_after(hub, 0) if r.action == "evidence.export"]
-    assert reasons[-1] == "evidence_missing" and len(reasons) == 4
+    assert reasons == ["no_evidence", "no_evidence", "evidence_altered", "tampered_media", "evidence_missing"]
+    assert any(r.action == "media.tampered" for r in db.audit_after(hub, 0))
 
 
 def tamper_cases(bag):
