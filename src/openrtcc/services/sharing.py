@@ -15,6 +15,7 @@ from openrtcc.domain.accounts import Permission, has_permission
 from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from openrtcc.domain.governance import DataKind
+from openrtcc.domain.search_purposes import PURPOSES
 from openrtcc.domain.sharing import GrantDraft, SharingGrant, decide_share, validate_grant
 from openrtcc.services.hotlist_index import hotlist_index
 from openrtcc.services.hotlists import SYSTEM_PREFIX
@@ -148,6 +149,16 @@ def other_agencies(hub: Hub, actor: Actor) -> list[tuple[str, str, str]]:
         uow.record(actor.entry("sharing.agency_list", f"agency:{actor.agency_id}", count=len(found)))
         uow.commit()
     return found
+
+
+def grant_purposes(hub: Hub, actor: Actor) -> list[tuple[str, str, bool]]:
+    """(code, label, prohibited by my agency) of each purpose of the taxonomy: what a grant may name."""
+    actor.require(Permission.MANAGE_SHARING)
+    with hub.uow() as uow:
+        prohibited = uow.governance.get(actor.agency_id).prohibited_purposes
+        uow.record(actor.entry("sharing.purpose_list", f"agency:{actor.agency_id}", prohibited=len(prohibited)))
+        uow.commit()
+    return [(p.code, p.label, p.code in prohibited) for p in PURPOSES]
 
 
 def agencies_sharing(uow, to_agency_id: str, kind: DataKind, purpose, now: datetime) -> list[str]:

@@ -63,6 +63,12 @@ class OtherAgencyOut(BaseModel):
     kind: str
 
 
+class PurposeOut(BaseModel):
+    code: str
+    label: str
+    prohibited: bool = Field(description="My agency prohibits it: no grant may name it.")
+
+
 class SharedHotListOut(BaseModel):
     list_id: str
     name: str

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Path, Response
 
 from openrtcc.services import shared_hotlists, sharing
 from openrtcc.web.deps import AgencyActor, HubDep
-from openrtcc.web.sharing_schemas import GrantIn, GrantOut, OptInOut, OtherAgencyOut, SharedHotListOut
+from openrtcc.web.sharing_schemas import (
+    GrantIn,
+    GrantOut,
+    OptInOut,
+    OtherAgencyOut,
+    PurposeOut,
+    SharedHotListOut,
+)
 
 router = APIRouter(prefix="/api/sharing", tags=["sharing"])
 Id = Annotated[str, Path(max_length=36)]
@@ -33,6 +40,11 @@ def revoke_grant(grant_id: Id, actor: AgencyActor, hub: HubDep) -> GrantOut:
 @router.get("/agencies")
 def other_agencies(actor: AgencyActor, hub: HubDep) -> list[OtherAgencyOut]:
     return [OtherAgencyOut(slug=s, name=n, kind=k) for s, n, k in sharing.other_agencies(hub, actor)]
+
+
+@router.get("/purposes")
+def grant_purposes(actor: AgencyActor, hub: HubDep) -> list[PurposeOut]:
+    return [PurposeOut(code=c, label=label, prohibited=p) for c, label, p in sharing.grant_purposes(hub, actor)]
 
 
 @router.get("/hotlists")
