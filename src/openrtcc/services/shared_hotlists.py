@@ -46,7 +46,8 @@ def _decision(uow, source_id: str, to_id: str, now: datetime) -> ShareDecision:
 
 def list_shared_in(hub: Hub, actor: Actor) -> list[SharedHotListView]:
     """The lists other agencies share with mine now, and those I opted in to whose grant has ended."""
-    actor.require(Permission.MANAGE_SHARING)
+    with refusals_audited(hub, actor, "sharing.hotlist_list", f"agency:{actor.agency_id}"):
+        actor.require(Permission.MANAGE_SHARING)
     now = hub.clock.now()
     me = actor.agency_id
     with hub.uow() as uow:

@@ -124,10 +124,11 @@ def revoke_grant(hub: Hub, actor: Actor, grant_id: str) -> GrantView:
 
 def list_grants(hub: Hub, actor: Actor, direction: str | None = None) -> list[GrantView]:
     """The grants this agency gave and received (administrators manage them; auditors read them)."""
-    if not has_permission(actor.role, Permission.MANAGE_SHARING):
-        actor.require(Permission.READ_AUDIT)
-    if direction is not None and direction not in DIRECTIONS:
-        raise InvalidInput("direction is given or received", code="bad_direction")
+    with refusals_audited(hub, actor, "sharing.grant_list", f"agency:{actor.agency_id}"):
+        if not has_permission(actor.role, Permission.MANAGE_SHARING):
+            actor.require(Permission.READ_AUDIT)
+        if direction is not None and direction not in DIRECTIONS:
+            raise InvalidInput("direction is given or received", code="bad_direction")
     now = hub.clock.now()
     with hub.uow() as uow:
         grants = uow.sharing.grants_of(actor.agency_id)
@@ -142,7 +143,8 @@ def list_grants(hub: Hub, actor: Actor, direction: str | None = None) -> list[Gr
 
 def other_agencies(hub: Hub, actor: Actor) -> list[tuple[str, str, str]]:
     """(slug, name, kind) of every other agency: whom a grant may name."""
-    actor.require(Permission.MANAGE_SHARING)
+    with refusals_audited(hub, actor, "sharing.agency_list", f"agency:{actor.agency_id}"):
+        actor.require(Permission.MANAGE_SHARING)
     with hub.uow() as uow:
         rows = uow.sharing.other_agencies(actor.agency_id)
         found = [(r.slug, r.name, uow.governance.get(r.id).kind.value) for r in rows]
@@ -153,7 +155,8 @@ def other_agencies(hub: Hub, actor: Actor) -> list[tuple[str, str, str]]:
 
 def grant_purposes(hub: Hub, actor: Actor) -> list[tuple[str, str, bool]]:
     """(code, label, prohibited by my agency) of each purpose of the taxonomy: what a grant may name."""
-    actor.require(Permission.MANAGE_SHARING)
+    with refusals_audited(hub, actor, "sharing.purpose_list", f"agency:{actor.agency_id}"):
+        actor.require(Permission.MANAGE_SHARING)
     with hub.uow() as uow:
         prohibited = uow.governance.get(actor.agency_id).prohibited_purposes
         uow.record(actor.entry("sharing.purpose_list", f"agency:{actor.agency_id}", prohibited=len(prohibited)))
