@@ -63,6 +63,8 @@ BAD = [
     ({"retention_days": 20, "retention_forever": True}, 422, "invalid_input"),
     ({"policy_text": "x" * 20_001}, 422, "invalid_input"),
     ({"retention_days": "thirty"}, 422, "invalid_input"),
+    ({"repeat_search_window_hours": 10**30}, 422, "invalid_input"),
+    ({"prohibited_purposes": ["x" * 5000]}, 422, "invalid_input"),
 ]
 
 

@@ -72,6 +72,14 @@ def seeded(world, anon, clock, hub):
     return {"lake": lake, "harbor": harbor, "owner": owner, "analyst": analyst, "user_id": user_id}
 
 
+def fallback_records(hub) -> int:
+    with hub.uow() as uow:
+        n = uow.conn.execute(select(func.count()).select_from(audit_log).where(
+            audit_log.c.action == "http.request", audit_log.c.target.like("GET /api/public/transparency%"))).scalar_one()
+        uow.rollback()
+    return n
+
+
 def secrets_of(world, seeded) -> list[str]:
     return [*PLATES, "QZX 4821", OWNER_NAME, ADDRESS, "Wintergreen", CASE, NOTE, seeded["owner"].email,
             seeded["analyst"].email, world.agency().admin_email, seeded["user_id"], "203.0.113.77", "testclient",
@@ -162,7 +170,8 @@ def test_answers_are_cached_and_settings_changes_show_at_once(world, anon, hub, 
     first = anon.get(f"{API}/lakeport").json()
     for _ in range(5):
         assert anon.get(f"{API}/lakeport").json() == first
-    assert builds() == 1  # one build, recorded once; the copies touch no row
+    assert builds() == 1  # one build, recorded once; the copies touch no row, not even the fallback audit's
+    assert fallback_records(hub) == 0
     clock.advance(seconds=61)
     assert anon.get(f"{API}/lakeport").json()["generated_at"] != first["generated_at"]
     assert builds() == 2
@@ -185,17 +194,24 @@ def test_a_crawler_is_held_to_its_budget_without_touching_the_database(world, hu
         noted = uow.conn.execute(select(audit_log.c.outcome).where(audit_log.c.action == "public.rate_limited")).all()
         uow.rollback()
     assert noted == [("denied",)]  # the first refusal of the wait is recorded, the rest write nothing
+    assert fallback_records(hub) == 0
     clock.advance(seconds=61)
     assert crawler.get(f"{API}/lakeport").status_code == 200
 
 
-def test_unknown_or_malformed_agencies_are_404(world, anon):
+def test_unknown_or_malformed_agencies_are_404(world, anon, hub):
     world.agency("lakeport")
-    for slug in ("nowhere", "LAKEPORT", "a" * 80, "..%2Fetc", "lake port"):
+    for slug in ("nowhere", "LAKEPORT", "a" * 80, "..%2Fetc", "lake port", "nowhere"):
         r = anon.get(f"{API}/{slug}")
         assert r.status_code == 404 and r.json()["error"] in ("agency_not_found", "not_found"), slug
+    with hub.uow() as uow:
+        refused = uow.conn.execute(select(audit_log.c.outcome, audit_log.c.details).where(
+            audit_log.c.action == "transparency.report")).all()
+        uow.rollback()
+    assert refused == [("failed", {"code": "agency_not_found"})] * 5  # the second "nowhere" came from the cache
     assert anon.get(f"{API}/nowhere.csv").status_code == 404
     assert anon.get(f"{API}/nowhere/audit").status_code == 404
     assert anon.get(f"{API}/lakeport/audit?limit=0").status_code == 422
     assert anon.get(f"{API}/lakeport/audit?limit=501").status_code == 422
     assert anon.get(f"{API}/lakeport?format=xml").status_code == 422
+    assert anon.get(f"{API}/lakeport/audit?before={2**70}").status_code == 422

@@ -11,7 +11,7 @@ from openrtcc.domain.audit import GENESIS_HASH, AuditEntry, chain
 from openrtcc.domain.errors import RateLimited
 from openrtcc.domain.transparency import misread_rate, plate_hash, pseudonym, public_audit_record, public_details
 from openrtcc.services.public_cache import PublicCache, PublicLimits
-from openrtcc.web.public_csv import csv_response
+from openrtcc.web.public_csv import csv_text
 
 KEY = b"k" * 32
 
@@ -74,8 +74,8 @@ def test_misread_rate_counts_only_checked_alerts():
 
 
 def test_csv_cells_a_spreadsheet_would_run_are_quoted_as_text():
-    body = csv_response("x.csv", ("item", "value"), [("=HYPERLINK(\"http://evil\")", "-12"), ("@SUM(A1)", "+1 x")]).body
-    assert b"'=HYPERLINK" in body and b"'@SUM" in body and b"'+1 x" in body and b",-12" in body
+    body = csv_text(("item", "value"), [("=HYPERLINK(\"http://evil\")", "-12"), ("@SUM(A1)", "+1 x")])
+    assert "'=HYPERLINK" in body and "'@SUM" in body and "'+1 x" in body and ",-12" in body
 
 
 def test_the_cache_builds_once_per_time_to_live():

@@ -9,7 +9,8 @@ import re
 from datetime import datetime, timedelta
 
 from openrtcc.domain.audit import AuditEntry, canonical_at
-from openrtcc.domain.errors import NotFound
+from openrtcc.domain.audit_scope import mark_committed
+from openrtcc.domain.errors import NotFound, RateLimited
 from openrtcc.domain.governance import AUDIT_RETENTION_DAYS, AgencyGovernance
 from openrtcc.domain.public_forms import audit_source, client_hash
 from openrtcc.domain.search_purposes import PURPOSE_BY_CODE
@@ -51,14 +52,30 @@ def _admit(hub: Hub, client: str | None, view: str) -> PublicCache:
     cache = cache_of(hub)
     try:
         cache.admit(client_hash(hub.secret_key, client))
-    except Exception as refusal:
-        if getattr(refusal, "first", False):
+    except RateLimited as refusal:
+        if refusal.first:
             with hub.uow() as uow:
                 uow.record(AuditEntry("public.rate_limited", "denied", None, None, f"transparency:{view}",
                                       audit_source(hub.secret_key, client), dict(refusal.details)))
                 uow.commit()
+        else:
+            _covered()
         raise
     return cache
+
+
+def _covered() -> None:
+    """This request is accounted for by a record already written: the build of the cached answer it gets, or
+    the first refusal of the client's wait. Without this the web layer's fallback audit would write a row per
+    request, and a crawler could load the database through the audit trail."""
+    mark_committed()
+
+
+def _cached(cache: PublicCache, key: tuple, build):
+    value, built = cache.get(key, build)
+    if not built:
+        _covered()
+    return value
 
 
 def _published(hub: Hub, action: str, agency_id: str | None, client: str | None, **details) -> None:
@@ -66,6 +83,14 @@ def _published(hub: Hub, action: str, agency_id: str | None, client: str | None,
     with hub.uow() as uow:
         uow.record(AuditEntry(action, "success", None, agency_id, f"agency:{agency_id}" if agency_id else None,
                               audit_source(hub.secret_key, client), details))
+        uow.commit()
+
+
+def _unknown(hub: Hub, action: str, client: str | None) -> None:
+    """An unknown agency asked for: recorded once per cached refusal (the name asked for is not kept)."""
+    with hub.uow() as uow:
+        uow.record(AuditEntry(action, "failed", None, None, None, audit_source(hub.secret_key, client),
+                              {"code": "agency_not_found"}))
         uow.commit()
 
 
@@ -87,7 +112,7 @@ def agencies(hub: Hub, client: str | None) -> list[dict]:
         return [{"slug": a.slug, "name": a.name, "kind": kinds.get(a.id, "local"), "links": links(a.slug)}
                 for a in sorted(rows, key=lambda a: a.name)]
 
-    return cache.get(("agencies",), build)[0]
+    return _cached(cache, ("agencies",), build)
 
 
 def _agency(uow, slug: str):
@@ -95,9 +120,15 @@ def _agency(uow, slug: str):
     return uow.accounts.agency_by_slug(slug) if _SLUG.match(slug) else None
 
 
-def report(hub: Hub, slug: str, client: str | None) -> TransparencyReport:
+def report(hub: Hub, slug: str, client: str | None, render=None):
+    """The agency's report; `render` (e.g. to CSV) is applied once per build and cached with it, keyed apart."""
     cache = _admit(hub, client, "report")
-    built = cache.get(("report", slug), lambda: _build_report(hub, slug, client))[0]
+
+    def build():
+        found = _build_report(hub, slug, client)
+        return found if found is None or render is None else render(found)
+
+    built = _cached(cache, ("report", slug, getattr(render, "__name__", "json")), build)
     if built is None:
         raise NotFound(f"no agency {slug[:64]!r} on this hub", code="agency_not_found")
     return built
@@ -108,10 +139,12 @@ def _build_report(hub: Hub, slug: str, client: str | None) -> TransparencyReport
     since = now - timedelta(days=WINDOW_DAYS)
     with hub.uow().reading() as uow:
         ag = _agency(uow, slug)
-        if ag is None:
-            return None
-        g = uow.governance.get(ag.id)
-        figures = _figures(uow.transparency, ag.id, now, since)
+        if ag is not None:
+            g = uow.governance.get(ag.id)
+            figures = _figures(uow.transparency, ag.id, now, since)
+    if ag is None:
+        _unknown(hub, "transparency.report", client)
+        return None
     _published(hub, "transparency.report", ag.id, client)
     return TransparencyReport(
         agency=AgencyRef(slug=ag.slug, name=ag.name, kind=g.kind.value), generated_at=canonical_at(now),
@@ -182,22 +215,24 @@ def _at(value: datetime | None) -> str | None:
     return canonical_at(value) if value else None
 
 
-def audit_view(hub: Hub, slug: str, client: str | None, limit: int = 100,
-               before: int | None = None) -> list[PublicAuditRecord]:
-    """The agency's recent audit records, newest first, as the public may see them."""
+def audit_view(hub: Hub, slug: str, client: str | None, limit: int = 100, before: int | None = None,
+               render=None):
+    """The agency's recent audit records, newest first, as the public may see them (`render`: as for report)."""
     limit = max(1, min(limit, MAX_AUDIT_PAGE))
     cache = _admit(hub, client, "audit")
 
     def build() -> list[PublicAuditRecord] | None:
         with hub.uow().reading() as uow:
             ag = _agency(uow, slug)
-            if ag is None:
-                return None
-            rows = uow.audit.list_for_agency(ag.id, limit, before)
+            rows = uow.audit.list_for_agency(ag.id, limit, before) if ag is not None else []
+        if ag is None:
+            _unknown(hub, "transparency.audit_view", client)
+            return None
         _published(hub, "transparency.audit_view", ag.id, client, count=len(rows))
-        return [public_audit_record(hub.secret_key, r) for r in rows]
+        records = [public_audit_record(hub.secret_key, r) for r in rows]
+        return records if render is None else render(records)
 
-    built = cache.get(("audit", slug, limit, before), build)[0]
+    built = _cached(cache, ("audit", slug, limit, before, getattr(render, "__name__", "json")), build)
     if built is None:
         raise NotFound(f"no agency {slug[:64]!r} on this hub", code="agency_not_found")
     return built

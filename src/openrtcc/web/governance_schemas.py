@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,17 +12,23 @@ from openrtcc.domain.search_purposes import PURPOSES
 from openrtcc.services.governance_settings import GovernanceChanges
 
 
+# Wide bounds only against absurd numbers (a window of 10**30 hours is no timedelta); the real ranges are the
+# domain's, so that each refusal names its rule.
+Count = Annotated[int, Field(ge=-1_000_000_000, le=1_000_000_000)]
+PurposeCode = Annotated[str, Field(max_length=48)]
+
+
 class GovernanceIn(BaseModel):
     """The settings to change; a field left out keeps its value."""
 
     model_config = ConfigDict(extra="forbid")
 
     kind: str | None = Field(None, max_length=16, description="local | county | state | tribal | federal")
-    retention_days: int | None = Field(None, description="1 to 30 days; a legal hold keeps a case longer")
-    prohibited_purposes: list[str] | None = Field(None, max_length=64, description="Purpose codes refused")
-    search_camera_limit: int | None = Field(None, description="Area searches over more cameras need approval")
-    repeat_search_threshold: int | None = Field(None, description="Same user, same plate: supervisors alerted")
-    repeat_search_window_hours: int | None = Field(None, description="1 hour to 90 days")
+    retention_days: Count | None = Field(None, description="1 to 30 days; a legal hold keeps a case longer")
+    prohibited_purposes: list[PurposeCode] | None = Field(None, max_length=64, description="Purpose codes refused")
+    search_camera_limit: Count | None = Field(None, description="Area searches over more cameras need approval")
+    repeat_search_threshold: Count | None = Field(None, description="Same user, same plate: supervisors alerted")
+    repeat_search_window_hours: Count | None = Field(None, description="1 hour to 90 days")
     policy_text: str | None = Field(None, max_length=MAX_POLICY_TEXT, description="Published on the portal")
 
     def changes(self) -> GovernanceChanges:

@@ -24,11 +24,15 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def csv_response(filename: str, header: tuple[str, ...], rows, headers: dict | None = None) -> Response:
+def csv_text(header: tuple[str, ...], rows) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(header)
     for row in rows:
         w.writerow([_cell(v) for v in row])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+    return out.getvalue()
+
+
+def csv_response(filename: str, text: str, headers: dict | None = None) -> Response:
+    return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})})

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from openrtcc.domain.transparency import MAX_AUDIT_PAGE, PublicAuditRecord, TransparencyReport, report_rows
 from openrtcc.services import transparency
 from openrtcc.web.deps import HubDep, Source
-from openrtcc.web.public_csv import csv_response
+from openrtcc.web.public_csv import csv_response, csv_text
 from openrtcc.web.routers.pages import PAGES, TEMPLATES
 
 router = APIRouter(tags=["transparency"])
@@ -23,7 +23,7 @@ API = transparency.API
 CACHE = {"Cache-Control": "public, max-age=60"}  # proxies may answer crawlers too
 Format = Annotated[Literal["json", "csv"], Query()]
 Limit = Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)]
-Before = Annotated[int | None, Query(ge=1)]
+Before = Annotated[int | None, Query(ge=1, le=2**62)]
 PORTAL_PAGE = next(p for p in PAGES if p.path == "/transparency")
 
 
@@ -35,30 +35,26 @@ def agencies(hub: HubDep, client: Source, response: Response) -> list[dict]:
 
 @router.get(API + "/{slug}.csv", response_class=Response)
 def report_csv(slug: str, hub: HubDep, client: Source) -> Response:
-    return _csv(slug, transparency.report(hub, slug, client))
+    return csv_response(f"transparency-{slug}.csv", transparency.report(hub, slug, client, report_as_csv), CACHE)
 
 
 @router.get(API + "/{slug}", response_model=TransparencyReport)
 def report(slug: str, hub: HubDep, client: Source, response: Response, format: Format = "json"):
-    found = transparency.report(hub, slug, client)
     if format == "csv":
-        return _csv(slug, found)
+        return report_csv(slug, hub, client)
     response.headers.update(CACHE)
-    return found
+    return transparency.report(hub, slug, client)
 
 
 @router.get(API + "/{slug}/audit", response_model=list[PublicAuditRecord])
 def audit(slug: str, hub: HubDep, client: Source, response: Response, limit: Limit = 100, before: Before = None,
           format: Format = "json"):
     """Newest first; `before` pages back by sequence number. No address, account, plate or free text."""
-    records = transparency.audit_view(hub, slug, client, limit, before)
     if format == "csv":
-        rows = [(r.seq, r.at, r.action, r.outcome, r.actor, r.target_kind or "", r.target_ref or "",
-                 " ".join(f"{k}={v}" for k, v in r.details.items()), r.hash) for r in records]
-        return csv_response(f"audit-{slug}.csv", ("seq", "at", "action", "outcome", "actor", "target_kind",
-                                                  "target_ref", "details", "hash"), rows, CACHE)
+        return csv_response(f"audit-{slug}.csv", transparency.audit_view(hub, slug, client, limit, before,
+                                                                         audit_as_csv), CACHE)
     response.headers.update(CACHE)
-    return records
+    return transparency.audit_view(hub, slug, client, limit, before)
 
 
 @router.get("/transparency/{slug}", include_in_schema=False, response_class=HTMLResponse)
@@ -70,5 +66,11 @@ def page(slug: str, request: Request) -> HTMLResponse:
         "tile_attribution": s.tile_attribution, "page": PORTAL_PAGE, "slug": slug})
 
 
-def _csv(slug: str, found: TransparencyReport) -> Response:
-    return csv_response(f"transparency-{slug}.csv", ("section", "item", "value"), report_rows(found), CACHE)
+def report_as_csv(found: TransparencyReport) -> str:
+    return csv_text(("section", "item", "value"), report_rows(found))
+
+
+def audit_as_csv(records: list[PublicAuditRecord]) -> str:
+    return csv_text(("seq", "at", "action", "outcome", "actor", "target_kind", "target_ref", "details", "hash"),
+                    [(r.seq, r.at, r.action, r.outcome, r.actor, r.target_kind or "", r.target_ref or "",
+                      " ".join(f"{k}={v}" for k, v in r.details.items()), r.hash) for r in records])
