@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from openrtcc.adapters.db.tables import audit_log, case_read, legal_hold, plate_read
@@ -68,6 +69,7 @@ def test_holds_and_locks_refuse_bad_and_hostile_requests(hub, world, anon, clock
     assert audited(hub, "retention.hold_release")[-1] == ("denied", "already_released")
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # permissions and scoping; storage is covered in the purge tests
 def test_purge_reports_are_for_admins_and_auditors_and_show_only_their_agency(hub, world, clock):
     world.agency("harbor", jurisdiction=HARBOR)
     lakeport_id = world.agency().id
@@ -88,6 +90,7 @@ def test_purge_reports_are_for_admins_and_auditors_and_show_only_their_agency(hu
     assert world.admin().get("/api/retention/runs?limit=0").status_code == 422
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # the command's own behaviour
 def test_the_cli_places_lists_releases_holds_and_runs_the_purge(settings, hub, world, monkeypatch, capsys):
     world.agency()
     sup = world.staff("supervisor")
