@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from openrtcc.adapters.db.tables import alert, audit_log
+from openrtcc.adapters.db.tables import alert, audit_log, hotlist_subscription
 from openrtcc.domain.accounts import Role
 from openrtcc.domain.reads import ReadBatch
 from openrtcc.services.hotlists import import_hot_list, system_actor
@@ -110,9 +110,11 @@ def test_revocation_renewal_and_expiry_with_the_clock(hub, world, clock):
     reads.see("ABC1234")
     assert len(reads.alerts()) == 1  # revoked: matching stops at once
 
-    hot_list_grant(world, clock, days=10)  # a renewed grant: the opt-in holds
+    renewed = hot_list_grant(world, clock, days=10)  # a renewed grant: the opt-in holds, resting on it now
     reads.see("ABC1234")
     assert len(reads.alerts()) == 2
+    with hub.extras["engine"].connect() as conn:
+        assert conn.execute(select(hotlist_subscription.c.grant_id)).scalars().all() == [renewed["id"]]
 
     clock.advance(days=10)  # the renewed grant ends: the next read does not match, without any reload
     reads.see("ABC1234")

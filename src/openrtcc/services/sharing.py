@@ -91,6 +91,8 @@ def create_grant(hub: Hub, actor: Actor, req: GrantRequest) -> GrantView:
                                  valid.expires_at, valid.federal_one_to_one, None, valid.note, user_or_none(actor))
             uow.sharing.add_grant(grant)
             details = _grant_details(grant)
+            if grant.data_kind is DataKind.HOT_LISTS:  # a renewal: the recipient's opt-ins now rest on it
+                details["opt_ins_renewed"] = uow.sharing.move_subscriptions(actor.agency_id, to.id, grant.id)
             uow.record(actor.entry("sharing.grant_create", f"sharing_grant:{grant.id}", **details))
             uow.record(mirror_entry(actor, "sharing.grant_create", to.id, f"sharing_grant:{grant.id}", **details))
             uow.commit()

@@ -104,6 +104,13 @@ class SqlSharingRepo:
         self.conn.execute(update(hotlist_subscription).where(hotlist_subscription.c.id == subscription_id)
                           .values(opted_out_at=at))
 
+    def move_subscriptions(self, from_agency_id: str, to_agency_id: str, grant_id: str) -> int:
+        """Point the recipient's opt-ins in force on the source's lists at a new grant (a renewal)."""
+        lists = select(hot_list.c.id).where(hot_list.c.agency_id == from_agency_id)
+        return self.conn.execute(update(hotlist_subscription).where(
+            hotlist_subscription.c.agency_id == to_agency_id, hotlist_subscription.c.opted_out_at.is_(None),
+            hotlist_subscription.c.list_id.in_(lists.scalar_subquery())).values(grant_id=grant_id)).rowcount
+
     def shared_lists(self, agency_id: str) -> list[SharedList]:
         """The lists the agency opted in to, each with every hot-list grant from its keeper to the agency."""
         q = (select(hot_list.c.id, hot_list.c.version, hot_list.c.agency_id)
