@@ -18,7 +18,9 @@ def add_parsers(asub) -> None:
                                    "anchor folder for publication")
     p = asub.add_parser("verify-anchor", help="check this hub's audit chain against a signed anchor: exit 0 when "
                                               "every record up to it is intact and unchanged, 1 naming the problem")
-    p.add_argument("file", help="an anchor document (anchor_dir/YYYY-MM-DD.json or /api/public/audit/anchors/DAY)")
+    p.add_argument("file", nargs="?",
+                   help="an anchor document (anchor_dir/YYYY-MM-DD.json or /api/public/audit/anchors/DAY)")
+    p.add_argument("--all", action="store_true", help="check every anchor this hub keeps instead of one file")
     p.add_argument("--public-key", help="PEM public key to check the signature with (the one you kept from "
                                         "/api/public/audit/public-key); default: this hub's own key")
     p = asub.add_parser("public-key", help="print the hub's Ed25519 public key (PEM) and its key id")
@@ -67,13 +69,17 @@ def _verify(hub, args) -> int:
     from openrtcc.domain.anchors import parse_anchor_document
     from openrtcc.services.audit_anchors import check_anchor, signer
 
-    anchor = parse_anchor_document(_read(args.file, "an audit anchor"))
+    if bool(args.file) == bool(args.all):
+        raise InvalidInput("give one anchor file, or --all for every anchor this hub keeps")
+    anchor = None if args.all else parse_anchor_document(_read(args.file, "an audit anchor"))
     if args.public_key:
         key = public_key_from_pem(_read(args.public_key, "a public key"))
     else:
         key = signer(hub)
         print(f"checking with this hub's own key {key.key_id}; an outside party passes the key it kept "
               "(--public-key)", file=sys.stderr)
+    if anchor is None:
+        return _verify_all(hub, key)
     check = check_anchor(hub, anchor, key)
     s = anchor.statement
     if s.deployment != hub.deployment_name:
@@ -86,6 +92,22 @@ def _verify(hub, args) -> int:
         return 0
     print(f"anchor {s.day} FAILED: {check.problem}", file=sys.stderr)
     return 1
+
+
+def _verify_all(hub, key) -> int:
+    from openrtcc.services.audit_anchors import check_stored_anchors
+
+    checks = check_stored_anchors(hub, key)
+    failed = [c for c in checks if not c.ok]
+    for c in failed:
+        print(f"anchor {c.anchor.day} FAILED: {c.problem}", file=sys.stderr)
+    if not checks:
+        print("this hub keeps no anchors yet (rtcc audit anchor makes today's)")
+    elif not failed:
+        newest = checks[-1].anchor
+        many = "anchor" if len(checks) == 1 else "anchors"
+        print(f"{len(checks)} {many} verified, the newest {newest.day}: records 1..{newest.seq} intact")
+    return 1 if failed else 0
 
 
 def _public_key(hub, args) -> int:

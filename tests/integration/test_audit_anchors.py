@@ -18,7 +18,7 @@ from openrtcc.bootstrap import build_hub
 from openrtcc.cli import main
 from openrtcc.domain.anchors import parse_anchor_document
 from openrtcc.domain.audit import AuditEntry, AuditRecord, chain
-from openrtcc.services.audit_anchors import check_anchor, make_anchor, signer
+from openrtcc.services.audit_anchors import check_anchor, check_stored_anchors, make_anchor, signer
 from openrtcc.services.audit_trail import verify_chain
 from tests.integration import db_probe as db
 
@@ -63,6 +63,8 @@ def test_the_head_is_signed_stored_and_published_once_a_utc_day(hub, world, sett
     assert second.anchor.statement.seq > s.seq + 1
     for anchor in (first.anchor, second.anchor):
         assert check_anchor(hub, anchor, signer(hub)).ok
+    assert [(c.anchor.day, c.ok) for c in check_stored_anchors(hub, signer(hub))] == [
+        ("2026-11-20", True), ("2026-11-21", True)]
 
 
 def test_the_anchors_and_the_public_key_are_public_and_each_fetch_is_audited(hub, world, anon, clock, settings):
@@ -148,6 +150,9 @@ def test_verify_anchor_with_the_kept_public_key_catches_a_rewritten_chain(hub, w
     assert "verified: records 1.." in capsys.readouterr().out
     actions(world, 1)  # records after the anchor are not its business
     assert main(["audit", "verify-anchor", str(anchor_file), "--public-key", str(public)]) == 0
+    assert main(["audit", "verify-anchor", "--all"]) == 0
+    assert "1 anchor verified" in capsys.readouterr().out
+    assert main(["audit", "verify-anchor"]) == 2  # one file, or --all
 
     rewrite_from(hub, 3, {"reason": "nothing to see"})
     assert verify_chain(hub).ok  # the chain alone cannot tell
@@ -155,6 +160,8 @@ def test_verify_anchor_with_the_kept_public_key_catches_a_rewritten_chain(hub, w
     assert main(["audit", "verify-anchor", str(anchor_file), "--public-key", str(public)]) == 1
     err = capsys.readouterr().err
     assert "FAILED: record" in err and "rewritten after the anchor was signed" in err
+    assert main(["audit", "verify-anchor", "--all", "--public-key", str(public)]) == 1
+    assert "rewritten after the anchor was signed" in capsys.readouterr().err
 
     other = tmp_path / "other.pem"
     other.write_bytes(Ed25519PrivateKey.generate().public_key().public_bytes(

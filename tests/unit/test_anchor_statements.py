@@ -14,6 +14,7 @@ from openrtcc.adapters.signing import Ed25519Signer
 from openrtcc.domain.anchors import (
     SignedAnchor,
     check_chain_against,
+    check_chain_against_all,
     head_statement,
     parse_anchor_document,
     signature_problem,
@@ -161,3 +162,20 @@ def test_bad_signatures_are_refused_before_any_check(key):
 def test_days_are_real_dates(day):
     with pytest.raises(InvalidInput):
         valid_day(day)
+
+
+def test_a_year_of_anchors_is_checked_in_one_pass_and_each_is_judged_on_its_own(key):
+    rs = records(8)
+    anchors = [signed(key, rs, seq).statement for seq in (6, 2, 4, 0)]
+    assert [(c.anchor.seq, c.ok) for c in check_chain_against_all(anchors, iter(rs))] == [
+        (0, True), (2, True), (4, True), (6, True)]
+    forged = rechain(rs, 5, {"n": 99})  # before the anchor of 6, after those of 2 and 4
+    checks = check_chain_against_all(anchors, iter(forged))
+    assert [(c.anchor.seq, c.ok) for c in checks] == [(0, True), (2, True), (4, True), (6, False)]
+    assert "rewritten after the anchor was signed" in checks[-1].problem
+    checks = check_chain_against_all(anchors, iter(rs[:3]))  # cut after record 3
+    assert [c.problem and c.problem.startswith("the chain holds 3 records") for c in checks] == [
+        None, None, True, True]
+    checks = check_chain_against_all(anchors, iter(rs[:2] + rs[3:]))  # record 3 gone
+    assert [c.ok for c in checks] == [True, True, False, False]
+    assert checks[2].problem == "record 3 is missing (next present is 4)"

@@ -12,6 +12,7 @@ from openrtcc.domain.anchors import (
     SignedAnchor,
     Signer,
     check_chain_against,
+    check_chain_against_all,
     head_statement,
     signature_problem,
     utc_day,
@@ -24,6 +25,7 @@ from openrtcc.services.hub import Hub
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 400  # a little over a year of daily anchors per page
+MAX_STORED = 100_000  # checked together: centuries of daily anchors
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,18 @@ def check_anchor(hub: Hub, anchor: SignedAnchor, key: SignatureVerifier) -> Anch
         return AnchorCheck(anchor.statement, 0, problem)
     with hub.uow().reading() as uow:
         return check_chain_against(anchor.statement, uow.audit.iter_records())
+
+
+def check_stored_anchors(hub: Hub, key: SignatureVerifier) -> list[AnchorCheck]:
+    """Every anchor the hub keeps, oldest first, checked for its signature and against the chain in one pass.
+    An intruder can delete stored anchors but cannot forge one without the key; outside copies are the
+    stronger check (check_anchor)."""
+    with hub.uow().reading() as uow:
+        anchors = list(reversed(uow.anchors.recent(MAX_STORED)))
+        forged = {a.statement: signature_problem(a, key) for a in anchors}
+        good = [a.statement for a in anchors if forged[a.statement] is None]
+        checked = {c.anchor: c for c in check_chain_against_all(good, uow.audit.iter_records())}
+    return [checked.get(a.statement) or AnchorCheck(a.statement, 0, forged[a.statement]) for a in anchors]
 
 
 def public_anchors(hub: Hub, client: str | None, limit: int = 100, before_day: str | None = None) -> list:
