@@ -117,9 +117,12 @@ def test_a_clip_asked_at_the_hub_is_exported_by_the_box_and_lands_in_the_case_ev
         clip = _wait(lambda: (c := analyst.get(f"/api/clips/{clip_id}").json())["status"] == "ready" and c)
         assert (clip["sha256"], clip["size_bytes"]) == (result.sha256, result.size_bytes)
         # what the hub stored (its download path is tested hub-side): the bytes the box hashed
-        stored = [p for p in live_edge_hub.hub.media.root.rglob("*") if p.is_file()]
-        assert len(stored) == 1 and hashlib.sha256(stored[0].read_bytes()).hexdigest() == result.sha256
-        assert 30 <= count_video_packets(stored[0].read_bytes()) <= 70  # ~2 s at ~18 fps, from the keyframe before
+        media = live_edge_hub.hub.media
+        [stored] = [p for p in media.root.rglob("*") if p.is_file()]
+        with media.open(str(stored.relative_to(media.root))) as f:  # sealed at rest: read through the store
+            plain = f.read()
+        assert hashlib.sha256(plain).hexdigest() == result.sha256 != hashlib.sha256(stored.read_bytes()).hexdigest()
+        assert 30 <= count_video_packets(plain) <= 70  # ~2 s at ~18 fps, from the keyframe before
         evidence = analyst.get(f"/api/agency/cases/{CASE}/evidence").json()
         assert [(e["id"], e["sha256"]) for e in evidence] == [(clip_id, result.sha256)]
         assert [(e.kind, e.outcome, e.case_number) for e in access_log.latest(5)] == [
