@@ -249,5 +249,14 @@ def test_rtcc_evidence_export_and_verify_name_the_first_problem(hub, case, setti
         assert main(["evidence", "verify", str(out)]) == 1
         assert ("was altered" if change == "alter" else "README.txt was added") in capsys.readouterr().err
     assert main(["evidence", "verify", str(tmp_path / "nothing-here.zip")]) == 2
+
+    # An audit record of the case altered in the database: no package goes out with it.
+    db.drop_append_only_guard(hub)
+    db.execute(hub, "UPDATE audit_log SET target = 'footage_request:elsewhere' WHERE action = 'footage.request_open'")
+    capsys.readouterr()
+    assert main(["evidence", "export", "--agency", "lakeport", "--case", CASE, "--out", str(tmp_path / "a.zip"),
+                 "--as", email]) == 1
+    assert "an audit record of this case fails its hash" in capsys.readouterr().err
+    assert not (tmp_path / "a.zip").exists() and not list(tmp_path.glob(".*part"))
     (tmp_path / "junk.zip").write_bytes(io.BytesIO(b"not a zip").read())
     assert main(["evidence", "verify", str(tmp_path / "junk.zip")]) == 2

@@ -62,7 +62,7 @@ def audit_line_problem(doc: dict) -> str | None:
                            doc["source"], doc["details"])
         ok = record_hash(doc["seq"], at, entry, doc["prev"]) == doc["hash"]
     except (KeyError, TypeError, ValueError):
-        return "is not an audit record"
+        return "not an audit record"
     return None if ok else f"record {doc['seq']} does not hash to the hash it carries: it was altered"
 
 
@@ -161,6 +161,6 @@ def _check_excerpt(c: BagContents, bag: BagReader) -> None:
             try:
                 problem = audit_line_problem(json.loads(line))
             except ValueError:
-                problem = "is not JSON"
+                problem = "not JSON"
             if problem:
-                raise BagProblem(f"{EXCERPT_FILE} line {number} {problem}", EXCERPT_FILE)
+                raise BagProblem(f"{EXCERPT_FILE} line {number}: {problem}", EXCERPT_FILE)
