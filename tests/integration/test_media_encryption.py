@@ -20,6 +20,13 @@ def stored(hub) -> dict[str, bytes]:
     return {str(p.relative_to(hub.media.root)): p.read_bytes() for p in hub.media.root.rglob("*") if p.is_file()}
 
 
+def hub_agency(hub) -> str:
+    with hub.uow() as uow:
+        agency = uow.accounts.agency_by_slug("lakeport")
+        uow.rollback()
+    return agency.id
+
+
 def flip(path, at: int) -> None:
     raw = bytearray(path.read_bytes())
     raw[at] ^= 0x01
@@ -108,6 +115,12 @@ def test_rtcc_keys_commands(hub, media, settings, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "rotated to key version 2" in out and "3 files rewrapped" in out and "retired (deleted): [1]" in out
     assert client.get(url).content == MP4  # the serving hub follows the new version at once
+    key_file = settings.data_dir / "media-keys" / hub_agency(hub) / "v0002.key"
+    key_file.rename(key_file.with_suffix(".away"))
+    r = client.get(url)
+    assert r.status_code == 503 and r.json()["error"] == "media_key_missing" and "version 2" in r.json()["message"]
+    key_file.with_suffix(".away").rename(key_file)
+    assert client.get(url).content == MP4
 
     evidence_path = next(p for p in hub.media.root.rglob("*") if "evidence" in p.parts and p.is_file())
     flip(evidence_path, 600)
