@@ -103,6 +103,8 @@ def test_each_refusal_is_clear_audited_and_writes_nothing(hub, world, clock):
         (grant_body(clock, expires_at=(clock.now() + timedelta(days=366)).isoformat()), 422, "expiry_too_long"),
         (grant_body(clock, expires_at=(clock.now() - timedelta(hours=1)).isoformat()), 422, "bad_expiry"),
         (grant_body(clock, federal_one_to_one=True), 422, "not_federal"),
+        (grant_body(clock, to="har\x00bor"), 404, "unknown_agency"),  # PostgreSQL refuses NUL in text: not a 500
+        (grant_body(clock, note="MOU\x00 7"), 422, "bad_note"),
     ]
     for body, status, code in cases:
         r = admin.post("/api/sharing/grants", json=body)
@@ -110,6 +112,7 @@ def test_each_refusal_is_clear_audited_and_writes_nothing(hub, world, clock):
     assert admin.post("/api/sharing/grants", json=grant_body(clock, purposes=[])).status_code == 422
     assert admin.post("/api/sharing/grants", json={**grant_body(clock), "expires_at": "2026-12-01T00:00:00"}
                       ).status_code == 422  # no time zone
+    assert admin.post("/api/sharing/grants/ab%00c/revoke").status_code == 422
     analyst = world.staff("analyst")
     r = analyst.post("/api/sharing/grants", json=grant_body(clock))
     assert (r.status_code, r.json()["error"]) == (403, "permission_denied")

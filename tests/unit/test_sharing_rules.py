@@ -118,6 +118,7 @@ def test_validate_grant_accepts_a_complete_grant_and_cleans_it():
     ({"expires_at": NOW + timedelta(days=365, seconds=1)}, (InvalidInput, "expiry_too_long")),
     ({"federal_one_to_one": True}, (InvalidInput, "not_federal")),
     ({"note": "x" * 501}, (InvalidInput, "bad_note")),
+    ({"note": "MOU\x00 7"}, (InvalidInput, "bad_note")),
 ])
 def test_each_grant_rule_refuses_with_its_own_code(changes, expected):
     assert refused(draft(**changes)) == expected

@@ -132,8 +132,8 @@ def validate_grant(d: GrantDraft, now: datetime, recipient_kind: AgencyKind,
     purposes = _purposes(d.purposes, kind, prohibited_by_source)
     expires_at = _expiry(d.expires_at, now, federal)
     note = (d.note or "").strip() or None
-    if note is not None and len(note) > MAX_GRANT_NOTE:
-        raise _invalid(f"note: at most {MAX_GRANT_NOTE} characters", "bad_note", "note")
+    if note is not None and (len(note) > MAX_GRANT_NOTE or not note.isprintable()):
+        raise _invalid(f"note: at most {MAX_GRANT_NOTE} printable characters on one line", "bad_note", "note")
     return ValidGrant(kind, purposes, expires_at, federal, note)
 
 

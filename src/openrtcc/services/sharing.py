@@ -17,6 +17,7 @@ from openrtcc.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from openrtcc.domain.governance import DataKind
 from openrtcc.domain.search_purposes import PURPOSES
 from openrtcc.domain.sharing import GrantDraft, SharingGrant, decide_share, validate_grant
+from openrtcc.services.admin import SLUG_RE
 from openrtcc.services.hotlist_index import hotlist_index
 from openrtcc.services.hotlists import SYSTEM_PREFIX
 from openrtcc.services.hub import Actor, Hub
@@ -72,12 +73,14 @@ def refusals_audited(hub: Hub, actor: Actor, action: str, target: str | None, **
 
 def create_grant(hub: Hub, actor: Actor, req: GrantRequest) -> GrantView:
     """Let one other agency see one kind of this agency's data for the named purposes, until the expiry."""
+    slug = (req.to_agency or "").strip()
     with refusals_audited(hub, actor, "sharing.grant_create", f"agency:{actor.agency_id}",
-                          to_agency=str(req.to_agency)[:64], data_kind=str(req.data_kind)[:32]):
+                          to_agency=slug if SLUG_RE.match(slug) else "(not a slug)",
+                          data_kind=req.data_kind if req.data_kind in set(DataKind) else "(unknown)"):
         actor.require(Permission.MANAGE_SHARING)
         now = hub.clock.now()
         with hub.uow() as uow:
-            to = uow.accounts.agency_by_slug((req.to_agency or "").strip())
+            to = uow.accounts.agency_by_slug(slug) if SLUG_RE.match(slug) else None
             if to is None:
                 raise NotFound("no agency with that name (slug)", code="unknown_agency")
             draft = GrantDraft(actor.agency_id, to.id, req.data_kind, req.purposes, req.expires_at,

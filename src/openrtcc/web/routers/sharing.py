@@ -18,7 +18,7 @@ from openrtcc.web.sharing_schemas import (
 )
 
 router = APIRouter(prefix="/api/sharing", tags=["sharing"])
-Id = Annotated[str, Path(max_length=36)]
+Id = Annotated[str, Path(max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
 
 
 @router.get("/grants")
