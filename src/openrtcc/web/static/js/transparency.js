@@ -36,8 +36,9 @@ function facts(pairs) {
 }
 
 function countTable(caption, heading, counts, labels = {}) {
-  const rows = Object.entries(counts || {}).map(([k, v]) => el("tr", {}, el("td", {}, labels[k] || k), el("td", { class: "num" }, n(v))));
-  return rows.length ? el("div", { class: "table-wrap" }, table([heading, "Count"], rows, caption)) : notice(`${caption}: none.`);
+  const rows = Object.entries(counts || {}).map(([k, v]) => el("tr", {}, el("td", {}, labels[k] || k), el("td", {}, n(v))));
+  if (!rows.length) return notice(`${caption}: none.`);
+  return [el("h3", {}, caption), el("div", { class: "table-wrap" }, table([heading, "Count"], rows, caption))];
 }
 
 function section(id, title, ...children) {
@@ -53,7 +54,7 @@ function camerasSection(r) {
 
 function plateSection(r) {
   const p = r.plate_reading;
-  const lists = r.hot_lists.map((h) => el("tr", {}, el("td", {}, h.name), el("td", {}, h.format), el("td", { class: "num" }, n(h.entries)),
+  const lists = r.hot_lists.map((h) => el("tr", {}, el("td", {}, h.name), el("td", {}, h.format), el("td", {}, n(h.entries)),
     el("td", {}, day(h.refreshed_at)), el("td", {}, h.shared_from ? `Shared in by ${h.shared_from}` : "This agency")));
   return section("portal-plates", "Plate reading",
     facts([[`Reads in the last ${r.window_days} days`, n(p.reads)], ["Cameras that sent reads", n(p.cameras_with_reads)],
@@ -67,7 +68,7 @@ function plateSection(r) {
 function accessSection(r) {
   const grants = r.access.grants.map((g) => el("tr", {}, el("td", {}, g.agency), el("td", {}, g.agency_kind),
     el("td", {}, DATA_LABELS[g.data_kind] || g.data_kind), el("td", {}, g.purposes.join(", ")), el("td", {}, day(g.expires_at))));
-  const shares = r.access.camera_read_shares.map((s) => el("tr", {}, el("td", {}, s.agency), el("td", { class: "num" }, n(s.cameras))));
+  const shares = r.access.camera_read_shares.map((s) => el("tr", {}, el("td", {}, s.agency), el("td", {}, n(s.cameras))));
   return section("portal-access", "Who has access",
     el("p", { class: "muted" }, "Sharing is denied by default. These are the live grants this agency has given, each for named purposes and until an expiry."),
     grants.length ? el("div", { class: "table-wrap" }, table(["Agency", "Kind", "Data", "Purposes", "Expires"], grants, "Sharing grants"))
@@ -79,7 +80,7 @@ function accessSection(r) {
 
 function searchSection(r) {
   const s = r.searches;
-  const rows = s.by_purpose.map((p) => el("tr", {}, el("td", {}, p.label), el("td", { class: "num" }, n(p.done)), el("td", { class: "num" }, n(p.refused))));
+  const rows = s.by_purpose.map((p) => el("tr", {}, el("td", {}, p.label), el("td", {}, n(p.done)), el("td", {}, n(p.refused))));
   return section("portal-searches", `Searches in the last ${r.window_days} days`,
     facts([["Searches made", n(s.total)], ["Search records in the audit trail", n(s.audited)]]),
     rows.length ? el("div", { class: "table-wrap" }, table(["Purpose", "Made", "Refused"], rows, "Searches by purpose")) : notice("No searches."),
