@@ -37,11 +37,18 @@ class SealReport:
 
 
 def stored_keys(store: SealedMediaStore, agency_id: str | None = None) -> Iterator[str]:
-    for key, _mtime in store.iter_keys(""):
-        if key.endswith(".part"):
-            continue
-        if agency_id is None or _agency_or_none(key) == agency_id:
-            yield key
+    """The stored files, of one agency or all: one agency's are under `<kind>/<agency>/` for each kind, so a
+    rotation reads only its own agency's folders."""
+    if agency_id is None:
+        prefixes = [""]
+    else:
+        kinds = sorted(p.name for p in store.root.iterdir() if p.is_dir()) if store.root.is_dir() else []
+        prefixes = [f"{kind}/{agency_id}/" for kind in kinds]
+    for prefix in prefixes:
+        for key, _mtime in store.iter_keys(prefix):
+            if not key.endswith(".part") and _agency_or_none(key) is not None and (
+                    agency_id is None or agency_of(key) == agency_id):
+                yield key
 
 
 def _agency_or_none(key: str) -> str | None:
