@@ -20,6 +20,7 @@ from openrtcc.domain.anchors import parse_anchor_document
 from openrtcc.domain.audit import AuditEntry, AuditRecord, chain
 from openrtcc.services.audit_anchors import check_anchor, check_stored_anchors, make_anchor, signer
 from openrtcc.services.audit_trail import verify_chain
+from openrtcc.services.public_cache import PublicLimits
 from tests.integration import db_probe as db
 
 ONE_BACKEND = pytest.mark.parametrize("backend", ["sqlite"])  # the CLI over storage that the others cover
@@ -103,6 +104,23 @@ def test_the_anchors_and_the_public_key_are_public_and_each_fetch_is_audited(hub
     assert {r.action for r in reads} == {"audit.anchor_list", "audit.anchor_read", "audit.public_key_read"}
     assert {r.outcome for r in reads if r.target == "anchor:2026-11-19"} == {"failed"}
     assert all(r.source and r.source != "testclient" for r in reads)  # a keyed hash, never the address
+
+
+def test_a_crawler_neither_loads_the_database_nor_fills_the_audit_trail(hub, anon, clock):
+    hub.extras["public_limits"] = PublicLimits(per_client_per_minute=6)
+    make_anchor(hub)
+    urls = ["/api/public/audit/anchors", "/api/public/audit/anchors/2026-11-20", "/api/public/audit/public-key"]
+    for url in urls:
+        assert anon.get(url).status_code == 200
+    head = db.audit_head_seq(hub)
+    for url in urls:  # answered from the cache: the first fetch's record covers them
+        assert anon.get(url).status_code == 200
+    assert db.audit_head_seq(hub) == head
+    refused = [anon.get(urls[0]) for _ in range(3)]
+    assert [r.status_code for r in refused] == [429, 429, 429] and refused[0].json()["error"] == "rate_limited"
+    assert [r.action for r in db.audit_after(hub, head)] == ["public.rate_limited"]  # once per wait
+    clock.advance(minutes=2)
+    assert anon.get(urls[0]).status_code == 200
 
 
 def test_the_daily_task_anchors_and_can_be_turned_off(settings, clock, hub):

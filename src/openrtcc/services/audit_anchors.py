@@ -19,9 +19,11 @@ from openrtcc.domain.anchors import (
     valid_day,
 )
 from openrtcc.domain.audit import AuditEntry
-from openrtcc.domain.errors import NotFound, Unavailable
-from openrtcc.domain.public_forms import audit_source
+from openrtcc.domain.audit_scope import mark_committed
+from openrtcc.domain.errors import NotFound, RateLimited, Unavailable
+from openrtcc.domain.public_forms import audit_source, client_hash
 from openrtcc.services.hub import Hub
+from openrtcc.services.transparency import cache_of
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 400  # a little over a year of daily anchors per page
@@ -111,35 +113,70 @@ def check_stored_anchors(hub: Hub, key: SignatureVerifier) -> list[AnchorCheck]:
     return [checked.get(a.statement) or AnchorCheck(a.statement, 0, forged[a.statement]) for a in anchors]
 
 
+def _public(hub: Hub, client: str | None, key: tuple, build):
+    """A public answer through the portal's shared cache (services.public_cache): a client over its per-minute
+    budget is refused in memory, and only a fresh build is recorded; a cached copy is covered by that record,
+    so a crawler can neither load the database nor fill the audit trail."""
+    cache = cache_of(hub)
+    try:
+        cache.admit(client_hash(hub.secret_key, client))
+    except RateLimited as refusal:
+        if refusal.first:
+            with hub.uow() as uow:
+                uow.record(AuditEntry("public.rate_limited", "denied", None, None, f"audit:{key[0]}",
+                                      audit_source(hub.secret_key, client), dict(refusal.details)))
+                uow.commit()
+        else:
+            mark_committed()
+        raise
+    value, built = cache.get(("audit-anchors", *key), build)
+    if not built:
+        mark_committed()
+    return value
+
+
+def _record(hub: Hub, action: str, outcome: str, target: str, client: str | None, **details) -> None:
+    with hub.uow() as uow:
+        uow.record(AuditEntry(action, outcome, None, None, target, audit_source(hub.secret_key, client), details))
+        uow.commit()
+
+
 def public_anchors(hub: Hub, client: str | None, limit: int = 100, before_day: str | None = None) -> list:
-    """The most recent anchors, newest first; anyone may list them (audited under a keyed client hash)."""
+    """The most recent anchors, newest first; anyone may list them."""
     if before_day is not None:
         valid_day(before_day)
-    with hub.uow() as uow:
-        anchors = uow.anchors.recent(max(1, min(limit, MAX_LISTED)), before_day)
-        uow.record(AuditEntry("audit.anchor_list", "success", None, None, "anchor:*",
-                              audit_source(hub.secret_key, client), {"count": len(anchors)}))
-        uow.commit()
-    return anchors
+    limit = max(1, min(limit, MAX_LISTED))
+
+    def build() -> list:
+        with hub.uow().reading() as uow:
+            anchors = uow.anchors.recent(limit, before_day)
+        _record(hub, "audit.anchor_list", "success", "anchor:*", client, count=len(anchors))
+        return anchors
+
+    return _public(hub, client, ("list", limit, before_day), build)
 
 
 def public_anchor(hub: Hub, day: str, client: str | None) -> SignedAnchor:
     valid_day(day)
-    with hub.uow() as uow:
-        anchor = uow.anchors.for_day(day)
-        uow.record(AuditEntry("audit.anchor_read", "success" if anchor else "failed", None, None, f"anchor:{day}",
-                              audit_source(hub.secret_key, client), {}))
-        uow.commit()
+
+    def build() -> SignedAnchor | None:
+        with hub.uow().reading() as uow:
+            anchor = uow.anchors.for_day(day)
+        _record(hub, "audit.anchor_read", "success" if anchor else "failed", f"anchor:{day}", client)
+        return anchor
+
+    anchor = _public(hub, client, ("day", day), build)
     if anchor is None:
         raise NotFound(f"no audit anchor for {day}", code="no_anchor")
     return anchor
 
 
 def public_key(hub: Hub, client: str | None) -> Signer:
-    """The hub's public key (the signer carries it); its fetch is audited like the anchors'."""
+    """The hub's public key (the signer carries it); its fetch is recorded like the anchors'."""
     key = signer(hub)
-    with hub.uow() as uow:
-        uow.record(AuditEntry("audit.public_key_read", "success", None, None, f"key:{key.key_id}",
-                              audit_source(hub.secret_key, client), {}))
-        uow.commit()
-    return key
+
+    def build() -> Signer:
+        _record(hub, "audit.public_key_read", "success", f"key:{key.key_id}", client)
+        return key
+
+    return _public(hub, client, ("public-key",), build)
