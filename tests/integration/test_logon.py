@@ -119,7 +119,9 @@ def test_enrolment_session_can_only_enrol(world):
     client, headers = TestClient(world.app), {"Authorization": f"Bearer {r.json()['token']}"}
     blocked = [
         ("GET", "/api/agency/map/points", None),
-        ("POST", "/api/agency/search/radius", {"lat": 43.0, "lon": -87.92, "radius_m": 50, "purpose": "test"}),
+        ("POST", "/api/agency/search/radius", {"lat": 43.0, "lon": -87.92, "radius_m": 50,
+                                               "purpose": "criminal_investigation", "offence": "220",
+                                               "case_number": "24-1"}),
         ("GET", "/api/agency/cameras/x?purpose=look", None),
         ("GET", "/api/agency/footage-requests", None),
         ("GET", "/api/agency/users", None),
