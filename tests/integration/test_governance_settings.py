@@ -56,6 +56,7 @@ BAD = [
     ({"prohibited_purposes": ["protest_activity", "looking_around"]}, 422, "unknown_purpose"),
     ({"kind": "galactic"}, 422, "bad_kind"),
     ({"search_camera_limit": 0}, 422, "bad_limit"),
+    ({"policy_text": "fine\x00then a NUL"}, 422, "bad_policy_text"),
     ({"repeat_search_threshold": 1}, 422, "bad_limit"),
     ({"repeat_search_window_hours": 0}, 422, "bad_limit"),
     ({"repeat_search_window_hours": 24 * 91}, 422, "bad_limit"),

@@ -101,6 +101,9 @@ def _applied(g: AgencyGovernance, c: GovernanceChanges) -> AgencyGovernance:
     except ValueError:
         raise InvalidInput(f"agency kind: one of {', '.join(k.value for k in AgencyKind)}", code="bad_kind",
                            details={"field": "kind"}) from None
+    if c.policy_text is not None and any(ord(ch) < 32 and ch not in "\n\r\t" for ch in c.policy_text):
+        raise InvalidInput("policy text: control characters are not allowed", code="bad_policy_text",
+                           details={"field": "policy_text"})
     window = (timedelta(hours=c.repeat_search_window_hours) if c.repeat_search_window_hours is not None
               else g.repeat_search_window)
     return dataclasses.replace(
