@@ -18,6 +18,8 @@ from tests.plate_reads import new_source, post_reads, read_body
 
 POSTGRES = pytest.mark.parametrize("backend", ["postgres"])
 DAY = timedelta(days=1)
+WAITING_FOR_A_LOCK = ("SELECT 1 FROM pg_locks WHERE NOT granted "
+                      "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
 
 
 def midnight(at: datetime) -> datetime:
@@ -181,12 +183,49 @@ def test_a_busy_table_leaves_the_drop_to_the_next_run_and_the_transaction_usable
             rp = ReadPartitions(conn, lock_timeout_ms=200)
             dropped = rp.drop_older_than(cutoff)
             assert dropped.names == [] and dropped.reads == 0
+            assert dropped.busy == [name for name, (_, upper) in sorted(partitions(hub).items()) if upper <= cutoff]
             assert day_partition_name(midnight(clock.now() - timedelta(days=32))) in dropped.busy
             assert conn.execute(text("SHOW lock_timeout")).scalar() == "0"  # nothing of the attempt stays
             assert conn.execute(text("SELECT count(*) FROM plate_read")).scalar() == 1  # still usable
         reader.rollback()
     with engine.connect() as conn, conn.begin():
         assert ReadPartitions(conn, lock_timeout_ms=200).drop_older_than(cutoff).reads == 1
+
+
+@POSTGRES
+def test_upkeep_on_a_busy_table_makes_nothing_and_the_next_round_makes_it_all(hub, clock):
+    clock.t = quiet_day(hub, clock)
+    engine = hub.extras["engine"]
+    with engine.connect() as reader:
+        reader.begin()
+        reader.execute(text("SELECT count(*) FROM plate_read"))
+        with engine.connect() as conn, conn.begin():
+            assert ReadPartitions(conn, lock_timeout_ms=200).ensure_ahead(clock.now()) == []
+        reader.rollback()
+    assert day_partition_name(midnight(clock.now())) not in partitions(hub)
+    assert len(keep_partitions_ahead(hub)) == DAYS_AHEAD + 2
+
+
+@POSTGRES
+def test_two_hub_processes_making_the_same_day_do_not_trip_over_each_other(hub, clock):
+    clock.t = quiet_day(hub, clock)
+    engine, second = hub.extras["engine"], []
+    with engine.connect() as first, first.begin():
+        made = ReadPartitions(first).ensure_ahead(clock.now())
+        assert len(made) == DAYS_AHEAD + 2
+
+        def other_process():
+            with engine.connect() as conn, conn.begin():
+                second.append(ReadPartitions(conn, lock_timeout_ms=30_000).ensure_ahead(clock.now()))
+
+        thread = threading.Thread(target=other_process)
+        thread.start()  # it sees no partitions yet (not committed) and queues for the table lock
+        deadline = wall.monotonic() + 20
+        while not sql(hub, WAITING_FOR_A_LOCK) and wall.monotonic() < deadline:
+            wall.sleep(0.05)
+    thread.join()
+    assert second == [[]]  # it found the days made once it had the lock, and made none twice
+    assert sorted(partitions(hub))[-len(made):] == made
 
 
 @POSTGRES

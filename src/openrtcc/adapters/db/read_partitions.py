@@ -49,6 +49,11 @@ def day_partition_name(day_start: datetime) -> str:
     return f"plate_read_p{day_start:%Y%m%d}"
 
 
+def _covered(partitions: list[ReadPartition], day_start: datetime) -> bool:
+    """Some partition overlaps the day (an operator's own ranges are respected, never overlapped)."""
+    return any(p.lower < day_start + DAY and day_start < p.upper for p in partitions)
+
+
 class ReadPartitions:
     """The day partitions of plate_read: made ahead of the clock, dropped whole once every agency's reads in
     them have expired. Rows no day partition covers live in the DEFAULT partition (never a failed insert)."""
@@ -87,10 +92,13 @@ class ReadPartitions:
         today = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
         made = []
         for start in (today + DAY * i for i in range(-1, days + 1)):
-            if any(p.lower < start + DAY and start < p.upper for p in existing):
+            if _covered(existing, start):
                 continue
             name = day_partition_name(start)
-            if self._create_day(name, start):
+            outcome = self._create_day(name, start)
+            if outcome == "busy":
+                break  # the next round makes the rest
+            if outcome == "made":
                 made.append(name)
         return made
 
@@ -99,10 +107,8 @@ class ReadPartitions:
         if not self.is_partitioned():
             return DroppedPartitions()
         dropped, busy, reads = [], [], 0
-        for p in self.partitions():
-            if p.upper > cutoff:
-                break
-            count = self._drop(p.name)
+        for p in (p for p in self.partitions() if p.upper <= cutoff):
+            count = None if busy else self._drop(p.name)  # once the lock was not had, not waited for again
             if count is None:
                 busy.append(p.name)
             else:
@@ -112,17 +118,20 @@ class ReadPartitions:
             log.info("read partitions dropped: %s (%s reads)", ", ".join(dropped), reads)
         return DroppedPartitions(dropped, reads, busy)
 
-    def _create_day(self, name: str, start: datetime) -> bool:
+    def _create_day(self, name: str, start: datetime) -> str:
+        """made | busy | exists (another hub process made it while this one waited for the lock)."""
         bounds = f"FROM ('{start.isoformat()}') TO ('{(start + DAY).isoformat()}')"
         with self._table_locked() as locked:
             if not locked:
-                return False
+                return "busy"
+            if _covered(self.partitions(), start):
+                return "exists"
             stranded = self.conn.execute(text(
                 f"SELECT count(*) FROM {DEFAULT_PARTITION} WHERE captured_at >= :lower AND captured_at < :upper"),
                 {"lower": start, "upper": start + DAY}).scalar()
             if not stranded:
                 self.conn.execute(text(f"CREATE TABLE {name} PARTITION OF {PARENT} FOR VALUES {bounds}"))
-                return True
+                return "made"
             # The day's reads already sit in the DEFAULT partition (the upkeep did not run in time): a new
             # partition may not overlap rows there, so they move into it before it is attached.
             self.conn.execute(text(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS)"))
@@ -131,7 +140,7 @@ class ReadPartitions:
                 f" RETURNING *) INSERT INTO {name} SELECT * FROM moved"), {"lower": start, "upper": start + DAY})
             self.conn.execute(text(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES {bounds}"))
             log.info("read partition %s made; %s reads moved into it from the default partition", name, stranded)
-            return True
+            return "made"
 
     def _drop(self, name: str) -> int | None:
         with self._table_locked() as locked:
