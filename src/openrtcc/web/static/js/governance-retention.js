@@ -11,13 +11,15 @@ const holdForm = byId("retention-hold-form");
 const caseForm = byId("retention-case-form");
 const CODE_FIELDS = { bad_case_number: "case_number", bad_reason: "reason", already_held: "case_number",
   no_legal_hold: "case_number", no_read: "read_id", already_locked: "read_id" };
+const OUTCOMES = { done: "Done", refused: "Refused", failed: "Failed", running: "Running" };
+const TRIGGERS = { schedule: "Schedule", cli: "Command line", api: "By hand" };
 let me = null;
 
 function holdRow(h) {
-  const release = HOLDERS.includes(me.role) && h.active
-    ? el("button", { type: "button", class: "secondary", onclick: () => release(h) }, "Release") : null;
+  const button = HOLDERS.includes(me.role) && h.active
+    ? el("button", { type: "button", class: "secondary", onclick: () => releaseHold(h) }, "Release") : null;
   return el("tr", {}, el("td", {}, h.case_number), el("td", {}, h.reason), el("td", {}, timeElement(h.created_at)),
-    el("td", {}, h.active ? "Active" : el("span", {}, "Released ", timeElement(h.released_at))), el("td", {}, release));
+    el("td", {}, h.active ? "Active" : el("span", {}, "Released ", timeElement(h.released_at))), el("td", {}, button));
 }
 
 async function loadHolds() {
@@ -32,7 +34,7 @@ async function loadHolds() {
   }
 }
 
-async function release(h) {
+async function releaseHold(h) {
   if (!await confirmAction(`Release the legal hold on case ${h.case_number}? Its evidence past retention is deleted by the next purge.`, "Release")) return;
   try {
     await api(`/api/retention/holds/${encodeURIComponent(h.id)}/release`, { method: "POST" });
@@ -97,8 +99,8 @@ function counts(map) {
 function runRow(run) {
   const a = run.report?.agencies?.[0];
   const files = a ? `${a.files_deleted} expired, ${a.orphan_files_deleted} orphaned; ${a.missing_files} rows missing their file` : "—";
-  return el("tr", {}, el("td", {}, timeElement(run.started_at)), el("td", {}, words(run.trigger)),
-    el("td", {}, words(run.outcome), run.reason ? el("p", { class: "muted" }, run.reason) : null),
+  return el("tr", {}, el("td", {}, timeElement(run.started_at)), el("td", {}, TRIGGERS[run.trigger] || words(run.trigger)),
+    el("td", {}, OUTCOMES[run.outcome] || words(run.outcome), run.reason ? el("p", { class: "muted" }, run.reason) : null),
     el("td", {}, a ? `${counts(a.deleted)} (cutoff ` : "—", a ? timeElement(a.cutoff) : null, a ? ")" : null),
     el("td", {}, a ? counts(a.kept_by_holds) : "—"), el("td", {}, files));
 }
@@ -122,7 +124,7 @@ async function runPurge(options) {
   try {
     const run = await api("/api/retention/run", { method: "POST", body: options });
     const a = run.report?.agencies?.[0];
-    status.textContent = `${words(run.outcome)}${run.reason ? `: ${run.reason}` : ""}${a ? ` — ${options.dry_run ? "would delete" : "deleted"} ${counts(a.deleted)}` : ""}`;
+    status.textContent = `${options.dry_run ? "Dry run: " : ""}${OUTCOMES[run.outcome] || words(run.outcome)}${run.reason ? `: ${run.reason}` : ""}${a ? ` — ${options.dry_run ? "would delete" : "deleted"} ${counts(a.deleted)}` : ""}`;
   } catch (error) {
     status.textContent = error.message;
   }
