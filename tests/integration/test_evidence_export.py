@@ -190,6 +190,8 @@ def tamper_cases(bag):
         (lambda b: (b / rel).unlink(), f"{rel} is missing"),
         (lambda b: (b / "data" / "clips" / "planted.mp4").write_bytes(MP4), "data/clips/planted.mp4 was added"),
         (lambda b: (b / "notes.txt").write_text("x"), "notes.txt was added"),
+        (lambda b: (b / "data" / "clips" / "link.mp4").symlink_to("/etc/passwd"),
+         "data/clips/link.mp4 is a symbolic link"),
         (lambda b: (b / "signature.json").unlink(), "signature.json is missing"),
         (lambda b: (b / "signature.json").write_text("{}"), "bad signature"),
         (remanifest, "bad signature: manifest-sha256.txt was changed after the package was signed"),
