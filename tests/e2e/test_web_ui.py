@@ -93,7 +93,7 @@ def test_owner_registers_a_camera_and_an_analyst_finds_it_on_the_map(page, live_
     assert stats["points"] == 1 and stats["ms"] > 0
 
     search = page.locator("#search-form")
-    search.get_by_label("Purpose").select_option("criminal_investigation")  # a purpose from the list, not free text
+    search.get_by_role("combobox", name="Purpose").select_option("criminal_investigation")  # a purpose from the list, not free text
     search.get_by_label("Offence (NIBRS)").select_option("220")
     search.get_by_label("Case number").fill("24-E2E1")
     search.get_by_label("Note (optional)").fill("E2E check: burglary near Harbour Road")
