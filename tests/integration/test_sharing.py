@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from openrtcc.adapters.db.tables import audit_log, sharing_grant
+from openrtcc.adapters.db.tables import audit_log, notification, sharing_grant
 from openrtcc.domain.accounts import Role
 from openrtcc.domain.governance import AgencyKind, DataKind
 from openrtcc.services.hub import Actor
@@ -66,6 +66,9 @@ def test_grant_lifecycle_expiry_revocation_and_audit_on_both_sides(hub, world, c
     assert [(x["id"], x["direction"]) for x in received] == [(g["id"], "received")]
     assert world.admin("harbor").get("/api/sharing/grants", params={"direction": "given"}).json() == []
     assert world.admin("bay").get("/api/sharing/grants").json() == []  # a third agency sees nothing of it
+    with hub.extras["engine"].connect() as conn:  # the recipient's administrator is told
+        (told,) = conn.execute(select(notification).where(notification.c.kind == "sharing")).all()
+    assert told.subject == "Lakeport Police shares plate reads with your agency" and "until" in told.body
     for agency in (lake, harbor):
         (rec,) = audit_rows(hub, "sharing.grant_create", agency_id=agency.id, outcome="success")
         assert rec.target == f"sharing_grant:{g['id']}" and rec.details["purposes"] == [INVESTIGATION]

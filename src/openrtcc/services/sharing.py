@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from openrtcc.domain.accounts import Permission, has_permission
+from openrtcc.domain.accounts import Permission, Role, has_permission
 from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from openrtcc.domain.governance import DataKind
@@ -98,8 +98,12 @@ def create_grant(hub: Hub, actor: Actor, req: GrantRequest) -> GrantView:
                 details["opt_ins_renewed"] = uow.sharing.move_subscriptions(actor.agency_id, to.id, grant.id)
             uow.record(actor.entry("sharing.grant_create", f"sharing_grant:{grant.id}", **details))
             uow.record(mirror_entry(actor, "sharing.grant_create", to.id, f"sharing_grant:{grant.id}", **details))
-            uow.commit()
             names = uow.sharing.agency_names({actor.agency_id, to.id})
+            source_name = names.get(actor.agency_id, ("?", "?"))[1]
+            _tell_admins(uow, hub, to.id, f"{source_name} shares {_KIND_WORDS[grant.data_kind]} with your agency",
+                         f"{source_name} granted your agency {_KIND_WORDS[grant.data_kind]} for "
+                         f"{', '.join(sorted(grant.purposes))} until {grant.expires_at:%Y-%m-%d %H:%M} UTC.")
+            uow.commit()
     log.info("sharing grant %s: agency %s to %s, %s", grant.id, actor.agency_id, to.id, grant.data_kind.value)
     _refresh_matching(hub, grant)
     return _view(grant, actor.agency_id, names, now)
@@ -120,8 +124,13 @@ def revoke_grant(hub: Hub, actor: Actor, grant_id: str) -> GrantView:
             uow.record(actor.entry("sharing.grant_revoke", f"sharing_grant:{grant.id}", **details))
             uow.record(mirror_entry(actor, "sharing.grant_revoke", grant.to_agency_id,
                                     f"sharing_grant:{grant.id}", **details))
-            uow.commit()
             names = uow.sharing.agency_names({grant.from_agency_id, grant.to_agency_id})
+            source_name = names.get(grant.from_agency_id, ("?", "?"))[1]
+            _tell_admins(uow, hub, grant.to_agency_id,
+                         f"{source_name} no longer shares {_KIND_WORDS[grant.data_kind]} with your agency",
+                         f"{source_name} revoked its grant of {_KIND_WORDS[grant.data_kind]} to your agency; "
+                         "searches and matching stopped using it at once.")
+            uow.commit()
     _refresh_matching(hub, grant)
     revoked = replace(grant, revoked_at=now, revoked_by=user_or_none(actor))
     return _view(revoked, actor.agency_id, names, now)
@@ -189,6 +198,22 @@ def audit_shared_access(uow, actor: Actor, source_agency_id: str, kind: DataKind
                            source_agency=source_agency_id, **details))
     uow.record(mirror_entry(actor, action, source_agency_id, f"agency:{actor.agency_id}", data_kind=kind_value,
                             **details))
+
+
+_KIND_WORDS = {DataKind.PLATE_READS: "plate reads", DataKind.HOT_LISTS: "hot lists",
+               DataKind.CAMERA_LOCATIONS: "camera locations"}
+
+
+def _tell_admins(uow, hub: Hub, agency_id: str, subject: str, body: str) -> None:
+    """A portal notification to each administrator of the recipient agency, and an email when the hub sends mail."""
+    now = hub.clock.now()
+    for user in uow.accounts.list_agency(agency_id):
+        if user.role != Role.ADMIN or user.disabled:
+            continue
+        uow.activity.notify(id=hub.ids.new_id(), user_id=user.id, kind="sharing", subject=subject[:200], body=body,
+                            link="/sharing", created_at=now, read_at=None)
+        if hub.mailer is not None:
+            uow.activity.enqueue("email", {"user_id": user.id, "subject": subject[:200], "body": body}, now)
 
 
 def _refresh_matching(hub: Hub, g: SharingGrant) -> None:
