@@ -25,7 +25,8 @@ def unsubscribe_token(key: bytes, subscriber_id: str) -> str:
 
 
 def verify_unsubscribe_token(key: bytes, subscriber_id: str, token: str) -> bool:
-    return hmac.compare_digest(unsubscribe_token(key, subscriber_id), token or "")
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a link's token comes from anyone.
+    return hmac.compare_digest(unsubscribe_token(key, subscriber_id).encode(), (token or "").encode())
 
 
 def confirm_token(key: bytes, subscriber_id: str, expires_at: datetime) -> str:
@@ -37,8 +38,8 @@ def confirm_token(key: bytes, subscriber_id: str, expires_at: datetime) -> str:
 def verify_confirm_token(key: bytes, subscriber_id: str, token: str, now: datetime) -> bool:
     """False for a forged, altered or expired token."""
     stamp, _, mac = (token or "").partition(".")
-    if not stamp.isdigit() or len(stamp) > 12:
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:  # "¹²" is a digit to str.isdigit, not to int
         return False
-    if not hmac.compare_digest(_mac(key, "confirm", subscriber_id, stamp), mac):
+    if not hmac.compare_digest(_mac(key, "confirm", subscriber_id, stamp).encode(), mac.encode()):
         return False
     return now < datetime.fromtimestamp(int(stamp), UTC)
