@@ -14,10 +14,12 @@ from sqlalchemy import select, update
 
 from openrtcc.adapters.db.tables import audit_head, audit_log
 from openrtcc.adapters.signing import public_key_from_pem
+from openrtcc.adapters.storage.anchor_files import AnchorFiles
 from openrtcc.bootstrap import build_hub
 from openrtcc.cli import main
 from openrtcc.domain.anchors import parse_anchor_document
 from openrtcc.domain.audit import AuditEntry, AuditRecord, chain
+from openrtcc.domain.errors import Unavailable
 from openrtcc.services.audit_anchors import check_anchor, check_stored_anchors, make_anchor, signer
 from openrtcc.services.audit_trail import verify_chain
 from openrtcc.services.public_cache import PublicLimits
@@ -128,6 +130,16 @@ def test_the_daily_task_anchors_and_can_be_turned_off(settings, clock, hub):
     assert task.interval_s == 3600
     task.work()
     assert [r.target for r in anchor_records(hub)] == ["anchor:2026-11-20"]
+    # The anchor folder cannot be written: the anchor is stored and signed all the same, and written out later.
+    clock.advance(days=1)
+    blocked = settings.data_dir / "blocked"
+    blocked.write_text("a file where the folder should be")
+    hub.extras["anchor_publisher"] = AnchorFiles(blocked / "anchors")
+    with pytest.raises(Unavailable, match="stored but could not be written out"):
+        task.work()
+    hub.extras["anchor_publisher"] = AnchorFiles(settings.data_dir / "anchors")
+    later = make_anchor(hub)
+    assert not later.created and later.published_to == str(settings.data_dir / "anchors" / "2026-11-21.json")
     off = build_hub(settings.model_copy(update={"anchor_interval_s": 0}), clock=clock, run_migrations=False,
                     fast_hashing=True)
     try:

@@ -86,7 +86,11 @@ def _publish(hub: Hub, anchor: SignedAnchor, force: bool) -> str | None:
     day = anchor.statement.day
     if publisher is None or (not force and publisher.has(day)):
         return None
-    where = publisher.publish(day, anchor.document_bytes())
+    try:
+        where = publisher.publish(day, anchor.document_bytes())
+    except OSError as exc:  # stored and signed all the same: the next round writes the file again
+        raise Unavailable(f"the anchor of {day} is stored but could not be written out: {exc.strerror or exc}",
+                          code="anchor_unpublished") from None
     log.info("audit anchor of %s published to %s (record %s)", day, where, anchor.statement.seq)
     return where
 
