@@ -78,6 +78,9 @@ def _print_report(report) -> None:
         print("  hub-wide: " + ", ".join(f"{k} {n}" for k, n in sorted(report.hub_deleted.items())))
     if report.partitions_dropped:
         print(f"  partitions dropped: {', '.join(report.partitions_dropped)} ({report.partition_reads} reads)")
+    if report.partitions_busy:
+        print(f"  partitions due but busy (their reads went by DELETE; dropped next run): "
+              f"{', '.join(report.partitions_busy)}")
     if report.storage:
         print(f"  storage: {report.storage}")
 

@@ -199,6 +199,7 @@ class RetentionReport(BaseModel):
     hub_deleted: dict[str, int] = Field(default_factory=dict)  # hub-wide logs and owners' access logs
     partitions_dropped: list[str] = Field(default_factory=list)
     partition_reads: int = 0
+    partitions_busy: list[str] = Field(default_factory=list)  # due, but the table lock was not had: next run
     orphan_files_unowned: int = 0  # orphans under a key that names no agency
     storage: str = ""  # how the database made the deletion real (secure_delete + checkpoint, or VACUUM note)
 

@@ -170,6 +170,7 @@ class _Purge:
         if plan.partition_cutoff is not None and not self.dry_run and uow.read_partitions.is_partitioned():
             dropped = uow.read_partitions.drop_older_than(plan.partition_cutoff)
             self.report.partitions_dropped, self.report.partition_reads = list(dropped.names), dropped.reads
+            self.report.partitions_busy = list(dropped.busy)
         for sec in self.report.agencies:
             self._expire_agency(uow, sec, held.get(sec.agency_id, set()), candidates[sec.agency_id])
         self.report.hub_deleted = {**ex.expire_hub_logs(plan.hub_cutoff),
