@@ -10,13 +10,15 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from openrtcc.adapters.db.tables import alert, audit_log, hotlist_subscription
+from openrtcc.bootstrap import build_hub
 from openrtcc.domain.accounts import Role
 from openrtcc.domain.reads import ReadBatch
-from openrtcc.services.hotlists import import_hot_list, system_actor
+from openrtcc.services.hotlists import import_hot_list, keep_hot_lists, system_actor
 from openrtcc.services.hub import Actor
 from openrtcc.services.ingest import ingest_reads
 from openrtcc.services.read_sources import create_source_for_agency
 from openrtcc.services.shared_hotlists import list_shared_in
+from openrtcc.services.sharing import GrantRequest, create_grant, revoke_grant
 from tests.conftest import HARBOR
 
 V1 = b"LIC|LIS|VMA|VCO|NIC\nABC1234|CA|TOYT|BLK|V000000001\n"
@@ -97,7 +99,7 @@ def test_a_shared_list_applies_only_after_opt_in_and_while_its_grant_lives(hub, 
     assert len(audited(hub, "sharing.hotlist_opt_out", lake.id)) == 1
 
 
-def test_revocation_renewal_and_expiry_with_the_clock(hub, world, clock):
+def test_revocation_renewal_and_expiry_with_the_clock(settings, hub, world, clock):
     lake, harbor = world.agency(), world.agency("harbor", HARBOR)
     stolen = import_hot_list(hub, system_actor(lake.id, "t"), name="Stolen", fmt="ncic", data=V1).list
     reads = Reads(hub, clock, "harbor")
@@ -121,6 +123,23 @@ def test_revocation_renewal_and_expiry_with_the_clock(hub, world, clock):
     assert len(reads.alerts()) == 2
     (kept,) = list_shared_in(hub, Actor("admin-2", Role.ADMIN, harbor.id))
     assert (kept.opted_in_at is not None, kept.grant_expires_at, kept.applies) == (True, None, False)
+
+    # Another process (`rtcc sharing grant|revoke`) changes the grants: the serving hub's index catches up
+    # at its upkeep round.
+    other = build_hub(settings, clock=clock, run_migrations=False, fast_hashing=True)
+    try:
+        cli = system_actor(lake.id, "rtcc-sharing-cli")
+        third = create_grant(other, cli, GrantRequest("harbor", "hot_lists", ["hot_list_follow_up"],
+                                                      clock.now() + timedelta(days=5)))
+        keep_hot_lists(hub)
+        reads.see("ABC1234")
+        assert len(reads.alerts()) == 3
+        revoke_grant(other, cli, third.grant.id)
+        keep_hot_lists(hub)
+        reads.see("ABC1234")
+        assert len(reads.alerts()) == 3
+    finally:
+        other.extras["engine"].dispose()
 
 
 def test_an_agency_without_a_grant_sees_and_applies_nothing(hub, world, clock):
