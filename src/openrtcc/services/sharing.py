@@ -99,10 +99,7 @@ def create_grant(hub: Hub, actor: Actor, req: GrantRequest) -> GrantView:
             uow.record(actor.entry("sharing.grant_create", f"sharing_grant:{grant.id}", **details))
             uow.record(mirror_entry(actor, "sharing.grant_create", to.id, f"sharing_grant:{grant.id}", **details))
             names = uow.sharing.agency_names({actor.agency_id, to.id})
-            source_name = names.get(actor.agency_id, ("?", "?"))[1]
-            _tell_admins(uow, hub, to.id, f"{source_name} shares {_KIND_WORDS[grant.data_kind]} with your agency",
-                         f"{source_name} granted your agency {_KIND_WORDS[grant.data_kind]} for "
-                         f"{', '.join(sorted(grant.purposes))} until {grant.expires_at:%Y-%m-%d %H:%M} UTC.")
+            _tell_recipient(uow, hub, grant, names, revoked=False)
             uow.commit()
     log.info("sharing grant %s: agency %s to %s, %s", grant.id, actor.agency_id, to.id, grant.data_kind.value)
     _refresh_matching(hub, grant)
@@ -125,11 +122,7 @@ def revoke_grant(hub: Hub, actor: Actor, grant_id: str) -> GrantView:
             uow.record(mirror_entry(actor, "sharing.grant_revoke", grant.to_agency_id,
                                     f"sharing_grant:{grant.id}", **details))
             names = uow.sharing.agency_names({grant.from_agency_id, grant.to_agency_id})
-            source_name = names.get(grant.from_agency_id, ("?", "?"))[1]
-            _tell_admins(uow, hub, grant.to_agency_id,
-                         f"{source_name} no longer shares {_KIND_WORDS[grant.data_kind]} with your agency",
-                         f"{source_name} revoked its grant of {_KIND_WORDS[grant.data_kind]} to your agency; "
-                         "searches and matching stopped using it at once.")
+            _tell_recipient(uow, hub, grant, names, revoked=True)
             uow.commit()
     _refresh_matching(hub, grant)
     revoked = replace(grant, revoked_at=now, revoked_by=user_or_none(actor))
@@ -204,10 +197,18 @@ _KIND_WORDS = {DataKind.PLATE_READS: "plate reads", DataKind.HOT_LISTS: "hot lis
                DataKind.CAMERA_LOCATIONS: "camera locations"}
 
 
-def _tell_admins(uow, hub: Hub, agency_id: str, subject: str, body: str) -> None:
+def _tell_recipient(uow, hub: Hub, g: SharingGrant, names: dict, *, revoked: bool) -> None:
     """A portal notification to each administrator of the recipient agency, and an email when the hub sends mail."""
+    source, what = names.get(g.from_agency_id, ("?", "?"))[1], _KIND_WORDS[g.data_kind]
+    if revoked:
+        subject = f"{source} no longer shares {what} with your agency"
+        body = f"{source} revoked its grant of {what} to your agency; searches and matching stopped using it at once."
+    else:
+        subject = f"{source} shares {what} with your agency"
+        body = (f"{source} granted your agency {what} for {', '.join(sorted(g.purposes))} until "
+                f"{g.expires_at:%Y-%m-%d %H:%M} UTC.")
     now = hub.clock.now()
-    for user in uow.accounts.list_agency(agency_id):
+    for user in uow.accounts.list_agency(g.to_agency_id):
         if user.role != Role.ADMIN or user.disabled:
             continue
         uow.activity.notify(id=hub.ids.new_id(), user_id=user.id, kind="sharing", subject=subject[:200], body=body,
