@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from openrtcc.adapters.db.tables import audit_log, case_read, legal_hold, plate_read
+from openrtcc.adapters.db.tables import audit_log, case_read, legal_hold, plate_read, retention_run
 from openrtcc.cli import main
 from tests.conftest import HARBOR
 from tests.plate_reads import new_source, post_reads, read_body
@@ -116,3 +116,30 @@ def test_the_cli_places_lists_releases_holds_and_runs_the_purge(settings, hub, w
     assert main(["retention", "run"]) == 0 and main(["retention", "report", "--last", "1"]) == 0
     assert ": done" in capsys.readouterr().out
     assert [r.released_at is not None for r in table_rows(hub, legal_hold)] == [True]
+
+
+def test_the_served_hub_purges_on_its_schedule_and_one_purge_runs_at_a_time(hub, settings, clock, backend):
+    from openrtcc.bootstrap import build_hub
+    from openrtcc.domain.errors import Conflict
+    from openrtcc.services.retention import run_purge
+
+    (task,) = [t for t in hub.extras["background"] if getattr(t, "name", "") == "retention-purge"]
+    assert task.interval_s == settings.retention_interval_s
+    task.work()  # one scheduled round, as the served hub's thread runs it
+    assert [(r.trigger, r.outcome) for r in table_rows(hub, retention_run)] == [("schedule", "done")]
+    off = build_hub(settings.model_copy(update={"retention_interval_s": 0}), clock=clock, run_migrations=False,
+                    fast_hashing=True)
+    try:
+        assert "retention-purge" not in [getattr(t, "name", "") for t in off.extras["background"]]
+    finally:
+        off.extras["engine"].dispose()
+    # Another process's purge holds the database's purge lock (PostgreSQL) or its write lock (SQLite).
+    with hub.uow() as other:
+        assert other.retention.claim_purge()
+        if backend == "postgres":
+            clock.advance(hours=1)
+            with pytest.raises(Conflict):
+                run_purge(hub, "cli")
+        other.rollback()
+    clock.advance(hours=1)
+    assert run_purge(hub, "cli").outcome == "done"

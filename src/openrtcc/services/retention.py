@@ -124,6 +124,8 @@ class _Purge:
     # --- rows: one transaction, together with the run and its audit record ---
     def _expire_rows(self) -> bool:
         with self.hub.uow() as uow:
+            if not uow.retention.claim_purge():
+                raise Conflict("a retention purge is already running in another process", code="purge_running")
             check = check_clock(self.now, uow.retention.last_run_started_at(), uow.retention.newest_stored_at(),
                                 self.max_jump)
             self.report.clock = check.status

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, text, update
 
 from openrtcc.adapters.db.expiry_repo import SqlExpiry
 from openrtcc.adapters.db.tables import (
     UtcDateTime,
     alert,
-    alert_tally, audit_log, case_read, legal_hold, plate_read,
+    alert_tally,
+    audit_log,
+    case_read,
+    legal_hold,
+    plate_read,
     retention_run,
 )
 from openrtcc.domain.retention import CaseRead, LegalHold, RetentionReport, RetentionRun
+
+PURGE_LOCK_KEY = 0x5254_4343_0001  # "RTCC" + 1: the advisory lock of the retention purge
 
 
 def _hold(r) -> LegalHold:
@@ -102,6 +108,13 @@ class SqlRetentionRepo:
                  "disposition_note": r.disposition_note, "created_at": r.created_at.isoformat()} for r in rows]
 
     # --- runs ---
+    def claim_purge(self) -> bool:
+        """Whether this transaction may purge: on PostgreSQL one purge at a time across every process (the served
+        hub's schedule, a CLI run); SQLite's write lock, taken at BEGIN, already serialises them."""
+        if self.conn.dialect.name != "postgresql":
+            return True
+        return bool(self.conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": PURGE_LOCK_KEY}).scalar())
+
     def add_run(self, report: RetentionReport) -> None:
         self.conn.execute(insert(retention_run).values(
             id=report.run_id, started_at=report.started_at, finished_at=report.finished_at,
