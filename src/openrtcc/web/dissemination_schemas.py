@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -110,5 +110,8 @@ class _AddressOf:
         self.address, self.audience, self.channel = r.address, Audience(r.audience), ChannelKind(r.channel)
 
 
+MAX_DELIVERY_ID = 2**31 - 1  # delivery.id is a 32-bit integer: a larger id is no delivery, not a database error
+
+
 class DeliveryIdsIn(Strict):
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_DELIVERY_ID)]] = Field(min_length=1, max_length=500)

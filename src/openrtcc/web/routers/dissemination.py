@@ -12,6 +12,7 @@ from openrtcc.web.deps import AgencyActor, HubDep
 from openrtcc.web.dissemination_schemas import (
     BulletinIn,
     BulletinOut,
+    MAX_DELIVERY_ID,
     DeliveryIdsIn,
     DeliveryOut,
     SecretOut,
@@ -71,7 +72,7 @@ def post_bulletin(body: BulletinIn, actor: AgencyActor, hub: HubDep) -> Bulletin
 
 @router.get("/deliveries")
 def list_deliveries(actor: AgencyActor, hub: HubDep, status: str | None = Query(None, max_length=16),
-                    before: int | None = Query(None, ge=1), limit: int = Query(100, ge=1, le=500)) -> list[DeliveryOut]:
+                    before: int | None = Query(None, ge=1, le=MAX_DELIVERY_ID), limit: int = Query(100, ge=1, le=500)) -> list[DeliveryOut]:
     return [DeliveryOut.of(r) for r in delivery_log.delivery_log(hub, actor, status, before, limit)]
 
 
@@ -81,7 +82,7 @@ def delivery_counts(actor: AgencyActor, hub: HubDep) -> dict[str, int]:
 
 
 @router.get("/dead-letters")
-def dead_letters(actor: AgencyActor, hub: HubDep, before: int | None = Query(None, ge=1),
+def dead_letters(actor: AgencyActor, hub: HubDep, before: int | None = Query(None, ge=1, le=MAX_DELIVERY_ID),
                  limit: int = Query(100, ge=1, le=500)) -> list[DeliveryOut]:
     return [DeliveryOut.of(r) for r in delivery_log.delivery_log(hub, actor, "dead", before, limit)]
 
