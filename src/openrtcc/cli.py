@@ -78,6 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--seconds", type=float, default=30.0, help="how long the wall plays once every tile started")
     b.add_argument("--video", default="../shared/data/alpr/video/cars.mp4", help="the 720p H.264 sample clip")
     b.add_argument("--output", default="docs/benchmarks.md")
+    b = bsub.add_parser("read-expiry", help="PostgreSQL: expiring a day of plate reads by partition drop and by "
+                                            "DELETE, in a scratch database")
+    b.add_argument("--pg-url", default=None, help="a database on the server where the scratch database may be "
+                                                  "created (else RTCC_TEST_PG_URL, else the local rtcc role's)")
+    b.add_argument("--reads-per-day", type=int, default=200_000)
+    b.add_argument("--days", type=int, default=3, help="day partitions besides the one dropped")
+    b.add_argument("--output", default="docs/benchmarks.md")
 
     p = sub.add_parser("edge", help="the edge agent: run it (--config edge.toml), enrol it, find cameras")
     p.add_argument("--config", default="edge.toml", help="the box's configuration file")

@@ -235,6 +235,10 @@ def bench(args) -> int:
         from openrtcc.bench.alerts import run_alerts_bench
 
         return run_alerts_bench(args)
+    if args.bench_command == "read-expiry":
+        from openrtcc.bench.read_expiry import run_read_expiry_bench
+
+        return run_read_expiry_bench(args)
     from openrtcc.bench.registry import run_registry_bench
 
     return run_registry_bench(cameras=args.cameras, output=Path(args.output), browser=not args.no_browser)
