@@ -142,7 +142,10 @@ class SqlRetentionRepo:
     def newest_stored_at(self) -> datetime | None:
         """The newest time the hub wrote down: of the audit trail and of the reads it received."""
         audit = self.conn.execute(select(audit_log.c.at).order_by(audit_log.c.seq.desc()).limit(1)).scalar()
-        received = self.conn.execute(select(func.max(plate_read.c.received_at))).scalar()
+        # The newest read by its sequence (indexed; on PostgreSQL one probe per partition), not max(received_at),
+        # which no index serves: a full scan of every read each hour.
+        received = self.conn.execute(select(plate_read.c.received_at).order_by(plate_read.c.seq.desc())
+                                     .limit(1)).scalar()
         times = [_aware(t) for t in (audit, received) if t is not None]
         return max(times, default=None)
 
