@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from openrtcc.adapters.db.tables import alert_tally, audit_log, search_log, sharing_grant
+from openrtcc.adapters.db.tables import alert_tally, audit_log, search_log
 from openrtcc.domain.audit import AuditEntry
 from openrtcc.services.public_cache import PublicLimits
 from tests.conftest import HARBOR
@@ -23,7 +23,7 @@ OWNER_NAME = "Quintessa"
 ADDRESS = "4417 Wintergreen Lane, Lakeport"
 CASE = "CASE-ZX-90817"
 NOTE = "tailed the blue van near the chapel"
-PLATES = ("QZX4821", "ABC123", "8OS5521")
+PLATES = ("QZX4821", "ABC123", "8OS5521", "HBR1234")
 
 
 @pytest.fixture
@@ -55,18 +55,26 @@ def seeded(world, anon, clock, hub):
         uow.conn.execute(insert(search_log).values(  # older than the window: not counted
             agency_id=lake.id, user_id=user_id, kind="area", purpose="criminal_investigation", offence="120",
             case_number=CASE, outcome="done", at=now - timedelta(days=31)))
-        uow.conn.execute(insert(sharing_grant).values(
-            id="g-1", from_agency_id=lake.id, to_agency_id=harbor.id, data_kind="plate_reads",
-            purposes=["stolen_vehicle", "missing_person"], created_at=now, expires_at=now + timedelta(days=30)))
-        uow.conn.execute(insert(sharing_grant).values(  # revoked: not published as access
-            id="g-2", from_agency_id=lake.id, to_agency_id=harbor.id, data_kind="hot_lists", purposes=["stolen_vehicle"],
-            created_at=now, expires_at=now + timedelta(days=30), revoked_at=now))
         uow.conn.execute(insert(alert_tally).values(agency_id=lake.id, day="2026-08-01", status="confirmed", count=3))
         uow.conn.execute(insert(alert_tally).values(agency_id=lake.id, day="2026-08-01", status="misread", count=1))
         uow.record(AuditEntry("plate.search", "success", user_id, lake.id, f"case:{CASE}", "203.0.113.77",
                               {"purpose": "stolen_vehicle", "offence": "240", "case": CASE, "plate": "QZX4821",
                                "note": NOTE, "count": 2, "mode": "exact"}))
         uow.commit()
+    until = (now + timedelta(days=30)).isoformat()
+    grant = {"to_agency": "harbor", "data_kind": "plate_reads", "purposes": ["stolen_vehicle", "missing_person"],
+             "expires_at": until}
+    assert world.admin().post("/api/sharing/grants", json=grant).status_code == 201
+    hotlists = {**grant, "data_kind": "hot_lists", "purposes": ["hot_list_follow_up"]}
+    r = world.admin().post("/api/sharing/grants", json=hotlists)
+    assert r.status_code == 201, r.text
+    assert world.admin().post(f"/api/sharing/grants/{r.json()['id']}/revoke").status_code == 200  # not published
+    shared = import_list(world, "Harbor stolen", "custom",
+                         f"plate,state,reason,owner,expires_at\nHBR1234,WI,stolen,Harbor PD,{now.year + 1}-01-01\n", slug="harbor")
+    r = world.admin("harbor").post("/api/sharing/grants", json={**hotlists, "to_agency": "lakeport"})
+    assert r.status_code == 201, r.text
+    r = world.admin().post(f"/api/sharing/hotlists/{shared['id']}/opt-in")
+    assert r.status_code == 200, r.text
     r = world.admin().put("/api/agency/governance", json={"policy_text": "Reads are kept 30 days. No facial recognition."})
     assert r.status_code == 200, r.text
     return {"lake": lake, "harbor": harbor, "owner": owner, "analyst": analyst, "user_id": user_id}
@@ -103,7 +111,7 @@ def test_the_report_and_its_csv_count_what_is_live_and_name_no_one(world, seeded
     assert doc["plate_reading"] == {"sources_by_kind": {"lpr_camera": 1}, "sources_revoked": 0,
                                     "cameras_with_reads": 1, "reads": 3}
     assert [(h["name"], h["format"], h["entries"], h["shared_from"]) for h in doc["hot_lists"]] == [
-        ("NCIC stolen", "ncic", 2, None)]
+        ("NCIC stolen", "ncic", 2, None), ("Harbor stolen", "custom", 1, "Harbor Police")]
     assert doc["access"]["grants"] == [{"agency": "Harbor Police", "agency_kind": "local", "data_kind": "plate_reads",
                                         "purposes": ["missing_person", "stolen_vehicle"],
                                         "expires_at": doc["access"]["grants"][0]["expires_at"]}]
@@ -123,7 +131,9 @@ def test_the_report_and_its_csv_count_what_is_live_and_name_no_one(world, seeded
     assert doc["links"]["anchors"] == "/api/public/audit/anchors"
     assert_no_personal_data(r.text, secrets_of(world, seeded))
     other = anon.get(f"{API}/harbor").json()  # nothing of Lakeport's in Harbor's report
-    assert other["cameras"]["active"] == 0 and other["hot_lists"] == [] and other["searches"]["total"] == 0
+    assert other["cameras"]["active"] == 0 and other["searches"]["total"] == 0
+    assert [h["name"] for h in other["hot_lists"]] == ["Harbor stolen"]
+    assert [(g["agency"], g["data_kind"]) for g in other["access"]["grants"]] == [("Lakeport Police", "hot_lists")]
     assert [a["slug"] for a in anon.get(API).json()] == ["harbor", "lakeport"]
     r = anon.get(f"{API}/lakeport.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
