@@ -59,13 +59,18 @@ def test_holds_and_locks_refuse_bad_and_hostile_requests(hub, world, anon, clock
     locked = sup.get("/api/retention/cases/2026-7/reads").json()
     assert [(c["read_id"], c["plate"]) for c in locked] == [(read_id, "ABC123")]
 
+    slashed = sup.post("/api/retention/holds", json={"case_number": "2026/0042", "reason": "court order 42"})
+    assert slashed.status_code == 201
+    assert sup.post("/api/retention/cases/2026/0042/reads", json={"read_id": read_id}).status_code == 201
+    assert [c["case_number"] for c in sup.get("/api/retention/cases/2026/0042/reads").json()] == ["2026/0042"]
+    assert sup.get("/api/retention/cases/2026/../x/reads").status_code in (404, 422)
     assert sup.post(f"/api/retention/holds/{hold['id']}/release").json()["active"] is False
     r = sup.post(f"/api/retention/holds/{hold['id']}/release")
     assert (r.status_code, r.json()["error"]) == (409, "already_released")
     assert audited(hub, "retention.hold_place") == [
         ("denied", "permission_denied"), ("denied", "bad_case_number"), ("denied", "bad_reason"),
-        ("success", "court order 7"), ("denied", "already_held"), ("success", "mine")]
-    assert [o for o, _ in audited(hub, "retention.read_lock")] == ["denied", "success", "denied", "denied"]
+        ("success", "court order 7"), ("denied", "already_held"), ("success", "mine"), ("success", "court order 42")]
+    assert [o for o, _ in audited(hub, "retention.read_lock")] == ["denied", "success", "denied", "denied", "success"]
     assert audited(hub, "retention.hold_release")[-1] == ("denied", "already_released")
 
 

@@ -12,7 +12,8 @@ from openrtcc.web.retention_schemas import CaseReadOut, HoldIn, HoldOut, LockIn,
 
 router = APIRouter(prefix="/api/retention", tags=["retention"])
 
-Case = Annotated[str, Path(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$",
+# Case numbers may hold a slash (2026/0042): the path converter takes it, the pattern (the domain's) bounds it.
+Case = Annotated[str, Path(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_./-]{1,63}$",
                            description="A case number")]
 Id = Annotated[str, Path(max_length=36)]
 
@@ -34,12 +35,12 @@ def release_hold(hold_id: Id, actor: AgencyActor, hub: HubDep) -> HoldOut:
     return HoldOut.of(legal_holds.release_hold(hub, actor, hold_id))
 
 
-@router.get("/cases/{case_number}/reads")
+@router.get("/cases/{case_number:path}/reads")
 def case_reads(case_number: Case, actor: AgencyActor, hub: HubDep) -> list[CaseReadOut]:
     return [CaseReadOut.of(c) for c in legal_holds.case_reads(hub, actor, case_number)]
 
 
-@router.post("/cases/{case_number}/reads", status_code=201)
+@router.post("/cases/{case_number:path}/reads", status_code=201)
 def lock_read(case_number: Case, body: LockIn, actor: AgencyActor, hub: HubDep) -> CaseReadOut:
     """Copy a read (and its alerts) into a held case, so that it outlives the read's expiry."""
     return CaseReadOut.of(legal_holds.lock_read(hub, actor, case_number, body.read_id))
