@@ -27,4 +27,5 @@ def test_a_small_run_expires_one_day_each_way_and_cleans_up(tmp_path):
     out.write_text("# Benchmarks\n\n## Registry (rtcc bench registry)\n\nkept\n")
     replace_section(out, SECTION_TITLE, section(figures))
     text = out.read_text()
+    assert figures.delete_wal_bytes > 0 and figures.drop_wal_bytes >= 0
     assert "kept" in text and "| partition drop (DETACH + DROP, committed) | 500 |" in text

@@ -38,6 +38,8 @@ class ExpiryFigures:
     delete_ms: float  # DELETE of as many reads from the default partition, to commit
     deleted_reads: int
     vacuum_ms: float  # VACUUM of the default partition afterwards: only then is the DELETE's space reusable
+    drop_wal_bytes: int  # write-ahead log the drop wrote (server-wide: a quiet server gives the drop's own)
+    delete_wal_bytes: int
 
 
 def run_bench(admin_url: str, reads_per_day: int, days: int) -> ExpiryFigures:
@@ -75,20 +77,33 @@ def _measure(engine: Engine, reads_per_day: int, days: int) -> ExpiryFigures:
     with engine.connect() as conn:
         conn.execute(text("ANALYZE plate_read"))
         conn.commit()
-    started = time.perf_counter()
+    started, wal = time.perf_counter(), _wal_position(engine)
     with engine.begin() as conn:
         deleted = conn.execute(text("DELETE FROM plate_read WHERE agency_id = :a AND captured_at < :c"),
                                {"a": agency, "c": first - DAY}).rowcount
-    delete_ms = (time.perf_counter() - started) * 1000
+    delete_ms, delete_wal = (time.perf_counter() - started) * 1000, _wal_since(engine, wal)
     started = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM plate_read_default"))
     vacuum_ms = (time.perf_counter() - started) * 1000
-    started = time.perf_counter()
+    started, wal = time.perf_counter(), _wal_position(engine)
     with engine.begin() as conn:
         dropped = ReadPartitions(conn).drop_older_than(first + DAY)
-    drop_ms = (time.perf_counter() - started) * 1000
-    return ExpiryFigures(reads_per_day, days, drop_ms, dropped.reads, delete_ms, deleted, vacuum_ms)
+    drop_ms, drop_wal = (time.perf_counter() - started) * 1000, _wal_since(engine, wal)
+    return ExpiryFigures(reads_per_day, days, drop_ms, dropped.reads, delete_ms, deleted, vacuum_ms,
+                         drop_wal, delete_wal)
+
+
+def _wal_position(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT pg_current_wal_insert_lsn()")).scalar())
+
+
+def _wal_since(engine: Engine, position: str) -> int:
+    """Write-ahead log written since `position`, by the whole server (a quiet server gives the statement's)."""
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), CAST(:p AS pg_lsn))"),
+                                {"p": position}).scalar())
 
 
 def _seed_owners(engine: Engine) -> tuple[str, str]:
@@ -107,16 +122,20 @@ def section(f: ExpiryFigures, when: datetime | None = None) -> str:
     when = when or datetime.now(UTC)
     return "\n".join([
         SECTION_TITLE, "", f"Run {when:%Y-%m-%d %H:%M} UTC on {machine()}.", "",
-        "| expiring one day of reads | reads | time |", "| --- | --- | --- |",
-        f"| partition drop (DETACH + DROP, committed) | {f.dropped_reads:,} | {f.drop_ms:,.0f} ms |",
-        f"| DELETE from the default partition (committed) | {f.deleted_reads:,} | {f.delete_ms:,.0f} ms |",
-        f"| VACUUM of the default partition after it | | {f.vacuum_ms:,.0f} ms |", "",
+        "| expiring one day of reads | reads | time | write-ahead log |", "| --- | --- | --- | --- |",
+        f"| partition drop (DETACH + DROP, committed) | {f.dropped_reads:,} | {f.drop_ms:,.0f} ms | "
+        f"{f.drop_wal_bytes / 1e6:,.2f} MB |",
+        f"| DELETE from the default partition (committed) | {f.deleted_reads:,} | {f.delete_ms:,.0f} ms | "
+        f"{f.delete_wal_bytes / 1e6:,.2f} MB |",
+        f"| VACUUM of the default partition after the DELETE | | {f.vacuum_ms:,.0f} ms | |", "",
         f"How it was measured: a scratch database on the PostgreSQL server given, migrated to head; "
         f"{f.reads_per_day:,} reads per day for {f.days + 1} day partitions and one day in the DEFAULT partition "
         "(no partition of its own), made by INSERT ... SELECT in the server. The DELETE is the purge's per-agency "
         "statement on the default partition's day; the drop is `ReadPartitions.drop_older_than` on the oldest "
-        "partitioned day. A dropped partition's files are unlinked at commit; the DELETE's rows are dead until "
-        "VACUUM. See docs/governance/postgres-partitions.md.", ""])
+        "partitioned day; its time grows with the reads only through the exact count the deletion report gives. "
+        "A dropped partition's files are unlinked at commit; the DELETE's rows are dead until VACUUM. The "
+        "write-ahead log figure is the server's, so it is the statement's own only on a quiet server. See "
+        "docs/governance/postgres-partitions.md.", ""])
 
 
 def run_read_expiry_bench(args) -> int:
