@@ -8,9 +8,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
+import subprocess
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -29,10 +32,12 @@ from openrtcc.services.evidence_export import export_case
 from tests.conftest import HARBOR
 from tests.integration import db_probe as db
 from tests.plate_reads import JPEG, PNG, b64, new_source, post_reads, read_body
+from tests.services import require_service
 
 CASE = "LP/2026/0042"
 MP4 = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + bytes(range(256)) * 64
 STILL = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x42" * 3000 + b"\xff\xd9"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "governance" / "audit-anchors-and-evidence.md"
 ONE_BACKEND = pytest.mark.parametrize("backend", ["sqlite"])  # the CLI and tampering: storage is covered above
 
 
@@ -159,6 +164,22 @@ def test_refusals_are_clear_audited_and_leak_nothing(hub, case, world, settings)
     assert any(r.action == "media.tampered" for r in db.audit_after(hub, 0))
 
 
+def check_by_hand_as_the_docs_say(folder, pem: bytes, work) -> None:
+    """The doc's 'by hand' steps (sha256sum, python3, openssl), run as written on a copy of the package."""
+    require_service(shutil.which("openssl") is not None and shutil.which("sha256sum") is not None,
+                    "openssl and sha256sum", "apt-get install -y openssl coreutils")
+    section = DOC.read_text().split("**By hand**", 1)[1]
+    script = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    shutil.copytree(folder, work)
+    (work / "hub.pem").write_bytes(pem)
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=work, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Signature Verified Successfully" in done.stdout
+    statement = json.loads((work / "signature.json").read_text())["statement"]
+    printed = dict(reversed(line.split()) for line in done.stdout.splitlines()[-2:])
+    assert printed == {name: statement[name] for name in ("bag-info.txt", "manifest-sha256.txt")}
+
+
 def tamper_cases(bag):
     """(what was done, expected problem); each is applied to a fresh copy of the package folder."""
     clip = sorted((bag / "data" / "clips").iterdir())[0]
@@ -227,6 +248,8 @@ def test_rtcc_evidence_export_and_verify_name_the_first_problem(hub, case, setti
     capsys.readouterr()
     assert main(["evidence", "verify", str(packed), "--public-key", str(pem)]) == 1
     assert "bad signature: signed by key" in capsys.readouterr().err
+
+    check_by_hand_as_the_docs_say(folder, signer(hub).public_key_pem, tmp_path / "by-hand")
 
     for n, (damage, problem) in enumerate(tamper_cases(folder)):
         copy = tmp_path / f"copy{n}"
