@@ -213,7 +213,8 @@ def test_a_supervisor_cannot_approve_their_own_search_and_a_denial_needs_a_reaso
 def test_shared_reads_and_cameras_only_with_a_live_grant_for_the_purpose(world, hub, clock, anon):
     world.agency("harbor", jurisdiction=HARBOR)
     key, _ = new_source(world, "harbor")
-    assert post_reads(anon, key, [read_body("h-1", "SHR001", clock.now() - timedelta(hours=1), lon=-87.75)]).status_code == 200
+    read = read_body("h-1", "SHR001", clock.now() - timedelta(hours=1), lon=-87.75)
+    assert post_reads(anon, key, [read]).status_code == 200
     world.camera(world.owner(), "harbor", lat=43.0, lon=-87.75)
     analyst = world.staff("analyst")
     look = {**WHY, "purpose": "stolen_vehicle", "offence": "240", "plate": "SHR001", "include_shared": True}
