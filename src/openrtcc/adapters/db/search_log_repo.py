@@ -26,20 +26,6 @@ class SqlSearchLogRepo:
             search_log.c.user_id == user_id, search_log.c.plate_hash == plate_hash, search_log.c.at >= since,
             search_log.c.outcome == "done")).scalar_one()
 
-    def recent(self, agency_id: str, limit: int = 100, user_id: str | None = None) -> list:
-        q = select(search_log).where(search_log.c.agency_id == agency_id)
-        if user_id is not None:
-            q = q.where(search_log.c.user_id == user_id)
-        return list(self.conn.execute(q.order_by(search_log.c.at.desc(), search_log.c.id.desc()).limit(limit)))
-
-    def by_purpose(self, agency_id: str, since: datetime) -> list:
-        """(purpose, kind, outcome, count) since `since`: what the transparency portal publishes."""
-        q = (select(search_log.c.purpose, search_log.c.kind, search_log.c.outcome, func.count().label("n"))
-             .where(search_log.c.agency_id == agency_id, search_log.c.at >= since)
-             .group_by(search_log.c.purpose, search_log.c.kind, search_log.c.outcome)
-             .order_by(search_log.c.purpose, search_log.c.kind, search_log.c.outcome))
-        return list(self.conn.execute(q))
-
     def supervisors(self, agency_id: str) -> list[str]:
         """The ids of the agency's active supervisors: who hears of prohibited and repeated searches."""
         return list(self.conn.execute(select(user.c.id).where(
