@@ -67,8 +67,11 @@ class ExportSummary:
 def export_case(hub: Hub, actor: Actor, case_number: str, sink: BagSink) -> ExportSummary:
     """Writes the package into `sink` and audits the export; the caller hands the package out only when this
     returns (on an error the sink's partial package is the caller's to discard)."""
-    actor.require(Permission.EXPORT_EVIDENCE)
-    case = export_case_number(case_number)
+    try:
+        actor.require(Permission.EXPORT_EVIDENCE)
+        case = export_case_number(case_number)
+    except DomainError as exc:  # refused before anything was read: recorded all the same (the CLI too)
+        raise _failed(hub, actor, (case_number or "")[:64], exc, outcome="denied") from None
     evidence = _gather(hub, actor.agency_id, case)
     if evidence.empty:
         raise _failed(hub, actor, case, NotFound(f"case {case} has no evidence, locked reads or legal hold in your "
@@ -95,10 +98,10 @@ def export_case(hub: Hub, actor: Actor, case_number: str, sink: BagSink) -> Expo
     return summary
 
 
-def _failed(hub: Hub, actor: Actor, case: str, exc: DomainError) -> DomainError:
+def _failed(hub: Hub, actor: Actor, case: str, exc: DomainError, outcome: str = "failed") -> DomainError:
     """A refused or failed export leaves its own record (with the case, so the next excerpt shows it)."""
     with hub.uow() as uow:
-        uow.record(actor.entry("evidence.export", f"case:{case}", outcome="failed", case=case, reason=exc.code))
+        uow.record(actor.entry("evidence.export", f"case:{case}", outcome=outcome, case=case, reason=exc.code))
         uow.commit()
     return exc
 
