@@ -81,6 +81,7 @@ def test_bad_values_are_refused_each_with_its_code_and_nothing_is_saved(world, h
     assert {d.get("field") for o, _, d in refused} >= {"retention_days", "prohibited_purposes", "kind"}
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # permissions: no backend-specific code
 def test_only_the_agencys_administrator_changes_and_only_its_own_agency(world, hub):
     for role in ("supervisor", "auditor", "analyst"):
         s = world.staff(role)
@@ -97,6 +98,7 @@ def test_only_the_agencys_administrator_changes_and_only_its_own_agency(world, h
     assert len(denied) >= 3
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # permissions: no backend-specific code
 def test_settings_refuse_a_request_without_a_session(anon, world):
     world.agency()
     assert anon.get(URL).status_code == 401

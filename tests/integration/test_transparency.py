@@ -99,7 +99,7 @@ def assert_no_personal_data(text: str, secrets: list[str]) -> None:
         assert s.lower() not in text.lower(), f"{s!r} leaked"
 
 
-def test_the_report_and_its_csv_count_what_is_live_and_name_no_one(world, seeded, anon, hub):
+def test_the_report_csv_and_audit_view_count_what_is_live_and_name_no_one(world, seeded, anon):
     r = anon.get(f"{API}/lakeport")
     assert r.status_code == 200, r.text
     assert r.headers["cache-control"] == "public, max-age=60"
@@ -146,9 +146,7 @@ def test_the_report_and_its_csv_count_what_is_live_and_name_no_one(world, seeded
     assert found[("alerts", "misread_rate")] == "1.0000"
     assert anon.get(f"{API}/lakeport?format=csv").text == r.text
     assert_no_personal_data(r.text, secrets_of(world, seeded))
-
-
-def test_the_public_audit_view_pseudonymises_and_hashes(world, seeded, anon):
+    # the same agency record by record: the public audit view
     r = anon.get(f"{API}/lakeport/audit?limit=500")
     assert r.status_code == 200, r.text
     records = r.json()
@@ -168,6 +166,7 @@ def test_the_public_audit_view_pseudonymises_and_hashes(world, seeded, anon):
     assert_no_personal_data(as_csv.text, secrets_of(world, seeded))
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # in-memory rules; the queries run on both above
 def test_answers_are_cached_and_settings_changes_show_at_once(world, anon, hub, clock):
     def builds() -> int:
         with hub.uow() as uow:
@@ -190,6 +189,7 @@ def test_answers_are_cached_and_settings_changes_show_at_once(world, anon, hub, 
     assert anon.get(f"{API}/lakeport").json()["retention_days"] == 14
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # in-memory rules; the queries run on both above
 def test_a_crawler_is_held_to_its_budget_without_touching_the_database(world, hub, app, clock):
     from fastapi.testclient import TestClient
 
@@ -209,6 +209,7 @@ def test_a_crawler_is_held_to_its_budget_without_touching_the_database(world, hu
     assert crawler.get(f"{API}/lakeport").status_code == 200
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # in-memory rules; the queries run on both above
 def test_unknown_or_malformed_agencies_are_404(world, anon, hub):
     world.agency("lakeport")
     for slug in ("nowhere", "LAKEPORT", "a" * 80, "..%2Fetc", "lake port", "nowhere"):
