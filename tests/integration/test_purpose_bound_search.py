@@ -71,6 +71,9 @@ def test_each_bad_purpose_is_refused_with_its_code_and_audited(world, hub):
     assert [a.outcome for a in audit(hub, "camera.search_radius")] == ["denied"] * len(bad)
     assert all("ex's car" not in str(a.details) for a in audit(hub, "plate.search"))  # the code, not the text
     assert logged(hub) == []  # an unparsed purpose is no search
+    for hostile in ({"note": "stolen\x00car"}, {"approval_id": "x'; drop table"}):  # NUL: PostgreSQL refuses it
+        r = analyst.post(PLATES, json={**WHY, "plate": "ABC123", **hostile})
+        assert r.status_code == 422 and r.json()["error"] == "invalid_input", r.text
 
 
 def test_a_prohibited_purpose_is_refused_logged_and_told_to_supervisors(world, hub):
@@ -208,6 +211,9 @@ def test_a_supervisor_cannot_approve_their_own_search_and_a_denial_needs_a_reaso
     harbor = world.staff("supervisor", "harbor")
     assert harbor.get(f"{APPROVALS}?decided=true").json() == []
     assert harbor.post(f"{APPROVALS}/{mine['id']}/approve", json={}).status_code == 404
+    assert other.post(f"{APPROVALS}/a%00b/approve", json={}).status_code == 422
+    r = other.post(f"{APPROVALS}/{mine['id']}/deny", json={"note": "no\x00"})
+    assert r.status_code == 422 and r.json()["error"] == "invalid_input"
 
 
 def test_shared_reads_and_cameras_only_with_a_live_grant_for_the_purpose(world, hub, clock, anon):

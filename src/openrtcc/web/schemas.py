@@ -259,9 +259,10 @@ class PurposeIn(Strict):
                                 "purposes lists them (e.g. criminal_investigation).")
     offence: str | None = Field(None, max_length=16, description="A NIBRS offence code (e.g. 220), or NONE.")
     case_number: str | None = Field(None, max_length=300, description="The case the search belongs to.")
-    note: str | None = Field(None, max_length=2000, description="Optional context, at most 300 characters.")
-    approval_id: str | None = Field(None, max_length=36, description="A supervisor's approval of a search over "
-                                    "the agency's camera limit.")
+    note: str | None = Field(None, max_length=2000, pattern=r"^[^\x00-\x1f\x7f]*$",
+                             description="Optional context on one line, at most 300 characters.")
+    approval_id: str | None = Field(None, max_length=36, pattern=r"^[A-Za-z0-9-]+$",
+                                    description="A supervisor's approval of a search over the agency's camera limit.")
 
     def given(self) -> GivenPurpose:
         return GivenPurpose(self.purpose, self.offence, self.case_number, self.note)

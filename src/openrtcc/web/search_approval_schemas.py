@@ -11,13 +11,16 @@ from pydantic import BaseModel, Field
 from openrtcc.services.search_approvals import Approval, PurposeChoices
 from openrtcc.web.schemas import PurposeIn
 
+TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # free text: lines and tabs, no other control characters
+
 
 class ApprovalIn(PurposeIn):
     """The search to approve, exactly as it will be made: kind, purpose, offence, case and area."""
 
     kind: Literal["camera", "plate", "area"] = Field(description="camera: a camera search; plate: a plate search "
                                                      "in an area; area: reads in an area without a plate.")
-    justification: str = Field("", max_length=2000, description="Why so many cameras: 10 to 500 characters.")
+    justification: str = Field("", max_length=2000, pattern=TEXT,
+                               description="Why so many cameras: 10 to 500 characters.")
     lat: float | None = None
     lon: float | None = None
     radius_m: float | None = Field(None, description="With lat/lon; left out for a view-cone search.")
@@ -25,7 +28,8 @@ class ApprovalIn(PurposeIn):
 
 
 class DecisionIn(BaseModel):
-    note: str | None = Field(None, max_length=2000, description="Required to deny; at most 500 characters.")
+    note: str | None = Field(None, max_length=2000, pattern=TEXT,
+                             description="Required to deny; at most 500 characters.")
 
 
 class ApprovalOut(BaseModel):

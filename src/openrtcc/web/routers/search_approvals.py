@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
 
 from openrtcc.domain.errors import InvalidInput
 from openrtcc.domain.geo import area_from_geojson
@@ -18,6 +20,7 @@ from openrtcc.web.search_approval_schemas import (
 )
 
 router = APIRouter(prefix="/api/search-approvals", tags=["search approvals"])
+Id = Annotated[str, Path(max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
 
 
 @router.get("/purposes")
@@ -52,10 +55,10 @@ def listing(actor: AgencyActor, hub: HubDep,
 
 
 @router.post("/{approval_id}/approve")
-def approve(approval_id: str, body: DecisionIn, actor: AgencyActor, hub: HubDep) -> ApprovalOut:
+def approve(approval_id: Id, body: DecisionIn, actor: AgencyActor, hub: HubDep) -> ApprovalOut:
     return ApprovalOut.of(search_approvals.decide(hub, actor, approval_id, True, body.note))
 
 
 @router.post("/{approval_id}/deny")
-def deny(approval_id: str, body: DecisionIn, actor: AgencyActor, hub: HubDep) -> ApprovalOut:
+def deny(approval_id: Id, body: DecisionIn, actor: AgencyActor, hub: HubDep) -> ApprovalOut:
     return ApprovalOut.of(search_approvals.decide(hub, actor, approval_id, False, body.note))
