@@ -19,10 +19,13 @@ function query() {
   return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
 }
 
+let me = null; // the logged-on user: a read of another agency (a shared search) is marked as such
+
 function rows(results) {
   return results.map((r) => el("tr", {},
     el("td", {}, timeElement(r.captured_at)),
-    el("td", {}, el("strong", { class: "plate" }, r.plate), " ", r.state || ""),
+    el("td", {}, el("strong", { class: "plate" }, r.plate), " ", r.state || "",
+      me && r.agency_id !== me.agency_id ? el("span", { class: "muted" }, " (shared by another agency)") : null),
     el("td", {}, r.lat !== null ? `${r.lat.toFixed(5)}, ${r.lon.toFixed(5)}` : "—"),
     el("td", {}, [r.vehicle_colour, r.vehicle_make, r.vehicle_type].filter(Boolean).join(" ") || "—"),
     el("td", {}, `${Math.round(r.confidence * 100)}%`)));
@@ -76,7 +79,7 @@ async function exportAs(format) {
   URL.revokeObjectURL(link.href);
 }
 
-await session;
+me = await session;
 form.addEventListener("submit", (event) => { event.preventDefault(); search(null); });
 byId("export-csv").addEventListener("click", () => exportAs("csv"));
 byId("export-json").addEventListener("click", () => exportAs("json"));
