@@ -149,10 +149,16 @@ class _Purge:
             uow.retention.add_run(self.report)
             uow.record(self.actor.entry(
                 "retention.purge", self.report.run_id, trigger=self.report.trigger, clock=check.status,
-                accepted_clock_jump=self.report.accepted_clock_jump, deleted=self.report.totals(),
+                accepted_clock_jump=self.report.accepted_clock_jump, deleted=self._audited_totals(),
                 partitions_dropped=len(self.report.partitions_dropped)))
             uow.commit()
         return True
+
+    def _audited_totals(self) -> dict[str, int]:
+        """An agency's administrator's purge is recorded in that agency's trail: with its own counts only (the
+        whole report is in retention_run); the schedule's and the CLI's, hub-wide, with every count."""
+        agency_id = self.actor.agency_id
+        return self.report.for_agency(agency_id).totals() if agency_id else self.report.totals()
 
     def _expire(self, uow, plan: HubExpiryPlan, held: dict[str, set[str]]) -> None:
         ex, candidates = uow.retention.expiry, {}
@@ -217,7 +223,7 @@ class _Purge:
     def _audit_dry_run(self) -> None:
         with self.hub.uow() as uow:
             uow.record(self.actor.entry("retention.dry_run", self.report.run_id, trigger=self.report.trigger,
-                                        would_delete=self.report.totals()))
+                                        would_delete=self._audited_totals()))
             uow.commit()
 
     # --- files: after the rows are gone, so a failed transaction never leaves a row without its file ---
