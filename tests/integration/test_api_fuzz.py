@@ -2,13 +2,12 @@
 them to the application in-process, logged on as an administrator and an analyst of agency A, with agency B
 seeded with distinctive markers (a plate, an address, a user, and the ids of its camera, alert and read
 source, which the fuzzer also puts into path parameters). No answer may be a 5xx, and none may carry any of
-B's markers. Bounded: a few examples per operation and a time budget per backend (RTCC_FUZZ_EXAMPLES,
-RTCC_FUZZ_BUDGET_S)."""
+B's markers. Bounded by count, not by time (a timed bound would test the machine): a few derandomised
+examples per operation (RTCC_FUZZ_EXAMPLES, 3 by default), so every run sends the same requests."""
 
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from datetime import timedelta
 
@@ -23,7 +22,6 @@ from tests.plate_reads import NCIC_LIST, import_list, new_source, post_reads, re
 pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("RTCC_FUZZ_EXAMPLES", "3"))
-BUDGET_S = float(os.environ.get("RTCC_FUZZ_BUDGET_S", "40"))
 B_PLATE = "ZQ8B47"
 B_TEXT = "Zanzibar-Quokka"  # in agency B's camera address, user name and source name
 # Operations that would end the fuzzer's own sessions: everything else is fair game.
@@ -47,6 +45,8 @@ def _seed_agency_b(world) -> dict[str, str]:
     alerts = world.admin("harbor").get("/api/agency/alerts").json()
     items = alerts if isinstance(alerts, list) else alerts.get("alerts", alerts.get("items", []))
     assert items, "agency B's read of its hot-listed plate raised no alert"
+    assert B_TEXT in owner.get(f"/api/owner/cameras/{camera['id']}").text  # the markers really are in answers
+    assert B_PLATE in world.admin("harbor").get(f"/api/agency/alerts/{items[0]['id']}").text
     return {"camera_id": camera["id"], "alert_id": items[0]["id"], "source_id": source["id"],
             "user_id": officer.json()["id"]}
 
@@ -59,21 +59,16 @@ def _leaks(content: bytes, markers: list[str]) -> list[str]:
 def test_fuzzing_finds_no_server_error_and_no_cross_agency_leak(world, app, backend):
     b_ids = _seed_agency_b(world)
     markers = [B_PLATE, B_TEXT, *b_ids.values()]
-    b_admin = world.admin("harbor")  # the markers are really in what the API answers, to the right agency
-    assert B_TEXT in b_admin.get(f"/api/agency/cameras/{b_ids['camera_id']}").text
-    assert B_PLATE in b_admin.get(f"/api/agency/alerts/{b_ids['alert_id']}").text
     sessions = [world.admin("lakeport"), world.staff("analyst", "lakeport")]
     world.owner("Ada")  # agency A has an owner too, so owner-only routes are not empty by accident
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     client = asgi.get_client(app)
     problems: dict[str, str] = {}
-    exercised, deadline = 0, time.monotonic() + BUDGET_S
+    exercised = 0
     for result in schema.get_all_operations():
         op = result.ok()
         if (op.method.upper(), op.path) in SKIPPED:
             continue
-        if time.monotonic() > deadline:
-            break
         exercised += 1
         calls = iter(range(10**6))
 
@@ -98,7 +93,7 @@ def test_fuzzing_finds_no_server_error_and_no_cross_agency_leak(world, app, back
                 problems[f"{label} leak"] = f"{leaked} in {case.as_curl_command()}"
 
         send()
-    assert exercised >= 0.9 * len(list(schema.get_all_operations())), f"only {exercised} operations in the budget"
+    assert exercised > 100  # the whole document, not a page of it
     assert not problems, "\n\n".join(f"{k}: {v}" for k, v in problems.items())
     for session in sessions:
         assert session.get("/api/auth/me").status_code == 200  # the fuzzer really acted as A's staff throughout
