@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import stat
+import subprocess
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -24,7 +28,9 @@ from openrtcc.services.audit_anchors import check_anchor, check_stored_anchors, 
 from openrtcc.services.audit_trail import verify_chain
 from openrtcc.services.public_cache import PublicLimits
 from tests.integration import db_probe as db
+from tests.services import require_service
 
+DOC = Path(__file__).resolve().parents[2] / "docs" / "governance" / "audit-anchors-and-evidence.md"
 ONE_BACKEND = pytest.mark.parametrize("backend", ["sqlite"])  # the CLI over storage that the others cover
 
 
@@ -166,6 +172,23 @@ def rewrite_from(hub, seq: int, details: dict) -> None:
         conn.execute(update(audit_head).where(audit_head.c.id == 1).values(hash=prev))
 
 
+def check_signature_by_hand_as_the_docs_say(anchor_file, public, work) -> None:
+    """The doc's steps for a party without OpenRTCC (python3 and openssl), run as written."""
+    require_service(shutil.which("openssl") is not None, "openssl", "apt-get install -y openssl")
+    section = DOC.read_text().split("**The signature by hand**", 1)[1]
+    script = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    work.mkdir()
+    shutil.copy(anchor_file, work / "anchor.json")
+    shutil.copy(public, work / "hub.pem")
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=work, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "Signature Verified Successfully" in done.stdout, done.stderr
+    doc = json.loads((work / "anchor.json").read_text())
+    doc["statement"]["seq"] += 1
+    (work / "anchor.json").write_text(json.dumps(doc))
+    done = subprocess.run(["bash", "-e", "-c", script], cwd=work, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "Signature Verified Successfully" not in done.stdout
+
+
 @ONE_BACKEND
 def test_verify_anchor_with_the_kept_public_key_catches_a_rewritten_chain(hub, world, settings, monkeypatch,
                                                                            tmp_path, capsys):
@@ -178,6 +201,7 @@ def test_verify_anchor_with_the_kept_public_key_catches_a_rewritten_chain(hub, w
     assert main(["audit", "public-key", "--out", str(public)]) == 0
     assert main(["audit", "verify-anchor", str(anchor_file), "--public-key", str(public)]) == 0
     assert "verified: records 1.." in capsys.readouterr().out
+    check_signature_by_hand_as_the_docs_say(anchor_file, public, tmp_path / "by-hand")
     actions(world, 1)  # records after the anchor are not its business
     assert main(["audit", "verify-anchor", str(anchor_file), "--public-key", str(public)]) == 0
     assert main(["audit", "verify-anchor", "--all"]) == 0
