@@ -16,6 +16,7 @@ from openrtcc.adapters.db.tables import (
     alert,
     alert_tally,
     audit_log,
+    camera_access,
     case_read,
     evidence_item,
     hot_list_entry,
@@ -196,3 +197,10 @@ def test_a_clock_set_back_or_a_dry_run_deletes_nothing_and_a_released_case_expir
     assert count(hub, case_read) == 0 and count(hub, evidence_item) == 0
     assert not (Path(settings.media_dir) / scene["held_read"].crop_key).exists()
     assert count(hub, hot_list_entry) == 1
+    # Owners' logs of who looked at their cameras are kept a year, like the audit trail; then they go too.
+    assert count(hub, camera_access) > 0 and report.hub_deleted["camera_access"] == 0
+    audit_rows = count(hub, audit_log)
+    clock.advance(days=335)
+    report = run_purge(hub, "cli", accept_clock_jump=True)
+    assert report.hub_deleted["camera_access"] > 0 and count(hub, camera_access) == 0
+    assert count(hub, audit_log) == audit_rows + 1  # never purged: only the purge's own record was added
