@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from openrtcc.domain.retention import DELETED_KINDS
+
 log = logging.getLogger(__name__)
 
 CHANNELS = frozenset({"email", "sms", "push", "webhook", "mqtt", "websocket"})
@@ -21,6 +23,8 @@ INTEGRATION_KINDS = frozenset({"frigate", "plate_recognizer"})
 INTEGRATION_OUTCOMES = frozenset({"read", "duplicate", "ignored", "malformed", "unknown_camera", "refused",
                                   "unauthorised", "failed"})
 QUEUES = frozenset({"dissemination", "deliveries_due", "frigate"})
+RETENTION_OUTCOMES = frozenset({"done", "refused", "failed"})
+RETENTION_KINDS = frozenset(DELETED_KINDS)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"})
 # Three digits, nothing else: a status can never carry a value from the request.
 STATUS = re.compile(r"[1-5][0-9]{2}")
@@ -81,6 +85,12 @@ def catalogue(routes: RouteTemplates) -> list[MetricSpec]:
                    {"route": routes}),
         MetricSpec("rtcc_edge_links", "gauge", "Edge boxes linked to this hub now."),
         MetricSpec("rtcc_queue_depth", "gauge", "Work waiting in an in-process queue.", {"queue": QUEUES}),
+        MetricSpec("rtcc_retention_runs_total", "counter", "Retention purges by outcome (refused: the clock check).",
+                   {"outcome": RETENTION_OUTCOMES}),
+        MetricSpec("rtcc_retention_deleted_total", "counter", "Rows and files the retention purge deleted, by kind.",
+                   {"kind": RETENTION_KINDS}),
+        MetricSpec("rtcc_retention_last_success_timestamp_seconds", "gauge",
+                   "When the last retention purge that deleted what was due finished (Unix time)."),
     ]
 
 
