@@ -204,3 +204,8 @@ def test_a_clock_set_back_or_a_dry_run_deletes_nothing_and_a_released_case_expir
     report = run_purge(hub, "cli", accept_clock_jump=True)
     assert report.hub_deleted["camera_access"] > 0 and count(hub, camera_access) == 0
     assert count(hub, audit_log) == audit_rows + 1  # never purged: only the purge's own record was added
+    exposed = hub.metrics.exposition().decode()
+    assert 'rtcc_retention_runs_total{outcome="refused"} 1.0' in exposed
+    assert 'rtcc_retention_runs_total{outcome="done"} 3.0' in exposed
+    assert 'rtcc_retention_deleted_total{kind="plate_read"} 2.0' in exposed
+    assert "rtcc_retention_last_success_timestamp_seconds " in exposed

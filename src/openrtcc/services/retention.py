@@ -12,6 +12,7 @@ from datetime import timedelta
 from openrtcc.domain.accounts import Permission, Role, has_permission
 from openrtcc.domain.errors import Conflict, Forbidden, NotFound
 from openrtcc.domain.retention import (
+    DELETED_KINDS,
     MAX_EXAMPLES,
     MEDIA_PREFIXES,
     AgencyDeletion,
@@ -119,7 +120,18 @@ class _Purge:
                 uow.retention.finish_run(self.report)
                 uow.commit_bookkeeping()  # the purge's audit record went with its deletions
         log.info("retention run %s: %s, %s", self.report.run_id, self.report.outcome, self.report.totals())
+        if not self.dry_run:
+            self._measure()
         return self.report
+
+    def _measure(self) -> None:
+        metrics = self.hub.metrics
+        metrics.count("rtcc_retention_runs_total", outcome=self.report.outcome)
+        for kind, n in self.report.totals().items():
+            if n and kind in DELETED_KINDS:
+                metrics.count("rtcc_retention_deleted_total", n, kind=kind)
+        if self.report.outcome == "done" and self.report.finished_at is not None:
+            metrics.gauge("rtcc_retention_last_success_timestamp_seconds", self.report.finished_at.timestamp())
 
     # --- rows: one transaction, together with the run and its audit record ---
     def _expire_rows(self) -> bool:
@@ -201,6 +213,7 @@ class _Purge:
     def _refuse(self, reason: str) -> None:
         self.report.outcome, self.report.reason, self.report.finished_at = "refused", reason, self.now
         log.warning("retention purge refused: %s", reason)
+        self.hub.metrics.count("rtcc_retention_runs_total", outcome="refused")
         with self.hub.uow() as uow:
             if not self.dry_run:
                 uow.retention.add_run(self.report)
@@ -212,6 +225,7 @@ class _Purge:
     def _fail(self, exc: Exception) -> None:
         self.report.outcome, self.report.finished_at = "failed", self.hub.clock.now()
         self.report.reason = f"nothing was deleted: {type(exc).__name__}"
+        self.hub.metrics.count("rtcc_retention_runs_total", outcome="failed")
         self.report.agencies, self.report.hub_deleted, self.report.partitions_dropped = [], {}, []
         with self.hub.uow() as uow:
             if not self.dry_run:
