@@ -13,7 +13,7 @@ from openrtcc.domain.accounts import Permission
 from openrtcc.domain.anchors import SignedAnchor
 from openrtcc.domain.audit import AuditRecord, canonical_at
 from openrtcc.domain.bagit import BagSink
-from openrtcc.domain.errors import Conflict, DomainError, NotFound
+from openrtcc.domain.errors import Conflict, DomainError, NotFound, Unavailable
 from openrtcc.domain.evidence_package import (
     ANCHOR_FILE,
     CUSTODY_FILE,
@@ -86,7 +86,7 @@ def export_case(hub: Hub, actor: Actor, case_number: str, sink: BagSink) -> Expo
             sink.add_bytes(name, data)
     except (DomainError, OSError) as exc:
         if isinstance(exc, OSError):
-            exc = Conflict(f"the package could not be written: {exc.strerror or exc}", code="export_failed")
+            exc = Unavailable(f"the package could not be written: {exc.strerror or exc}", code="export_failed")
         raise _failed(hub, actor, case, exc) from None
     summary = ExportSummary(case, export_id, len(payload), sum(size for _, size, _ in payload), tags.manifest_sha256,
                             tags.key_id, len(evidence.items), len(evidence.reads), len(evidence.audit))
