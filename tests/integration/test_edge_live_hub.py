@@ -22,6 +22,7 @@ from openrtcc.edge.segment_store import SegmentStore
 from tests.edge_box_link import LinkedBox, integrated_camera, playlist_segments
 from tests.edge_hub import live_edge_hub  # noqa: F401  (a fixture)
 from tests.edge_live_support import camera_capture, count_video_packets, decode_mp4, record_file
+from tests.integration import db_probe as db
 from tests.rtsp import VIDEO, rtsp_server  # noqa: F401  (the fixture)
 
 CASE = "LP-2026-0078"
@@ -68,6 +69,9 @@ def test_an_officer_watches_the_box_stream_through_the_hub_and_stops_it(live_edg
         body = b"".join(officer.get(f"/api/live/{sid}/{n}").content for n in names)
         frames = decode_mp4(init + body)
         assert len(frames) >= 10 and frames[0].shape == (360, 640, 3)
+        # The viewer's live.watch record covers each playlist and segment fetch, and live.start the box's uploads:
+        # no fallback record per request (a wall of 16 tiles would write dozens a second).
+        assert [r.target for r in db.audit_after(world.hub, 0) if r.action == "http.request" and "live" in r.target] == []
         assert _wait(lambda: officer.get(f"/api/live/{sid}").json()["state"] == "live")
 
         assert officer.delete(f"/api/live/{sid}").status_code == 204

@@ -17,6 +17,7 @@ from datetime import timedelta
 from openrtcc.domain.access import AccessKind
 from openrtcc.domain.accounts import Permission, has_permission
 from openrtcc.domain.audit import AuditEntry
+from openrtcc.domain.audit_scope import mark_covered
 from openrtcc.domain.edge_protocol import LiveEnded, LiveProfile, LiveStart, LiveStarted, LiveStop, Requester
 from openrtcc.domain.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from openrtcc.services.camera_video import (
@@ -125,6 +126,8 @@ def watch(hub: Hub, actor: Actor, session_id: str) -> LiveBuffer:
         raise NotFound("no such live session")
     if actor.user_id not in buf.viewers:
         _record_viewer(hub, actor, buf)
+    else:
+        mark_covered()  # this viewer's live.watch record covers each playlist and segment the player fetches
     live_segments(hub).viewed(session_id, hub.clock.now())
     return buf
 
@@ -158,6 +161,7 @@ def receive_upload(hub: Hub, edge_id: str, session_id: str, name: str, token: st
         if len(data) > MAX_INIT_BYTES or data[4:8] != b"ftyp":
             raise InvalidInput("an init segment is an fMP4 ftyp + moov of at most 512 KiB", code="bad_segment")
         live_segments(hub).put_init(session_id, data, now)
+        mark_covered()  # the session's live.start record covers the box's stream: no row per segment
         return
     if not name.isdigit() or int(name) >= 2**31:
         raise InvalidInput("segment number: 0 or a positive integer", code="bad_segment")
@@ -167,6 +171,7 @@ def receive_upload(hub: Hub, edge_id: str, session_id: str, name: str, token: st
         raise InvalidInput("a media segment is an fMP4 fragment (styp/moof + mdat) of at most 8 MiB",
                            code="bad_segment")
     live_segments(hub).put_segment(session_id, Segment(int(name), duration_s, data), now)
+    mark_covered()
 
 
 def end_session(hub: Hub, session_id: str, reason: str, *, tell_box: bool, actor: Actor | None = None) -> bool:
