@@ -122,9 +122,11 @@ def test_the_cli_shows_and_sets(world, settings, monkeypatch, capsys, tmp_path, 
     assert "Plate reads are deleted after 14 days." in out
     assert main(["governance", "set", "--agency", "lakeport", "--retention-days", "45"]) == 1
     assert "1 to 30 days" in capsys.readouterr().err
+    assert main(["governance", "set", "--agency", "lakeport", "--repeat-search-window-hours", str(10**30)]) == 1
+    assert "1 hour to 90 days" in capsys.readouterr().err
     assert main(["governance", "show", "--agency", "nowhere"]) == 1
     assert "no agency 'nowhere'" in capsys.readouterr().err
     assert main(["governance", "set", "--agency", "lakeport", "--policy-file", str(tmp_path / "missing.txt")]) == 1
     assert "cannot read" in capsys.readouterr().err
     updates = audit_of(hub, "governance.update")
-    assert [(o, a) for o, a, _ in updates] == [("success", None), ("failed", None)]
+    assert [(o, a) for o, a, _ in updates] == [("success", None), ("failed", None), ("failed", None)]

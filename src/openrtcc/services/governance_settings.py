@@ -104,8 +104,12 @@ def _applied(g: AgencyGovernance, c: GovernanceChanges) -> AgencyGovernance:
     if c.policy_text is not None and any(ord(ch) < 32 and ch not in "\n\r\t" for ch in c.policy_text):
         raise InvalidInput("policy text: control characters are not allowed", code="bad_policy_text",
                            details={"field": "policy_text"})
-    window = (timedelta(hours=c.repeat_search_window_hours) if c.repeat_search_window_hours is not None
-              else g.repeat_search_window)
+    try:
+        window = (timedelta(hours=c.repeat_search_window_hours) if c.repeat_search_window_hours is not None
+                  else g.repeat_search_window)
+    except OverflowError:  # the command line takes any integer
+        raise InvalidInput("repeat-search window: 1 hour to 90 days", code="bad_limit",
+                           details={"field": "repeat_search_window_hours"}) from None
     return dataclasses.replace(
         g, kind=kind, retention_days=_pick(c.retention_days, g.retention_days),
         prohibited_purposes=frozenset(c.prohibited_purposes) if c.prohibited_purposes is not None
