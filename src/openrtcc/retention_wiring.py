@@ -19,10 +19,21 @@ def wire(hub: Hub, settings: Settings) -> None:
     """Adds the retention purge to hub.extras["background"] when settings.retention_interval_s > 0."""
     engine = hub.extras["engine"]
     hub.extras["retention_finish_storage"] = lambda: finish_deletion(engine)
-    hub.extras["retention_max_clock_jump"] = timedelta(hours=settings.retention_max_clock_jump_hours)
+    hub.extras["retention_max_clock_jump"] = max_clock_jump(settings)
     if settings.retention_interval_s > 0:
         hub.extras.setdefault("background", []).append(
             PeriodicTask("retention-purge", settings.retention_interval_s, lambda: _scheduled(hub)))
+
+
+def max_clock_jump(settings: Settings) -> timedelta:
+    """The configured limit, but never less than two scheduled intervals and an hour: a schedule slower than
+    the limit would otherwise have every one of its purges refused."""
+    configured = timedelta(hours=settings.retention_max_clock_jump_hours)
+    floor = timedelta(seconds=2 * settings.retention_interval_s) + timedelta(hours=1)
+    if settings.retention_interval_s > 0 and configured < floor:
+        log.warning("retention: max clock jump %s is shorter than two purge intervals; using %s", configured, floor)
+        return floor
+    return configured
 
 
 def _scheduled(hub: Hub) -> None:

@@ -86,3 +86,13 @@ def test_an_agency_sees_only_its_own_part_of_a_report():
     assert mine.hub_deleted == {}
     assert "b" not in [a.agency_id for a in mine.agencies] and mine.orphan_files_unowned == 0
     assert report.totals() == {"outbox": 1, "plate_read": 8, "files": 2}
+
+
+def test_the_clock_jump_limit_is_never_shorter_than_the_schedule_explains(tmp_path):
+    from openrtcc.config import Settings
+    from openrtcc.retention_wiring import max_clock_jump
+
+    assert max_clock_jump(Settings(data_dir=tmp_path)) == timedelta(hours=36)
+    slow = Settings(data_dir=tmp_path, retention_interval_s=86400, retention_max_clock_jump_hours=24)
+    assert max_clock_jump(slow) == timedelta(hours=49)
+    assert max_clock_jump(Settings(data_dir=tmp_path, retention_interval_s=0)) == timedelta(hours=36)
