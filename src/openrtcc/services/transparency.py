@@ -6,6 +6,7 @@ held to a budget, so a crawler cannot load the database."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from openrtcc.domain.audit import AuditEntry, canonical_at
@@ -120,7 +121,8 @@ def _agency(uow, slug: str):
     return uow.accounts.agency_by_slug(slug) if _SLUG.match(slug) else None
 
 
-def report(hub: Hub, slug: str, client: str | None, render=None):
+def report(hub: Hub, slug: str, client: str | None,
+           render: Callable[[TransparencyReport], str] | None = None) -> TransparencyReport | str:
     """The agency's report; `render` (e.g. to CSV) is applied once per build and cached with it, keyed apart."""
     cache = _admit(hub, client, "report")
 
@@ -216,7 +218,7 @@ def _at(value: datetime | None) -> str | None:
 
 
 def audit_view(hub: Hub, slug: str, client: str | None, limit: int = 100, before: int | None = None,
-               render=None):
+               render: Callable[[list[PublicAuditRecord]], str] | None = None) -> list[PublicAuditRecord] | str:
     """The agency's recent audit records, newest first, as the public may see them (`render`: as for report)."""
     limit = max(1, min(limit, MAX_AUDIT_PAGE))
     cache = _admit(hub, client, "audit")
