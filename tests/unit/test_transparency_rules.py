@@ -44,6 +44,8 @@ def test_plate_hashes_ignore_spacing_and_case_but_not_the_key():
     ({"offence": "999"}, {}),
     ({"case": "24-0815", "note": "blue van", "reason": "tip from Mrs Smith", "name": "Olga", "email": "o@x.test"}, {}),
     ({"plate": "AB***3"}, {}),  # a masked hint is dropped, never hashed
+    ({"plate": "QZX####", "code": "purpose_prohibited", "cameras": 12}, {"code": "purpose_prohibited",
+                                                                         "cameras": 12}),
     ({"status": "Misread by Det. Moss"}, {}),  # a listed key with free text in it
     ({"kind": "lpr_camera", "page": True, "bbox": [1, 2, 3, 4], "lat": 43.01}, {"kind": "lpr_camera", "page": True}),
 ])

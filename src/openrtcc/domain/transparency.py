@@ -23,7 +23,8 @@ MAX_AUDIT_PAGE = 500
 # lower-case code (never free text: notes, reasons, case numbers and names fail the pattern or are not listed).
 PUBLIC_DETAIL_KEYS = frozenset({
     "purpose", "offence", "count", "kind", "status", "data_kind", "mode", "match_kind", "camera_count",
-    "retention_days", "trigger", "role", "tier", "format", "entries", "outcome", "page", "channel",
+    "retention_days", "trigger", "role", "tier", "format", "entries", "outcome", "page", "channel", "code",
+    "cameras",
 })
 _CODE = re.compile(r"^[a-z][a-z0-9_.-]{0,47}$")
 # Keys that hold a plate or plate pattern somewhere in the trail: published only as a keyed hash.

@@ -114,7 +114,8 @@ class SqlTransparencyRepo:
         action = audit_log.c.action
         return int(self.conn.execute(select(func.count()).select_from(audit_log).where(
             audit_log.c.agency_id == agency_id, audit_log.c.at >= since, audit_log.c.outcome == "success",
-            or_(action.like("plate.search%"), action.like("camera.search%"), action == "camera.incident_pin"),
+            or_(action.like("plate.search%"), action == "plate.export", action.like("camera.search%"),
+                action == "camera.incident_pin"),
         )).scalar_one())
 
     def alerts_by_status(self, agency_id: str, since: datetime | None) -> dict[str, int]:
