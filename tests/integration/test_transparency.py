@@ -46,12 +46,13 @@ def seeded(world, anon, clock, hub):
     r = analyst.post(f"/api/agency/alerts/{alerts[0]['id']}/disposition", json={"disposition": "misread", "note": NOTE})
     assert r.status_code == 200, r.text
     now = clock.now()
+    search = {"plate": "QZX4821", "purpose": "stolen_vehicle", "offence": "240", "case_number": CASE, "note": NOTE}
+    for _ in range(2):
+        assert analyst.post("/api/agency/plates/search", json=search).status_code == 200
+    r = analyst.post("/api/agency/plates/search", json={**search, "purpose": "protest_activity", "offence": "NONE"})
+    assert (r.status_code, r.json()["error"]) == (403, "purpose_prohibited")
     with hub.uow() as uow:
         user_id = uow.accounts.by_email(analyst.email).id
-        for purpose, outcome in (("stolen_vehicle", "done"), ("stolen_vehicle", "done"), ("protest_activity", "refused")):
-            uow.conn.execute(insert(search_log).values(
-                agency_id=lake.id, user_id=user_id, kind="plate", purpose=purpose, offence="240", case_number=CASE,
-                plate_hash="0" * 64, outcome=outcome, at=now - timedelta(days=1)))
         uow.conn.execute(insert(search_log).values(  # older than the window: not counted
             agency_id=lake.id, user_id=user_id, kind="area", purpose="criminal_investigation", offence="120",
             case_number=CASE, outcome="done", at=now - timedelta(days=31)))
@@ -120,7 +121,8 @@ def test_the_report_csv_and_audit_view_count_what_is_live_and_name_no_one(world,
     searches = doc["searches"]
     assert [(p["purpose"], p["done"], p["refused"]) for p in searches["by_purpose"]] == [
         ("protest_activity", 0, 1), ("stolen_vehicle", 2, 0)]
-    assert searches["by_kind"] == {"plate": 2} and searches["total"] == 2 and searches["audited"] == 1
+    assert searches["by_kind"] == {"plate": 2} and searches["total"] == 2
+    assert searches["audited"] == 3  # the two searches made, and the record seeded with a whole plate in it
     alerts = doc["alerts"]
     assert alerts["by_status"] == {"new": 1, "confirmed": 0, "misread": 1, "wrong_state": 0, "resolved": 0}
     assert alerts["misread_rate"] == 1.0  # the one checked alert was a misread
@@ -151,7 +153,9 @@ def test_the_report_csv_and_audit_view_count_what_is_live_and_name_no_one(world,
     assert r.status_code == 200, r.text
     records = r.json()
     assert records and all(re.fullmatch(r"user-[0-9a-f]{10}|system", x["actor"]) for x in records)
-    search = next(x for x in records if x["action"] == "plate.search")
+    refused = next(x for x in records if x["action"] == "plate.search" and x["outcome"] == "denied")
+    assert refused["details"]["code"] == "purpose_prohibited" and "plate_hash" not in refused["details"]
+    search = next(x for x in records if x["action"] == "plate.search" and "plate_hash" in x["details"])
     assert search["details"] == {"purpose": "stolen_vehicle", "offence": "240", "count": 2, "mode": "exact",
                                  "plate_hash": search["details"]["plate_hash"]}
     assert search["details"]["plate_hash"].startswith("plate-") and search["target_kind"] == "case"
