@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import datetime
 
 from pydantic import BaseModel
 
