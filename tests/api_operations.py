@@ -17,6 +17,11 @@ METHODS = ("get", "post", "put", "patch", "delete")
 # Last: operations that end or remove what later operations use.
 DESTRUCTIVE = re.compile(r"/(revoke|disable|end|logoff|dismiss|discard|stop)$|^delete ")
 
+# Values a field's name calls for (a search's purpose must come from the taxonomy, an offence from NIBRS);
+# optional fields with these names are filled in too.
+NAMED = {"purpose": "criminal_investigation", "offence": "240", "case_number": "24-0815", "plate": MARKER_PLATE,
+         "justification": "A stolen car was seen crossing the whole district.", "note": "Checked with the case officer."}
+
 # What a schema cannot say: bodies that make the operation succeed with the seeded objects.
 EXAMPLES: dict[str, dict] = {
     "get /api/auth/banner": {"role": "anonymous"},  # public: shown before log-on
@@ -114,7 +119,8 @@ def instance(schema: dict, spec: dict, name: str = "", depth: int = 0):
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
         props = schema.get("properties", {})
-        return {k: instance(props.get(k, {}), spec, k, depth + 1) for k in schema.get("required", [])}
+        names = [*schema.get("required", []), *(k for k in props if k in NAMED and k not in schema.get("required", []))]
+        return {k: instance(props.get(k, {}), spec, k, depth + 1) for k in names}
     if kind == "array":
         count = schema.get("minItems", 0)
         return [instance(schema.get("items", {}), spec, name, depth + 1) for _ in range(count)]
@@ -131,6 +137,8 @@ def instance(schema: dict, spec: dict, name: str = "", depth: int = 0):
 
 def _string(schema: dict, name: str) -> str:
     fmt = schema.get("format", "")
+    if name in NAMED:
+        return NAMED[name]
     if fmt == "date-time":
         return "2026-11-20T14:00:00+00:00"
     if fmt == "date":

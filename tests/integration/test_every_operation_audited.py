@@ -29,6 +29,7 @@ def test_every_operation_in_the_openapi_document_writes_an_audit_record(world, a
         for role in roles:  # the first staff role the operation is for; each refusal on the way is checked too
             r, records = _call(app, hub, seeded, call, role, anonymous)
             name = f"{method.upper()} {path} ({role}) -> {r.status_code}"
+            log.info("%s %s", name, r.text[:160] if r.status_code >= 400 else "")
             if r.status_code >= 500:
                 server_errors.append(f"{name}: {r.text[:300]}")
             user = seeded.users[role]
