@@ -35,7 +35,13 @@ def run(args) -> int:
         "sharing": _governance_command("sharing_command"),
         "governance": _governance_command("governance_command"),
     }[args.command]
-    return handler(args)
+    from openrtcc.adapters.signing import SigningKeyError
+
+    try:
+        return handler(args)
+    except SigningKeyError as exc:  # the hub will not start on an exposed or foreign signing key: say why, briefly
+        print(f"rtcc {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 def _governance_command(module: str):
