@@ -120,3 +120,18 @@ def test_rtcc_demo_seeds_once_and_demo_code_prints_the_current_code(tmp_path, mo
     printed = capsys.readouterr().out.strip()
     totp = pyotp.TOTP(json.loads(logins_file.read_text())["totp_secret"])
     assert printed in {totp.now(), totp.at(time.time() - 30)}  # the step may turn meanwhile
+
+
+def test_the_demo_publishes_its_governance_on_the_public_portal(app, seeded):
+    """No log-in: the policy, the grant to the county, the county's list applied, searches by purpose with the
+    refused one, and a signed anchor are there to see."""
+    client = TestClient(app)
+    portal = client.get("/api/public/transparency/lakeport-pd").json()
+    assert "No facial recognition" in portal["policy_text"]
+    assert [(g["data_kind"], g["agency_kind"]) for g in portal["access"]["grants"]] == [("plate_reads", "county")]
+    assert any(h["shared_from"] and h["name"] == "Harbor County stolen vehicles" for h in portal["hot_lists"])
+    refused = {s["purpose"]: s["refused"] for s in portal["searches"]["by_purpose"]}
+    assert refused["civil_traffic"] == 1
+    assert "Civil traffic or parking enforcement" in portal["search_rules"]["prohibited_purposes"]
+    assert client.get("/api/public/audit/anchors").json()
+    assert "on legal hold" in seeded["summary"]

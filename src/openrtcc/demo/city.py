@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from openrtcc.demo.command_center import seed_command_center
+from openrtcc.demo.governance import seed_governance
 from openrtcc.demo.history import Incident, seed_history
 from openrtcc.demo.plate_reads import seed_plate_reads
 from openrtcc.demo.population import DemoOwnerPlan, Population, build_population
@@ -69,6 +70,8 @@ def seed_demo_city(hub: Hub, cameras: int = 6000, seed: int = DEMO_SEED) -> dict
     alerts = seed_plate_reads(hub, _actor(staff, CITY, Role.ADMIN), population.cameras, seed)
     cad_feed = seed_command_center(hub, CITY.slug, _actor(staff, CITY, Role.ANALYST),
                                    *_cad_sites(population, agency_ids[CITY.slug], seed))
+    governance = seed_governance(hub, _roles(staff, CITY), _roles(staff, COUNTY),
+                                 _incidents(staff, population)[0].case_number)
     integrated = sum(c.tier is Tier.INTEGRATED for c in population.cameras)
     log.info("demo city seeded: %s cameras (%s integrated), %s owners, %s footage requests in %.1f s",
              len(population.cameras), integrated, len(population.owners), requests, time.perf_counter() - started)
@@ -79,7 +82,7 @@ def seed_demo_city(hub: Hub, cameras: int = 6000, seed: int = DEMO_SEED) -> dict
         "cad_feed": cad_feed.to_json(),
         "summary": f"Lakeport: {len(population.cameras)} cameras ({integrated} integrated), "
                    f"{len(population.owners)} owners, 2 agencies, {requests} footage requests, "
-                   f"{alerts} plate alerts to verify at /alerts (Lakeport officer or analyst)",
+                   f"{alerts} plate alerts to verify at /alerts (Lakeport officer or analyst); {governance}",
     }
 
 
@@ -124,6 +127,10 @@ def _seed_population(hub: Hub, population: Population, agency_ids: dict[str, str
 def _actor(staff: list[StaffMember], plan: AgencyPlan, role: Role) -> Actor:
     member = next(s for s in staff if s.plan is plan and s.user.role is role)
     return Actor(member.user.id, role, member.user.agency_id, "demo")
+
+
+def _roles(staff: list[StaffMember], plan: AgencyPlan) -> dict[str, Actor]:
+    return {role.value: _actor(staff, plan, role) for role in STAFF_ROLES}
 
 
 def _incidents(staff: list[StaffMember], population: Population) -> list[Incident]:
