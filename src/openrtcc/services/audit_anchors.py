@@ -19,11 +19,10 @@ from openrtcc.domain.anchors import (
     valid_day,
 )
 from openrtcc.domain.audit import AuditEntry
-from openrtcc.domain.audit_scope import mark_committed
-from openrtcc.domain.errors import NotFound, RateLimited, Unavailable
-from openrtcc.domain.public_forms import audit_source, client_hash
+from openrtcc.domain.errors import NotFound, Unavailable
+from openrtcc.domain.public_forms import audit_source
 from openrtcc.services.hub import Hub
-from openrtcc.services.transparency import cache_of
+from openrtcc.services.public_cache import admit_public, cached_answer
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 400  # a little over a year of daily anchors per page
@@ -118,25 +117,9 @@ def check_stored_anchors(hub: Hub, key: SignatureVerifier) -> list[AnchorCheck]:
 
 
 def _public(hub: Hub, client: str | None, key: tuple, build):
-    """A public answer through the portal's shared cache (services.public_cache): a client over its per-minute
-    budget is refused in memory, and only a fresh build is recorded; a cached copy is covered by that record,
-    so a crawler can neither load the database nor fill the audit trail."""
-    cache = cache_of(hub)
-    try:
-        cache.admit(client_hash(hub.secret_key, client))
-    except RateLimited as refusal:
-        if refusal.first:
-            with hub.uow() as uow:
-                uow.record(AuditEntry("public.rate_limited", "denied", None, None, f"audit:{key[0]}",
-                                      audit_source(hub.secret_key, client), dict(refusal.details)))
-                uow.commit()
-        else:
-            mark_committed()
-        raise
-    value, built = cache.get(("audit-anchors", *key), build)
-    if not built:
-        mark_committed()
-    return value
+    """A public answer through the portal's shared cache: a client over its budget is refused in memory and only
+    a fresh build is recorded, so a crawler can neither load the database nor fill the audit trail."""
+    return cached_answer(admit_public(hub, client, f"audit:{key[0]}"), ("audit-anchors", *key), build)
 
 
 def _record(hub: Hub, action: str, outcome: str, target: str, client: str | None, **details) -> None:

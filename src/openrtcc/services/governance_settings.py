@@ -13,7 +13,7 @@ from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from openrtcc.domain.governance import AgencyGovernance, AgencyKind, validate_governance
 from openrtcc.services.hub import Actor, Hub
-from openrtcc.services.transparency import cache_of
+from openrtcc.services.public_cache import cache_of
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from openrtcc.domain.audit import AuditEntry
+from openrtcc.domain.audit_scope import mark_committed
 from openrtcc.domain.clock import Clock
 from openrtcc.domain.errors import RateLimited
+from openrtcc.domain.public_forms import audit_source, client_hash
+from openrtcc.services.hub import Hub
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +95,39 @@ class PublicCache:
             if found is None or self.clock.now() - found[0] >= self.limits.ttl or found[0] > self.clock.now():
                 return None
             return found[1]
+
+
+def cache_of(hub: Hub) -> PublicCache:
+    """The hub's one cache of public answers (the transparency portal, the audit anchors)."""
+    cache = hub.extras.get("public_cache")
+    if cache is None:
+        cache = hub.extras.setdefault("public_cache", PublicCache(hub.clock, hub.extras.get("public_limits")))
+    return cache
+
+
+def admit_public(hub: Hub, client: str | None, target: str) -> PublicCache:
+    """Let a public client in, or refuse it (RateLimited) when it is over its budget: only the first refusal of a
+    wait is audited, the rest are covered by that record."""
+    cache = cache_of(hub)
+    try:
+        cache.admit(client_hash(hub.secret_key, client))
+    except RateLimited as refusal:
+        if refusal.first:
+            with hub.uow() as uow:
+                uow.record(AuditEntry("public.rate_limited", "denied", None, None, target,
+                                      audit_source(hub.secret_key, client), dict(refusal.details)))
+                uow.commit()
+        else:
+            mark_committed()
+        raise
+    return cache
+
+
+def cached_answer(cache: PublicCache, key: tuple, build):
+    """The answer for `key`, built (and so audited by `build`) at most once per time-to-live. A cached copy is
+    accounted for by the record its build wrote; without saying so the web layer's fallback audit would write a
+    row per request, and a crawler could load the database through the audit trail."""
+    value, built = cache.get(key, build)
+    if not built:
+        mark_committed()
+    return value

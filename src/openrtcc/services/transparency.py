@@ -10,10 +10,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from openrtcc.domain.audit import AuditEntry, canonical_at
-from openrtcc.domain.audit_scope import mark_committed
-from openrtcc.domain.errors import NotFound, RateLimited
+from openrtcc.domain.errors import NotFound
 from openrtcc.domain.governance import AUDIT_RETENTION_DAYS, AgencyGovernance
-from openrtcc.domain.public_forms import audit_source, client_hash
+from openrtcc.domain.public_forms import audit_source
 from openrtcc.domain.search_purposes import PURPOSE_BY_CODE
 from openrtcc.domain.transparency import (
     ALERT_STATUSES,
@@ -36,47 +35,10 @@ from openrtcc.domain.transparency import (
     public_audit_record,
 )
 from openrtcc.services.hub import Hub
-from openrtcc.services.public_cache import PublicCache
+from openrtcc.services.public_cache import admit_public, cached_answer
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 API = "/api/public/transparency"
-
-
-def cache_of(hub: Hub) -> PublicCache:
-    cache = hub.extras.get("public_cache")
-    if cache is None:
-        cache = hub.extras.setdefault("public_cache", PublicCache(hub.clock, hub.extras.get("public_limits")))
-    return cache
-
-
-def _admit(hub: Hub, client: str | None, view: str) -> PublicCache:
-    cache = cache_of(hub)
-    try:
-        cache.admit(client_hash(hub.secret_key, client))
-    except RateLimited as refusal:
-        if refusal.first:
-            with hub.uow() as uow:
-                uow.record(AuditEntry("public.rate_limited", "denied", None, None, f"transparency:{view}",
-                                      audit_source(hub.secret_key, client), dict(refusal.details)))
-                uow.commit()
-        else:
-            _covered()
-        raise
-    return cache
-
-
-def _covered() -> None:
-    """This request is accounted for by a record already written: the build of the cached answer it gets, or
-    the first refusal of the client's wait. Without this the web layer's fallback audit would write a row per
-    request, and a crawler could load the database through the audit trail."""
-    mark_committed()
-
-
-def _cached(cache: PublicCache, key: tuple, build):
-    value, built = cache.get(key, build)
-    if not built:
-        _covered()
-    return value
 
 
 def _published(hub: Hub, action: str, agency_id: str | None, client: str | None, **details) -> None:
@@ -103,7 +65,7 @@ def links(slug: str) -> dict[str, str]:
 
 def agencies(hub: Hub, client: str | None) -> list[dict]:
     """Every agency on the hub, with its kind and the links to its figures."""
-    cache = _admit(hub, client, "agencies")
+    cache = admit_public(hub, client, "transparency:agencies")
 
     def build() -> list[dict]:
         with hub.uow().reading() as uow:
@@ -113,7 +75,7 @@ def agencies(hub: Hub, client: str | None) -> list[dict]:
         return [{"slug": a.slug, "name": a.name, "kind": kinds.get(a.id, "local"), "links": links(a.slug)}
                 for a in sorted(rows, key=lambda a: a.name)]
 
-    return _cached(cache, ("agencies",), build)
+    return cached_answer(cache, ("agencies",), build)
 
 
 def _agency(uow, slug: str):
@@ -124,13 +86,13 @@ def _agency(uow, slug: str):
 def report(hub: Hub, slug: str, client: str | None,
            render: Callable[[TransparencyReport], str] | None = None) -> TransparencyReport | str:
     """The agency's report; `render` (e.g. to CSV) is applied once per build and cached with it, keyed apart."""
-    cache = _admit(hub, client, "report")
+    cache = admit_public(hub, client, "transparency:report")
 
     def build():
         found = _build_report(hub, slug, client)
         return found if found is None or render is None else render(found)
 
-    built = _cached(cache, ("report", slug, getattr(render, "__name__", "json")), build)
+    built = cached_answer(cache, ("report", slug, getattr(render, "__name__", "json")), build)
     if built is None:
         raise NotFound(f"no agency {slug[:64]!r} on this hub", code="agency_not_found")
     return built
@@ -221,7 +183,7 @@ def audit_view(hub: Hub, slug: str, client: str | None, limit: int = 100, before
                render: Callable[[list[PublicAuditRecord]], str] | None = None) -> list[PublicAuditRecord] | str:
     """The agency's recent audit records, newest first, as the public may see them (`render`: as for report)."""
     limit = max(1, min(limit, MAX_AUDIT_PAGE))
-    cache = _admit(hub, client, "audit")
+    cache = admit_public(hub, client, "transparency:audit")
 
     def build() -> list[PublicAuditRecord] | None:
         with hub.uow().reading() as uow:
@@ -234,7 +196,7 @@ def audit_view(hub: Hub, slug: str, client: str | None, limit: int = 100, before
         records = [public_audit_record(hub.secret_key, r) for r in rows]
         return records if render is None else render(records)
 
-    built = _cached(cache, ("audit", slug, limit, before, getattr(render, "__name__", "json")), build)
+    built = cached_answer(cache, ("audit", slug, limit, before, getattr(render, "__name__", "json")), build)
     if built is None:
         raise NotFound(f"no agency {slug[:64]!r} on this hub", code="agency_not_found")
     return built
