@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from openrtcc.command_agencies import agencies_named
 from openrtcc.config import Settings
 from openrtcc.domain.errors import DomainError
 from openrtcc.domain.hotlist_formats import MAX_FILE_BYTES
@@ -25,17 +26,6 @@ def run_hotlist(args) -> int:
         hub.extras["engine"].dispose()
 
 
-def _agencies(hub, slug: str | None) -> list:
-    from openrtcc.domain.errors import NotFound
-
-    with hub.uow() as uow:
-        rows = [uow.accounts.agency_by_slug(slug)] if slug else uow.accounts.agencies()
-        uow.rollback()
-    if rows == [None]:
-        raise NotFound(f"no agency {slug!r}")
-    return rows
-
-
 def _import(hub, args) -> int:
     from openrtcc.services.hotlists import import_hot_list, system_actor
 
@@ -48,7 +38,7 @@ def _import(hub, args) -> int:
     except OSError as exc:
         print(f"{path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    (agency,) = _agencies(hub, args.agency)
+    (agency,) = agencies_named(hub, args.agency)
     try:
         r = import_hot_list(hub, system_actor(agency.id, CLI_ACTOR), name=args.list_name, fmt=args.format,
                             data=data, stale_after_hours=args.stale_after_hours)
@@ -65,7 +55,7 @@ def _list(hub, slug: str | None) -> int:
     from openrtcc.services.hotlists import list_hot_lists, system_actor
 
     print(f"{'agency':<16} {'list':<32} {'format':<7} {'entries':>9} {'ver':>4}  {'refreshed (UTC)':<17} stale")
-    for agency in _agencies(hub, slug):
+    for agency in agencies_named(hub, slug):
         for v in list_hot_lists(hub, system_actor(agency.id, CLI_ACTOR)):
             refreshed = f"{v.refreshed_at:%Y-%m-%d %H:%M}" if v.refreshed_at else "never"
             stale = f"ALARM since {v.stale_alarm_at:%Y-%m-%d %H:%M}" if v.stale_alarm_at else (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from openrtcc.command_agencies import agencies_named
 from openrtcc.config import Settings
 from openrtcc.domain.errors import DomainError
 
@@ -54,17 +55,6 @@ def _store(settings: Settings):
     return SealedMediaStore(LocalMediaStore(settings.media_dir), media_key_ring(settings))
 
 
-def _agencies(hub, slug: str | None) -> list:
-    from openrtcc.domain.errors import NotFound
-
-    with hub.uow() as uow:
-        rows = [uow.accounts.agency_by_slug(slug)] if slug else uow.accounts.agencies()
-        uow.rollback()
-    if rows == [None]:
-        raise NotFound(f"no agency {slug!r}")
-    return rows
-
-
 def _record(hub, agency_id: str | None, action: str, target: str | None, outcome: str = "success",
             **details) -> None:
     from openrtcc.services.hotlists import system_actor
@@ -80,7 +70,7 @@ def _list(hub, settings: Settings, args) -> int:
     store = _store(settings)
     print(f"keys in {store.keys.root}; encryption at rest {'ON' if settings.media_encryption else 'OFF'}")
     print(f"{'agency':<20} {'ver':>4}  {'key id':<16}  {'created (UTC)':<16}  {'role':<8} files")
-    for agency in _agencies(hub, args.agency):
+    for agency in agencies_named(hub, args.agency):
         counts = census(store, agency.id).get(agency.id) if args.files else None
         versions = store.keys.versions(agency.id)
         if not versions:
@@ -98,7 +88,7 @@ def _list(hub, settings: Settings, args) -> int:
 
 
 def _create(hub, settings: Settings, args) -> int:
-    (agency,) = _agencies(hub, args.agency)
+    (agency,) = agencies_named(hub, args.agency)
     store = _store(settings)
     if store.keys.version_numbers(agency.id):
         print(f"keys create: {agency.slug} already has a media key; `rtcc keys rotate --agency {agency.slug}` "
@@ -114,7 +104,7 @@ def _create(hub, settings: Settings, args) -> int:
 def _rotate(hub, settings: Settings, args) -> int:
     from openrtcc.adapters.storage.media_key_rotation import rotate_agency_key
 
-    (agency,) = _agencies(hub, args.agency)
+    (agency,) = agencies_named(hub, args.agency)
     r = rotate_agency_key(_store(settings), agency.id, upload_wait_s=args.upload_wait)
     done = not r.kept
     _record(hub, agency.id, "media.key_rotate", f"media_key:v{r.version}", "success" if done else "failed",
@@ -155,7 +145,7 @@ def _seal_existing(hub, settings: Settings, args) -> int:
 def _verify(hub, settings: Settings, args) -> int:
     from openrtcc.adapters.storage.media_key_rotation import verify_all
 
-    agency_id = _agencies(hub, args.agency)[0].id if args.agency else None
+    agency_id = agencies_named(hub, args.agency)[0].id if args.agency else None
     checked, bad = verify_all(_store(settings), agency_id)
     _record(hub, agency_id, "media.verify", "media", "success" if not bad else "failed", checked=checked,
             failed=[k for k, _ in bad][:50])

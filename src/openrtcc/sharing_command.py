@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime, timedelta
 
+from openrtcc.command_agencies import agencies_named
 from openrtcc.config import Settings
-from openrtcc.domain.errors import DomainError, InvalidInput, NotFound
+from openrtcc.domain.errors import DomainError, InvalidInput
 
 CLI_ACTOR = "rtcc-sharing-cli"
 
@@ -48,15 +49,6 @@ def run(args) -> int:
         hub.extras["engine"].dispose()
 
 
-def _agencies(hub, slug: str | None) -> list:
-    with hub.uow() as uow:
-        rows = [uow.accounts.agency_by_slug(slug)] if slug else uow.accounts.agencies()
-        uow.rollback()
-    if rows == [None]:
-        raise NotFound(f"no agency {slug!r}", code="unknown_agency")
-    return rows
-
-
 def _expiry(hub, args) -> datetime:
     if args.days is not None:
         return hub.clock.now() + timedelta(days=args.days)
@@ -71,7 +63,7 @@ def _grant(hub, args) -> int:
     from openrtcc.services.hotlists import system_actor
     from openrtcc.services.sharing import GrantRequest, create_grant
 
-    (source,) = _agencies(hub, args.from_agency)
+    (source,) = agencies_named(hub, args.from_agency)
     req = GrantRequest(args.to_agency, args.kind, args.purpose, _expiry(hub, args), args.federal_one_to_one,
                        args.note)
     v = create_grant(hub, system_actor(source.id, CLI_ACTOR), req)
@@ -86,7 +78,7 @@ def _list(hub, args) -> int:
 
     print(f"{'agency':<16} {'grant':<36} {'dir':<8} {'other':<16} {'kind':<16} {'until (UTC)':<16} "
           f"{'status':<7} purposes")
-    for agency in _agencies(hub, getattr(args, "agency", None)):
+    for agency in agencies_named(hub, getattr(args, "agency", None)):
         for v in list_grants(hub, system_actor(agency.id, CLI_ACTOR)):
             other = v.to_agency if v.direction == "given" else v.from_agency
             federal = " [federal one-to-one]" if v.grant.federal_one_to_one else ""
@@ -100,7 +92,7 @@ def _revoke(hub, args) -> int:
     from openrtcc.services.hotlists import system_actor
     from openrtcc.services.sharing import revoke_grant
 
-    (agency,) = _agencies(hub, args.agency)
+    (agency,) = agencies_named(hub, args.agency)
     v = revoke_grant(hub, system_actor(agency.id, CLI_ACTOR), args.grant_id)
     print(f"grant {v.grant.id} revoked: {v.to_agency[0]} no longer sees {agency.slug}'s {v.grant.data_kind.value}")
     return 0
