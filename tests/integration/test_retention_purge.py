@@ -209,3 +209,28 @@ def test_a_clock_set_back_or_a_dry_run_deletes_nothing_and_a_released_case_expir
     assert 'rtcc_retention_runs_total{outcome="done"} 3.0' in exposed
     assert 'rtcc_retention_deleted_total{kind="plate_read"} 2.0' in exposed
     assert "rtcc_retention_last_success_timestamp_seconds " in exposed
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_search_logs_and_search_approvals_expire_with_the_agencys_window(hub, world, clock):
+    from openrtcc.adapters.db.tables import search_approval, search_log
+
+    agency = world.agency()
+    me = world.admin().get("/api/auth/me").json()
+    user_id = me.get("id") or me["user_id"]
+    asked = clock.now()
+    with hub.extras["engine"].begin() as conn:
+        conn.execute(search_log.insert().values(
+            agency_id=agency.id, user_id=user_id, kind="plate", purpose="stolen_vehicle", offence="240",
+            case_number="LPD-26-1", plate_hash="0" * 64, outcome="done", at=asked))
+        conn.execute(search_approval.insert().values(
+            id="a1", agency_id=agency.id, requested_by=user_id, kind="area", purpose="criminal_investigation",
+            offence="220", case_number="LPD-26-1", justification="a wide area", scope={"radius_m": 900},
+            camera_count=80, status="approved", created_at=asked, expires_at=asked + timedelta(hours=24)))
+    run_purge(hub, "cli")
+    assert count(hub, search_log) == 1 and count(hub, search_approval) == 1  # inside the window: kept
+    clock.advance(days=31)
+    report = run_purge(hub, "cli", accept_clock_jump=True)
+    mine = next(a for a in report.agencies if a.agency_id == agency.id)
+    assert (mine.deleted["search_log"], mine.deleted["search_approval"]) == (1, 1)
+    assert count(hub, search_log) == 0 and count(hub, search_approval) == 0

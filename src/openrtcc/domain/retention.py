@@ -26,8 +26,8 @@ ORPHAN_GRACE = timedelta(hours=1)
 MEDIA_PREFIXES = ("reads/", "evidence/", "tips/")
 # What a purge counts as deleted (report totals, metrics): tables, and "files".
 DELETED_KINDS = ("plate_read", "alert", "alert_action", "evidence_item", "edge_clip", "case_read", "tip", "notice",
-                 "delivery", "search_log", "outbox", "rate_limit_hit", "webhook_delivery_seen", "camera_access",
-                 "edge_access", "live_session", "files")
+                 "delivery", "search_log", "search_approval", "outbox", "rate_limit_hit", "webhook_delivery_seen",
+                 "camera_access", "edge_access", "live_session", "files")
 MAX_EXAMPLES = 50  # orphans and missing files named in a report; the counts are always whole
 
 _CASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{1,63}$")

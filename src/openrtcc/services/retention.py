@@ -206,7 +206,8 @@ class _Purge:
         tips, tip_keys = ex.expire_tips(a, cutoff)
         notices, deliveries = ex.expire_notices(a, cutoff)
         sec.deleted.update(deleted, case_read=case_reads, tip=tips, notice=notices, delivery=deliveries,
-                           search_log=ex.expire_search_log(a, cutoff))
+                           search_log=ex.expire_search_log(a, cutoff),
+                           search_approval=ex.expire_search_approvals(a, cutoff))
         sec.kept_by_holds = {**kept, "case_read": kept_reads}
         keys |= evidence_keys | case_keys | tip_keys
 

@@ -22,6 +22,7 @@ from openrtcc.adapters.db.tables import (
     outbox,
     plate_read,
     rate_limit_hit,
+    search_approval,
     search_log,
     tip,
     webhook_delivery_seen,
@@ -141,6 +142,11 @@ class SqlExpiry:
     def expire_search_log(self, agency_id: str, cutoff: datetime) -> int:
         return _rows(self.conn.execute(delete(search_log).where(search_log.c.agency_id == agency_id,
                                                                 search_log.c.at < cutoff)))
+
+    def expire_search_approvals(self, agency_id: str, cutoff: datetime) -> int:
+        """Approvals name a case and an area; they last 24 hours, and their record stays in the audit log."""
+        return _rows(self.conn.execute(delete(search_approval).where(search_approval.c.agency_id == agency_id,
+                                                                     search_approval.c.created_at < cutoff)))
 
     # --- hub-wide logs ---
     def expire_hub_logs(self, cutoff: datetime) -> dict[str, int]:
