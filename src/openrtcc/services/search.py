@@ -112,15 +112,20 @@ def _radius(radius_m: float) -> None:
         raise InvalidInput(f"radius must be between 1 and {MAX_SEARCH_RADIUS_M:.0f} m", code="bad_radius")
 
 
-def search_radius(hub: Hub, actor: Actor, lat: float, lon: float, radius_m: float, purpose: PurposeIn, *,
-                  approval_id: str | None = None, include_shared: bool = False) -> list[Hit]:
-    actor.require(Permission.SEARCH_CAMERAS)
-    action = "camera.search_radius"
+def _radius_request(hub: Hub, actor: Actor, action: str, lat: float, lon: float, radius_m: float,
+                    purpose: PurposeIn, approval_id: str | None) -> tuple[SearchRequest, Point]:
+    """A radius search's purpose checked, its centre and radius validated, and what the search rules receive."""
     p = search_rules.parse(hub, actor, action, purpose)
     center = _point(lat, lon)
     _radius(radius_m)
-    req = SearchRequest("camera", action, p, None, canonical_scope(lat=lat, lon=lon, radius_m=radius_m),
-                        approval_id)
+    return SearchRequest("camera", action, p, None, canonical_scope(lat=lat, lon=lon, radius_m=radius_m),
+                         approval_id), center
+
+
+def search_radius(hub: Hub, actor: Actor, lat: float, lon: float, radius_m: float, purpose: PurposeIn, *,
+                  approval_id: str | None = None, include_shared: bool = False) -> list[Hit]:
+    actor.require(Permission.SEARCH_CAMERAS)
+    req, center = _radius_request(hub, actor, "camera.search_radius", lat, lon, radius_m, purpose, approval_id)
     with hub.uow() as uow:
         found = _search(hub, actor, req, lambda u, a: u.cameras.within_radius(a, center, radius_m, MAX_RESULTS),
                         include_shared, uow)
@@ -183,12 +188,7 @@ def incident_cameras(hub: Hub, actor: Actor, lat: float, lon: float, radius_m: f
 
     Never across agencies: owners agreed to share their contact with their own agency's program."""
     actor.require(Permission.VIEW_OWNER_CONTACT)
-    action = "camera.incident_pin"
-    p = search_rules.parse(hub, actor, action, purpose)
-    center = _point(lat, lon)
-    _radius(radius_m)
-    req = SearchRequest("camera", action, p, None, canonical_scope(lat=lat, lon=lon, radius_m=radius_m),
-                        approval_id)
+    req, center = _radius_request(hub, actor, "camera.incident_pin", lat, lon, radius_m, purpose, approval_id)
     with hub.uow() as uow:
         found = _search(hub, actor, req, lambda u, a: u.cameras.within_radius(a, center, radius_m, MAX_RESULTS),
                         False, uow)
@@ -196,7 +196,7 @@ def incident_cameras(hub: Hub, actor: Actor, lat: float, lon: float, radius_m: f
         contacts = uow.accounts.owner_contacts([c.owner_id for c in cams])
         hits = [Hit(c, distance_m(c.location, center), _contact(contacts.get(c.owner_id))) for c in cams]
         shared = [h.camera for h in hits if h.contact and (h.contact.email or h.contact.phone)]
-        _log(uow, hub, actor, shared, "contact", p)
+        _log(uow, hub, actor, shared, "contact", req.purpose)
         _finish(uow, hub, actor, req, _Found(cams, found.own, found.approval_id, {}), lat=round(lat, 5),
                 lon=round(lon, 5), radius_m=radius_m, contacts_disclosed=len(shared))
         uow.commit()
