@@ -29,6 +29,7 @@ from openrtcc.services.hotlist_index import HotListIndex
 from openrtcc.services.hotlists import keep_hot_lists
 from openrtcc.services.hub import Hub
 from openrtcc.services.public_signup import keep_public_forms
+from openrtcc.services.outbox_dispatcher import OutboxDispatcher
 
 HOTLIST_UPKEEP_S = 30.0  # stale-feed alarms and catching up with imports made by other processes
 ALERT_RELAY_S = 10.0  # alerts committed but never announced (a stop between commit and publish)
@@ -41,13 +42,17 @@ def load_password_blocklist() -> frozenset[str]:
 
 
 def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory | None = None,
-              engine: Engine | None = None, run_migrations: bool = True, fast_hashing: bool = False) -> Hub:
+              engine: Engine | None = None, run_migrations: bool = True, fast_hashing: bool = False,
+              role: str = "serve") -> Hub:
+    """The hub of one process. `role` (serve | worker) names the process in city mode (RTCC_NATS_URL set), where
+    the NATS link, the bus over it, the read intake and the edge links across processes are wired as well."""
     disable_face_apis()  # no facial recognition by construction: OpenCV's face APIs refuse in the hub
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url
     if run_migrations:
         migrate(url)
-    engine = engine or make_engine(url)
+    engine = engine or make_engine(url, pool_size=settings.database_pool_size,
+                                   max_overflow=settings.database_max_overflow)
     clock = clock or SystemClock()
     ids = ids or UuidFactory()
     mailer = None
@@ -55,6 +60,16 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
         mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_from,
                             starttls=settings.smtp_starttls, username=settings.smtp_username,
                             password=settings.smtp_password)
+    nats_link = None
+    if settings.city_mode:
+        from openrtcc import city_wiring
+        from openrtcc.adapters.bus.nats_bus import NatsBus
+
+        city_wiring.check_settings(settings)
+        nats_link = city_wiring.connect(settings, role)
+        bus = NatsBus(nats_link, replicas=settings.nats_replicas)
+    else:
+        bus = InProcessBus()
     hub = Hub(
         uow=lambda: SqlUnitOfWork(engine, clock, ids),
         clock=clock,
@@ -68,16 +83,22 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
         base_url=settings.base_url.rstrip("/"),
         max_upload_bytes=settings.max_upload_bytes,
         utc_offset_minutes=settings.utc_offset_minutes,
-        bus=InProcessBus(),
+        bus=bus,
         matcher_factory=PackedHotListIndex.build if settings.hotlist_matcher == "packed" else HotListMatcher.build,
     )
     hub.extras["engine"] = engine
+    if nats_link is not None:
+        hub.extras["city_mode"] = True
+        hub.extras["nats"] = nats_link
+        hub.extras["process_name"] = city_wiring.process_name(settings, role)
     # Loaded per agency on first match, swapped whole after each import.
     hub.extras["hotlists"] = HotListIndex(hub, reader=lambda: hotlist_snapshot(engine))
     # Started and stopped with the web app's lifespan: only a serving hub runs them.
     hub.extras["background"] = [SqliteCheckpointer(engine)] if engine.dialect.name == "sqlite" else []
     hub.extras["background"].append(PeriodicTask("hotlist-upkeep", HOTLIST_UPKEEP_S, lambda: keep_hot_lists(hub)))
     hub.extras["background"].append(PeriodicTask("alert-relay", ALERT_RELAY_S, lambda: relay_unpublished(hub)))
+    if mailer is not None and settings.outbox_interval_s > 0:
+        hub.extras["background"].append(OutboxDispatcher(hub, settings.outbox_interval_s))
     hub.secret_key = hub_secret_key(settings)
     hub.extras["public_forms"] = PublicFormLimits(
         settings.public_signup, settings.signups_per_hour, settings.tips_per_hour, settings.tip_max_bytes,
@@ -90,6 +111,12 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
     _link_edges(hub)
     from openrtcc import anchor_wiring, dissemination_wiring, integration_wiring, retention_wiring
     from openrtcc import read_partition_wiring
+
+    if nats_link is not None:
+        from openrtcc import edge_link_wiring, read_intake_wiring
+
+        read_intake_wiring.wire(hub, settings)  # reads: serve takes them into JetStream, workers store them
+        edge_link_wiring.wire(hub, settings)  # a box's link is held by one serve process; the others reach it
 
     integration_wiring.wire(hub, settings)  # first: it installs the metrics the others count with
     dissemination_wiring.wire(hub, settings)

@@ -17,6 +17,17 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("serve", help="run the hub (API, portal and map)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--reuse-port", action="store_true",
+                   help="share the port with other `rtcc serve` processes on this machine (SO_REUSEPORT): the "
+                        "kernel spreads connections over them")
+    p.add_argument("--private-port", type=int, default=None,
+                   help="also listen on this port, for this process alone: its /healthz, /readyz and /metrics when "
+                        "several processes share --port")
+
+    p = sub.add_parser("worker", help="city mode: store and match plate reads, disseminate, deliver, purge and "
+                                      "anchor (needs RTCC_NATS_URL and PostgreSQL); start more to scale out")
+    p.add_argument("--host", default="127.0.0.1", help="where the worker answers health and metrics")
+    p.add_argument("--port", type=int, default=9100, help="port of the worker's /healthz, /readyz and /metrics")
 
     p = sub.add_parser("demo", help="run the hub with a demo city loaded (embedded storage)")
     p.add_argument("--host", default="127.0.0.1")

@@ -17,6 +17,7 @@ from openrtcc.domain.errors import DomainError
 def run(args) -> int:
     handler = {
         "serve": serve,
+        "worker": worker,
         "demo": demo,
         "demo-code": demo_code,
         "audit": audit,
@@ -42,6 +43,9 @@ def run(args) -> int:
     except SigningKeyError as exc:  # the hub will not start on an exposed or foreign signing key: say why, briefly
         print(f"rtcc {args.command}: {exc}", file=sys.stderr)
         return 2
+    except DomainError as exc:  # a refusal at start (no NATS answering, city mode on SQLite): the reason, no trace
+        print(f"rtcc {args.command}: {exc.message}", file=sys.stderr)
+        return 2
 
 
 def _governance_command(module: str):
@@ -53,7 +57,8 @@ def _governance_command(module: str):
     return handler
 
 
-def _serve(settings: Settings, hub, host: str, port: int, beside=None) -> int:
+def _serve(settings: Settings, hub, host: str, port: int, beside=None, *, reuse_port: bool = False,
+           private_port: int | None = None) -> int:
     """Serve until interrupted; `beside` (the demo's edge box) starts once the hub listens, stops after it."""
     import uvicorn
 
@@ -64,7 +69,12 @@ def _serve(settings: Settings, hub, host: str, port: int, beside=None) -> int:
     if beside is not None:
         beside.start_when_listening(server)
     try:
-        server.run()
+        sockets = None
+        if reuse_port or private_port is not None:
+            sockets = [_listening_socket(host, port, shared=reuse_port)]
+            if private_port is not None:
+                sockets.append(_listening_socket(host, private_port, shared=False))
+        server.run(sockets=sockets)
     finally:
         if beside is not None:
             beside.stop()
@@ -81,12 +91,47 @@ def _default_base_url(host: str, port: int) -> None:
         os.environ["RTCC_BASE_URL"] = f"http://{host}:{port}"
 
 
+def _listening_socket(host: str, port: int, *, shared: bool):
+    """A listening socket; `shared`: other processes may bind it too (SO_REUSEPORT) and each new connection goes
+    to one of them."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
 def serve(args) -> int:
     from openrtcc.bootstrap import build_hub
 
     _default_base_url(args.host, args.port)
     settings = Settings()
-    return _serve(settings, build_hub(settings), args.host, args.port)
+    return _serve(settings, build_hub(settings, role="serve"), args.host, args.port, reuse_port=args.reuse_port,
+                  private_port=args.private_port)
+
+
+def worker(args) -> int:
+    """A city-mode worker: the background work of the hub, with health and metrics on its own port."""
+    import uvicorn
+
+    from openrtcc.bootstrap import build_hub
+    from openrtcc.web.worker_app import create_worker_app
+
+    settings = Settings()
+    if not settings.city_mode:
+        print("rtcc worker: set RTCC_NATS_URL (and RTCC_DATABASE_URL to PostgreSQL). The embedded default needs no "
+              "worker: `rtcc serve` does the work itself.", file=sys.stderr)
+        return 2
+    hub = build_hub(settings, role="worker")
+    app = create_worker_app(settings, hub)
+    uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", access_log=False)).run()
+    return 0
 
 
 def demo(args) -> int:

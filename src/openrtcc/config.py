@@ -115,6 +115,41 @@ class Settings(BaseSettings):
     anchor_interval_s: float = Field(
         86400.0, ge=0, description="Seconds between audit anchors in a serving hub; 0 turns the schedule off.")
 
+    # --- city scale: NATS JetStream, role processes, media store, operations (issue 7) ---
+    nats_url: str | None = Field(
+        None, pattern=r"^(nats|tls)://", description="NATS server with JetStream (nats://host:4222, several "
+        "comma-separated for a cluster). Unset: the embedded default (in-process bus, reads stored by the serving "
+        "process). Set: `rtcc serve` takes reads into JetStream and `rtcc worker` stores and matches them; events "
+        "fan out to every hub process through NATS.")
+    database_pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connections a hub process keeps "
+                                    "open; with database_max_overflow, keep the sum over all processes under the "
+                                    "server's max_connections.")
+    database_max_overflow: int = Field(20, ge=0, le=400, description="Extra PostgreSQL connections a process may "
+                                       "open at peaks.")
+    nats_connect_timeout_s: float = Field(5.0, gt=0, le=120, description="Seconds to wait for NATS at start.")
+    nats_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas of the hub's streams (3 on a "
+                               "three-node NATS cluster).")
+    media_store: Literal["file", "s3"] = Field(
+        "file", description="Where media lives: file (media_dir, a local or shared filesystem) or s3 (an "
+        "S3-compatible object store: AWS S3, MinIO, Ceph RGW).")
+    media_root: Path | None = Field(
+        None, description="Folder of the file media store; unset: data_dir/media. Several hub processes on "
+        "several machines need a shared filesystem here, or the s3 store.")
+    s3_endpoint_url: str | None = Field(None, pattern=r"^https?://",
+                                        description="S3 endpoint; unset: AWS's own for s3_region.")
+    s3_bucket: str | None = Field(None, min_length=3, max_length=63, description="Bucket of the s3 media store.")
+    s3_prefix: str = Field("", max_length=200, description="Key prefix inside the bucket (e.g. lakeport/).")
+    s3_region: str = Field("us-east-1", description="S3 region.")
+    s3_access_key_id: str | None = Field(None, repr=False)
+    s3_secret_access_key: str | None = Field(None, repr=False)
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text for people at a terminal; json for one structured record a line (a log "
+        "shipper). Neither ever carries a plate, an address, a key or a token.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least level logged.")
+    process_name: str | None = Field(
+        None, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Name of this process in logs, metrics and health answers; unset: role@host:pid.")
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, v: str | None) -> str | None:
@@ -128,4 +163,9 @@ class Settings(BaseSettings):
 
     @property
     def media_dir(self) -> Path:
-        return self.data_dir / "media"
+        return self.media_root or self.data_dir / "media"
+
+    @property
+    def city_mode(self) -> bool:
+        """Several hub processes on PostgreSQL and NATS JetStream, rather than the embedded default."""
+        return self.nats_url is not None

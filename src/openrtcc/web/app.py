@@ -11,10 +11,10 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from openrtcc import __version__
 from openrtcc.config import Settings
+from openrtcc.process_roles import SERVE, background_for
 from openrtcc.services.hub import Hub
 from openrtcc.web import errors
 from openrtcc.web.assets import vendor_dir
-from openrtcc.web.background import OutboxDispatcher
 from openrtcc.web.limits import BodySizeLimit
 from openrtcc.web.notice_sockets import install as install_notice_sockets
 from openrtcc.web.access_log_redaction import install_access_log_redaction
@@ -26,7 +26,7 @@ from openrtcc.web.routers import hotlists as hotlist_routes
 from openrtcc.web.routers import alert_socket, alerts, ingest, plates, read_sources
 from openrtcc.web.routers import edge_clips, edge_link, edge_reads, edges, emergencies, live
 from openrtcc.web.routers import dissemination, incidents, integrations_in, notices_socket, public, tips, video_wall
-from openrtcc.web.routers import metrics, plate_integrations
+from openrtcc.web.routers import health, metrics, plate_integrations
 from openrtcc.web.routers import audit_anchors, evidence_export, governance, retention
 from openrtcc.web.routers import search_approvals, sharing, transparency
 
@@ -36,9 +36,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 def create_app(settings: Settings, hub: Hub) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        tasks = list(hub.extras.get("background", []))
-        if hub.mailer is not None and settings.outbox_interval_s > 0:
-            tasks.append(OutboxDispatcher(hub, settings.outbox_interval_s))
+        tasks = background_for(hub, SERVE)  # embedded: everything; city mode: what each serving process does
         for task in tasks:
             task.start()
         yield
@@ -59,7 +57,8 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
     for r in (edge_link.router, edges.router, edge_reads.router, emergencies.router, live.router, edge_clips.router):
         app.include_router(r)
     for r in (incidents.router, integrations_in.router, video_wall.router, dissemination.router,
-              notices_socket.router, public.router, tips.router, plate_integrations.router, metrics.router):
+              notices_socket.router, public.router, tips.router, plate_integrations.router, metrics.router,
+              health.router):
         app.include_router(r)
     for r in (governance.router, retention.router, search_approvals.router, sharing.router, transparency.router,
               evidence_export.router, audit_anchors.router):

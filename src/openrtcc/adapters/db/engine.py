@@ -12,7 +12,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 AUTOCHECKPOINT_PAGES = 10_000
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+    """`pool_size` and `max_overflow` bound a PostgreSQL process's connections (several hub processes share the
+    server's max_connections); SQLite's pool is fixed."""
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -27,7 +29,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(
             "BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE"))
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -53,5 +55,16 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
-    command.upgrade(alembic_config(url), "head")
+    """Bring the schema to the newest revision (idempotent). On PostgreSQL several hub processes may start at
+    once: they take turns on an advisory lock, so one migrates and the others find the schema at head."""
+    if not url.startswith("postgresql"):
+        command.upgrade(alembic_config(url), "head")
+        return
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as lock:
+        lock.execute("SELECT pg_advisory_lock(hashtextextended('openrtcc:migrate', 0))")
+        try:
+            command.upgrade(alembic_config(url), "head")
+        finally:
+            lock.execute("SELECT pg_advisory_unlock(hashtextextended('openrtcc:migrate', 0))")

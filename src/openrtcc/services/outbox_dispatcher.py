@@ -1,4 +1,4 @@
-"""Work the hub does beside requests while it serves: delivering the outbox."""
+"""Delivering the outbox in the background (a worker process, or the embedded hub)."""
 
 from __future__ import annotations
 
