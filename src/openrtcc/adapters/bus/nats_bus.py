@@ -25,15 +25,17 @@ from openrtcc.adapters.bus.nats_link import NatsLink
 
 log = logging.getLogger(__name__)
 
-EVENTS_STREAM = "RTCC_EVENTS"
-SUBJECT_PREFIX = "rtcc.events"
 EVENT_MAX_AGE_S = 24 * 3600.0  # events are kept a day for consumers that were down (workers' durable groups)
 DUPLICATE_WINDOW_S = 120.0
 PUBLISH_TIMEOUT_S = 5.0
 
 
-def subject_of(event_type: type) -> str:
-    return f"{SUBJECT_PREFIX}.{event_codec.type_name(event_type)}"
+def events_stream(namespace: str) -> str:
+    return f"{namespace.upper()}_EVENTS"
+
+
+def subject_of(namespace: str, event_type: type) -> str:
+    return f"{namespace}.events.{event_codec.type_name(event_type)}"
 
 
 def message_id(event: object) -> str:
@@ -44,25 +46,26 @@ def message_id(event: object) -> str:
 
 
 class NatsBus:
-    def __init__(self, link: NatsLink, *, replicas: int = 1):
+    def __init__(self, link: NatsLink, *, namespace: str = "rtcc", replicas: int = 1):
         self.link = link
+        self.namespace = namespace
         self._lock = threading.Lock()
         self._handlers: dict[type, tuple[Callable[[object], None], ...]] = {}
         self._subscribed: set[type] = set()
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         link.ensure_stream(StreamConfig(
-            name=EVENTS_STREAM, subjects=[f"{SUBJECT_PREFIX}.>"], storage=StorageType.FILE, num_replicas=replicas,
+            name=events_stream(namespace), subjects=[f"{namespace}.events.>"], storage=StorageType.FILE, num_replicas=replicas,
             max_age=EVENT_MAX_AGE_S, duplicate_window=DUPLICATE_WINDOW_S))
         threading.Thread(target=self._dispatch, name="bus-dispatch", daemon=True).start()
 
     def publish(self, event: object) -> None:
         data = event_codec.encode(event)
-        subject, msg_id = subject_of(type(event)), message_id(event)
+        subject, msg_id = subject_of(self.namespace, type(event)), message_id(event)
         self.link.call(lambda: self.link.js.publish(subject, data, headers={"Nats-Msg-Id": msg_id},
                                                     timeout=PUBLISH_TIMEOUT_S), PUBLISH_TIMEOUT_S + 1)
 
     def subscribe(self, event_type: type, handler: Callable[[object], None]) -> Callable[[], None]:
-        subject = subject_of(event_type)
+        subject = subject_of(self.namespace, event_type)
         with self._lock:
             self._handlers[event_type] = (*self._handlers.get(event_type, ()), handler)
             first = event_type not in self._subscribed
