@@ -97,6 +97,17 @@ class EventBus(Protocol):
         ...
 
 
+class ReadQueue(Protocol):
+    """The durable queue between the processes that take plate reads in and those that store them (city mode).
+    Messages are `QueuedRead`s; the queue drops a message whose id it has seen recently."""
+
+    def publish(self, reads: Sequence[object]) -> list[bool]:
+        """Queue each read and return once the queue has made every one durable: per read, True when the
+        queue already had it (a retry). Raises Unavailable when the queue does not answer (nothing is
+        promised then, though some reads may be queued: a retry is dropped as a duplicate)."""
+        ...
+
+
 class PlateMatcher(Protocol):
     """An immutable index over the entries of several hot lists (one agency's). HotListMatcher is the
     definition; an adapter may find the same hits faster, as long as they are the same hits in the same
