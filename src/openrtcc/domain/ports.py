@@ -92,8 +92,13 @@ class EventBus(Protocol):
 
     def publish(self, event: object) -> None: ...
 
-    def subscribe(self, event_type: type, handler: Callable[[object], None]) -> Callable[[], None]:
-        """Call `handler` with each published event of `event_type`; returns the unsubscribe function."""
+    def subscribe(self, event_type: type, handler: Callable[[object], None], group: str | None = None) \
+            -> Callable[[], None]:
+        """Call `handler` with each published event of `event_type`; returns the unsubscribe function.
+
+        Without `group` every process's handler gets every event. With one, the processes that subscribe with
+        the same group share the work: each event goes to one of them, at least once (again after a handler
+        raised or its process died), so such a handler must be idempotent."""
         ...
 
 
