@@ -170,3 +170,16 @@ class MessageLink(Protocol):
 
 # (broker URL, username, password, sink) -> an unstarted link; the composition root picks the adapter.
 MessageLinkFactory = Callable[[str, str | None, str | None, MessageSink], MessageLink]
+
+
+class ErasureJournal(Protocol):
+    """Append-only record of deletions and revocations, kept outside the database and its backups: a restore
+    replays it so nothing deleted after the backup comes back (domain/erasures.py)."""
+
+    def append(self, erasure: object) -> None:
+        """Durable on return (fsynced); raises when it cannot be written, so the deletion does not commit."""
+        ...
+
+    def entries(self) -> tuple[list, int]:
+        """(every readable Erasure, in file order; how many lines could not be read)."""
+        ...
