@@ -48,6 +48,10 @@ class MediaStore(Protocol):
         are not listed."""
         ...
 
+    def probe(self) -> str:
+        """Readiness: `ok`, or a short reason (`bucket missing`, `unavailable`, `not writable`); no secrets."""
+        ...
+
 
 class MediaScrubber(Protocol):
     """Takes out what a public upload says about where, when and with what it was made (EXIF and GPS of a
