@@ -15,6 +15,7 @@ from openrtcc.adapters.db.sqlite_checkpointer import SqliteCheckpointer
 from openrtcc.adapters.db.uow import SqlUnitOfWork
 from openrtcc.adapters.matching.packed_index import PackedHotListIndex
 from openrtcc.adapters.notify.smtp_mailer import SmtpMailer
+from openrtcc.adapters.storage.erasure_journal import FileErasureJournal
 from openrtcc.adapters.video.media_scrubber import OpenCvAvScrubber
 from openrtcc.adapters.video.opencv_face_guard import disable_face_apis
 from openrtcc.config import Settings
@@ -123,6 +124,8 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
     read_partition_wiring.wire(hub, settings)
     retention_wiring.wire(hub, settings)
     anchor_wiring.wire(hub, settings)
+    # Deletions and revocations are journalled outside the database, for `rtcc backup restore` to replay.
+    hub.extras["erasure_journal"] = FileErasureJournal(settings.erasure_journal_dir)
     return hub
 
 

@@ -114,6 +114,10 @@ class Settings(BaseSettings):
         "data_dir/anchors.")
     anchor_interval_s: float = Field(
         86400.0, ge=0, description="Seconds between audit anchors in a serving hub; 0 turns the schedule off.")
+    erasure_dir: Path | None = Field(
+        None, description="Folder of the erasure journal (what the hub deleted or revoked, replayed by `rtcc backup "
+        "restore` so a restore never brings deleted data back). Keep it out of backups; several hub machines need a "
+        "shared filesystem here. Unset: data_dir/erasures.")
 
     # --- city scale: NATS JetStream, role processes, media store, operations (issue 7) ---
     nats_url: str | None = Field(
@@ -153,6 +157,10 @@ class Settings(BaseSettings):
     process_name: str | None = Field(
         None, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
         description="Name of this process in logs, metrics and health answers; unset: role@host:pid.")
+    shutdown_drain_s: float = Field(
+        0.0, ge=0, le=300, description="On SIGTERM, seconds a serve or worker process keeps serving while /readyz "
+        "answers 503 `draining`, before it stops taking connections and finishes the requests in flight. Behind a "
+        "load balancer set it above the health check's interval times its failure threshold.")
 
     @field_validator("database_url")
     @classmethod
@@ -168,6 +176,10 @@ class Settings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.media_root or self.data_dir / "media"
+
+    @property
+    def erasure_journal_dir(self) -> Path:
+        return self.erasure_dir or self.data_dir / "erasures"
 
     @property
     def city_mode(self) -> bool:

@@ -18,8 +18,9 @@ from openrtcc.domain.edge_protocol import (
     HoldResult,
     Welcome,
 )
+from openrtcc.domain.erasures import ErasureKind
 from openrtcc.domain.errors import InvalidInput, NotFound, Unauthenticated
-from openrtcc.services import command_events, edge_policy, emergencies, live_sessions
+from openrtcc.services import command_events, edge_policy, emergencies, erasures, live_sessions
 from openrtcc.services.edge_enrolment import secret_hash
 from openrtcc.services.edge_links import EdgeLinks, LinkedEdge
 from openrtcc.services.hub import Actor, Hub
@@ -219,6 +220,7 @@ def revoke_edge(hub: Hub, owner: Actor, edge_id: str) -> EdgeBox:
         row = _owned_box(uow, owner, edge_id)
         uow.edges.revoke(edge_id, hub.clock.now())
         uow.record(owner.entry("edge.revoke", f"edge:{edge_id}", already=row.revoked_at is not None))
+        erasures.note(hub, ErasureKind.EDGE_REVOKED, target=edge_id, owner_id=owner.user_id, by=owner.user_id)
         uow.commit()
         row = uow.edges.get(edge_id)
     links = hub.extras.get("edge_links")

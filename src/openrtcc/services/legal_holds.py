@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import UTC
 
 from openrtcc.domain.accounts import Permission, has_permission
+from openrtcc.domain.erasures import ErasureKind
 from openrtcc.domain.errors import Conflict, DomainError, Forbidden, NotFound
 from openrtcc.domain.retention import CaseRead, LegalHold, validate_case_number, validate_reason
+from openrtcc.services import erasures
 from openrtcc.services.hub import Actor, Hub
 from openrtcc.services.search_rules import plate_hint
 
@@ -68,6 +70,7 @@ def release_hold(hub: Hub, actor: Actor, hold_id: str) -> LegalHold:
         now = hub.clock.now()
         uow.retention.release_hold(hold_id, actor.user_id, now)
         uow.record(actor.entry("retention.hold_release", hold_id, case_number=hold.case_number))
+        erasures.note(hub, ErasureKind.HOLD_RELEASED, target=hold_id, agency_id=agency_id, by=actor.user_id)
         uow.commit()
     return LegalHold(hold.id, hold.agency_id, hold.case_number, hold.reason, hold.created_by, hold.created_at,
                      actor.user_id, now)

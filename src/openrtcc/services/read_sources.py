@@ -9,8 +9,10 @@ from datetime import datetime
 
 from openrtcc.domain.accounts import Permission
 from openrtcc.domain.audit import AuditEntry
+from openrtcc.domain.erasures import ErasureKind
 from openrtcc.domain.errors import InvalidInput, NotFound, Unauthenticated
 from openrtcc.domain.plates import normalize_state
+from openrtcc.services import erasures
 from openrtcc.services.hub import Actor, Hub
 
 SOURCE_KINDS = ("edge", "lpr_camera", "integration")
@@ -99,6 +101,8 @@ def revoke_source(hub: Hub, actor: Actor, source_id: str) -> ReadSource:
             raise NotFound("no such read source in your agency")
         uow.read_sources.revoke(actor.agency_id, source_id, hub.clock.now())
         uow.record(actor.entry("source.revoke", f"source:{source_id}", already=row.revoked_at is not None))
+        erasures.note(hub, ErasureKind.SOURCE_REVOKED, target=source_id, agency_id=actor.agency_id,
+                      by=actor.user_id)
         uow.commit()
         return _source(uow.read_sources.get(actor.agency_id, source_id))
 

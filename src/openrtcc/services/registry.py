@@ -16,9 +16,10 @@ from openrtcc.domain.cameras import (
     find_likely_duplicate,
     validate_view,
 )
+from openrtcc.domain.erasures import ErasureKind
 from openrtcc.domain.errors import Conflict, InvalidInput, NotFound
 from openrtcc.domain.geo import Point, area_from_geojson, valid_coordinates
-from openrtcc.services import command_events, edge_policy, live_sessions
+from openrtcc.services import command_events, edge_policy, erasures, live_sessions
 from openrtcc.services.hub import Actor, Hub
 
 
@@ -149,6 +150,7 @@ def withdraw_camera(hub: Hub, owner: Actor, camera_id: str) -> Camera:
         cam = replace(cam, status=CameraStatus.WITHDRAWN, withdrawn_at=now, updated_at=now)
         uow.cameras.update(cam)
         uow.record(owner.entry("camera.withdraw", f"camera:{cam.id}"))
+        erasures.note(hub, ErasureKind.CAMERA_WITHDRAWN, target=cam.id, owner_id=owner.user_id, by=owner.user_id)
         uow.commit()
     edge_policy.camera_changed(hub, cam.edge_id)
     live_sessions.camera_changed(hub, cam.id)

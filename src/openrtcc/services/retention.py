@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from openrtcc.domain.accounts import Permission, Role, has_permission
+from openrtcc.domain.erasures import ErasureKind
 from openrtcc.domain.errors import Conflict, Forbidden, NotFound
 from openrtcc.domain.retention import (
     DELETED_KINDS,
@@ -26,6 +27,7 @@ from openrtcc.domain.retention import (
     plan_hub_expiry,
     unreferenced,
 )
+from openrtcc.services import erasures
 from openrtcc.services.hub import Actor, Hub
 
 log = logging.getLogger(__name__)
@@ -177,13 +179,8 @@ class _Purge:
         for c in plan.agencies:
             sec = AgencyDeletion(agency_id=c.agency_id, retention_days=c.retention_days, cutoff=c.cutoff,
                                  held_cases=sorted(held.get(c.agency_id, ())))
-            # Tallied first: the portal's misread rate outlives the alerts without keeping a plate.
-            for owner, counts in ex.tally_expiring_alerts(c.agency_id, c.cutoff).items():
-                uow.retention.add_tallies(owner, counts)
-            alerts, actions = ex.delete_expiring_alerts(c.agency_id, c.cutoff)
-            candidates[c.agency_id] = ex.expiring_read_media(c.agency_id, c.cutoff)
-            sec.deleted.update(plate_read=ex.count_expiring_reads(c.agency_id, c.cutoff), alert=alerts,
-                               alert_action=actions)
+            counts, candidates[c.agency_id] = _expire_alerts(uow, c.agency_id, c.cutoff)
+            sec.deleted.update(counts)
             self.report.agencies.append(sec)
         # Whole days every agency is past go as a partition drop; what is left (the default partition, a plain
         # table, agencies with shorter windows) by DELETE below.
@@ -192,24 +189,25 @@ class _Purge:
             self.report.partitions_dropped, self.report.partition_reads = list(dropped.names), dropped.reads
             self.report.partitions_busy = list(dropped.busy)
         for sec in self.report.agencies:
-            self._expire_agency(uow, sec, held.get(sec.agency_id, set()), candidates[sec.agency_id])
+            deleted, sec.kept_by_holds, keys = _expire_rest(uow, sec.agency_id, sec.cutoff,
+                                                            held.get(sec.agency_id, set()))
+            sec.deleted.update(deleted)
+            candidates[sec.agency_id] |= keys
         self.report.hub_deleted = {**ex.expire_hub_logs(plan.hub_cutoff),
                                    **ex.expire_access_logs(plan.access_log_cutoff)}
         still = ex.referenced(k for keys in candidates.values() for k in keys)
         self.files = {a: unreferenced(keys, still) for a, keys in candidates.items()}
+        if not self.dry_run:
+            self._journal(plan)
 
-    def _expire_agency(self, uow, sec: AgencyDeletion, held: set[str], keys: set[str]) -> None:
-        ex, a, cutoff = uow.retention.expiry, sec.agency_id, sec.cutoff
-        ex.delete_reads(a, cutoff)
-        deleted, kept, evidence_keys = ex.expire_case_evidence(a, cutoff, held)
-        case_reads, kept_reads, case_keys = ex.expire_case_reads(a, cutoff, held)
-        tips, tip_keys = ex.expire_tips(a, cutoff)
-        notices, deliveries = ex.expire_notices(a, cutoff)
-        sec.deleted.update(deleted, case_read=case_reads, tip=tips, notice=notices, delivery=deliveries,
-                           search_log=ex.expire_search_log(a, cutoff),
-                           search_approval=ex.expire_search_approvals(a, cutoff))
-        sec.kept_by_holds = {**kept, "case_read": kept_reads}
-        keys |= evidence_keys | case_keys | tip_keys
+    def _journal(self, plan: HubExpiryPlan) -> None:
+        """Each agency's cutoff and the cases held at it go to the erasure journal with the deletions, so a
+        restored backup loses the same rows (services/erasures.py)."""
+        for sec in self.report.agencies:
+            erasures.note(self.hub, ErasureKind.RETENTION_CUTOFF, agency_id=sec.agency_id, cutoff=sec.cutoff,
+                          held_cases=tuple(sec.held_cases), target=self.report.run_id, by=self.actor.user_id)
+        erasures.note(self.hub, ErasureKind.HUB_LOG_CUTOFF, cutoff=plan.hub_cutoff,
+                      access_cutoff=plan.access_log_cutoff, target=self.report.run_id, by=self.actor.user_id)
 
     def _refuse(self, reason: str) -> None:
         self.report.outcome, self.report.reason, self.report.finished_at = "refused", reason, self.now
@@ -294,3 +292,37 @@ class _Purge:
             if len(sec.orphan_examples) < MAX_EXAMPLES:
                 sec.orphan_examples.append(key)
 
+
+def _expire_alerts(uow, agency_id: str, cutoff: datetime) -> tuple[dict[str, int], set[str]]:
+    """The alerts on an agency's expiring reads (tallied first: the portal's misread rate outlives the alerts
+    without keeping a plate), and the media keys of those reads. Before any partition drop takes the reads."""
+    ex = uow.retention.expiry
+    for owner, counts in ex.tally_expiring_alerts(agency_id, cutoff).items():
+        uow.retention.add_tallies(owner, counts)
+    alerts, actions = ex.delete_expiring_alerts(agency_id, cutoff)
+    keys = ex.expiring_read_media(agency_id, cutoff)
+    return {"plate_read": ex.count_expiring_reads(agency_id, cutoff), "alert": alerts, "alert_action": actions}, keys
+
+
+def _expire_rest(uow, agency_id: str, cutoff: datetime,
+                 held: set[str]) -> tuple[dict[str, int], dict[str, int], set[str]]:
+    """(deleted counts, kept by holds, media keys now candidates) of an agency's rows past `cutoff` but those of
+    held cases."""
+    ex = uow.retention.expiry
+    ex.delete_reads(agency_id, cutoff)
+    deleted, kept, evidence_keys = ex.expire_case_evidence(agency_id, cutoff, held)
+    case_reads, kept_reads, case_keys = ex.expire_case_reads(agency_id, cutoff, held)
+    tips, tip_keys = ex.expire_tips(agency_id, cutoff)
+    notices, deliveries = ex.expire_notices(agency_id, cutoff)
+    deleted = {**deleted, "case_read": case_reads, "tip": tips, "notice": notices, "delivery": deliveries,
+               "search_log": ex.expire_search_log(agency_id, cutoff),
+               "search_approval": ex.expire_search_approvals(agency_id, cutoff)}
+    return deleted, {**kept, "case_read": kept_reads}, evidence_keys | case_keys | tip_keys
+
+
+def expire_agency_rows(uow, agency_id: str, cutoff: datetime, held: set[str]) -> tuple[dict[str, int], set[str]]:
+    """Everything of one agency past `cutoff` but the held cases, by DELETE, in the caller's transaction: what a
+    restore replays from the erasure journal. Returns (deleted counts, media keys the rows named)."""
+    counts, keys = _expire_alerts(uow, agency_id, cutoff)
+    deleted, _kept, more = _expire_rest(uow, agency_id, cutoff, held)
+    return {**counts, **deleted}, keys | more

@@ -13,10 +13,12 @@ from datetime import datetime
 
 from openrtcc.domain.accounts import Permission, Role, has_permission
 from openrtcc.domain.audit import AuditEntry
+from openrtcc.domain.erasures import ErasureKind
 from openrtcc.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from openrtcc.domain.governance import DataKind
 from openrtcc.domain.search_purposes import PURPOSES
 from openrtcc.domain.sharing import GrantDraft, SharingGrant, decide_share, validate_grant
+from openrtcc.services import erasures
 from openrtcc.services.admin import SLUG_RE
 from openrtcc.services.hotlist_index import hotlist_index
 from openrtcc.services.hotlists import SYSTEM_PREFIX
@@ -123,6 +125,8 @@ def revoke_grant(hub: Hub, actor: Actor, grant_id: str) -> GrantView:
                                     f"sharing_grant:{grant.id}", **details))
             names = uow.sharing.agency_names({grant.from_agency_id, grant.to_agency_id})
             _tell_recipient(uow, hub, grant, names, revoked=True)
+            erasures.note(hub, ErasureKind.GRANT_REVOKED, target=grant.id, agency_id=actor.agency_id,
+                          by=user_or_none(actor))
             uow.commit()
     _refresh_matching(hub, grant)
     revoked = replace(grant, revoked_at=now, revoked_by=user_or_none(actor))
@@ -221,6 +225,7 @@ def _refresh_matching(hub: Hub, g: SharingGrant) -> None:
     """A hot-list grant made or ended changes which opted-in lists the recipient's index holds: rebuild it."""
     if g.data_kind is DataKind.HOT_LISTS:
         hotlist_index(hub).reload(g.to_agency_id)
+        hotlist_index(hub).announce(g.to_agency_id)
 
 
 def _grant_details(g: SharingGrant) -> dict:
