@@ -42,18 +42,26 @@ def ingest_reads(hub: Hub, source: ReadSource, batch: ReadBatch, client: str | N
 
     A read id sent before with the same content is a retry (`duplicate`); with other content it is refused
     (409) and nothing of the batch is stored. `cameras_checked`: the caller has checked each read's camera
-    itself (an edge box's reads go to every agency the owner shares them with, not only the camera's own)."""
+    itself (an edge box's reads go to every agency the owner shares them with, not only the camera's own).
+
+    In city mode the same checks and answers come from services/read_intake.py, which queues the new reads
+    for a worker to store."""
+    queue = hub.extras.get("read_queue")
+    if queue is not None:
+        from openrtcc.services.read_intake import accept_reads
+
+        return accept_reads(hub, queue, source, batch, client, cameras_checked=cameras_checked)
     now = hub.clock.now()
     check_batch(batch, now)
     hashes = [content_hash(r) for r in batch.reads]
-    media = [_store_images(hub, source.agency_id, r) for r in batch.reads]
+    media = [store_images(hub, source.agency_id, r) for r in batch.reads]
     with hub.uow() as uow:
-        acks, fresh = _sort_out(uow, source, batch, hashes)
+        acks, fresh = sort_out(uow, source, batch, hashes)
         if not cameras_checked:
-            _check_cameras(uow, source.agency_id, fresh)
-        reads = [_plate_read(uow.ids.new_id(), source, r, hashes[i], media[i], now) for i, r in fresh]
+            check_cameras(uow, source.agency_id, fresh)
+        reads = [plate_read(uow.ids.new_id(), source, r, hashes[i], media[i], now) for i, r in fresh]
         uow.reads.add_many(reads)
-        raised = _match(hub, uow, source.agency_id, reads, now)
+        raised = match_reads(hub, uow, source.agency_id, reads, now)
         for (i, _), read in zip(fresh, reads, strict=True):
             acks[i] = ReadAck(read.read_key, "stored", read.id)
         uow.record(AuditEntry("reads.ingest", "success", None, source.agency_id, f"source:{source.id}", client,
@@ -68,7 +76,7 @@ def ingest_reads(hub: Hub, source: ReadSource, batch: ReadBatch, client: str | N
     return acks
 
 
-def _sort_out(uow, source: ReadSource, batch: ReadBatch, hashes: list[str]):
+def sort_out(uow, source: ReadSource, batch: ReadBatch, hashes: list[str]):
     """Acks for the retries, and (index, read) for the reads not seen before; a changed read is a conflict."""
     seen = uow.reads.existing(source.id, [r.read_id for r in batch.reads])
     acks: list[ReadAck | None] = [None] * len(batch.reads)
@@ -86,7 +94,7 @@ def _sort_out(uow, source: ReadSource, batch: ReadBatch, hashes: list[str]):
     return acks, fresh
 
 
-def _check_cameras(uow, agency_id: str, fresh: list[tuple[int, ReadIn]]) -> None:
+def check_cameras(uow, agency_id: str, fresh: list[tuple[int, ReadIn]]) -> None:
     wanted = {r.camera_id for _, r in fresh if r.camera_id}
     known = uow.reads.known_cameras(agency_id, wanted)
     for i, r in fresh:
@@ -95,7 +103,7 @@ def _check_cameras(uow, agency_id: str, fresh: list[tuple[int, ReadIn]]) -> None
                                code="unknown_camera", details={"index": i, "field": "camera_id"})
 
 
-def _store_images(hub: Hub, agency_id: str, r: ReadIn) -> tuple[str | None, str | None]:
+def store_images(hub: Hub, agency_id: str, r: ReadIn) -> tuple[str | None, str | None]:
     """Images go to the media store before the transaction, named by their digest: a retry rewrites the same
     file, and a batch that is then refused leaves at most an unreferenced file, never a read without its crop."""
     return (_put(hub, agency_id, r.crop), _put(hub, agency_id, r.snapshot))
@@ -112,8 +120,8 @@ def _put(hub: Hub, agency_id: str, data: bytes | None) -> str | None:
     return key
 
 
-def _plate_read(read_id: str, source: ReadSource, r: ReadIn, digest: str, media: tuple[str | None, str | None],
-                now: datetime) -> PlateRead:
+def plate_read(read_id: str, source: ReadSource, r: ReadIn, digest: str, media: tuple[str | None, str | None],
+               now: datetime) -> PlateRead:
     return PlateRead(
         read_id, source.agency_id, source.id, r.read_id, r.camera_id, r.plate, lookalike_key(r.plate),
         read_state(r, source.default_state), r.region, r.confidence,
@@ -122,7 +130,7 @@ def _plate_read(read_id: str, source: ReadSource, r: ReadIn, digest: str, media:
     )
 
 
-def _match(hub: Hub, uow, agency_id: str, reads: list[PlateRead], now: datetime) -> list[AlertRaised]:
+def match_reads(hub: Hub, uow, agency_id: str, reads: list[PlateRead], now: datetime) -> list[AlertRaised]:
     from openrtcc.services.hotlists import hotlist_index
 
     raised: list[AlertRaised] = []
