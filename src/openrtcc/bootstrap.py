@@ -111,7 +111,7 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
     integrations_in.register_upkeep(hub)  # forgets webhook delivery ids once a replay would be stale anyway
     _link_edges(hub)
     from openrtcc import anchor_wiring, dissemination_wiring, integration_wiring, retention_wiring
-    from openrtcc import read_partition_wiring
+    from openrtcc import operations_wiring, read_partition_wiring
 
     if nats_link is not None:
         from openrtcc import edge_link_wiring, read_intake_wiring
@@ -126,6 +126,7 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
     anchor_wiring.wire(hub, settings)
     # Deletions and revocations are journalled outside the database, for `rtcc backup restore` to replay.
     hub.extras["erasure_journal"] = FileErasureJournal(settings.erasure_journal_dir)
+    operations_wiring.wire(hub, settings, role)  # last: probes and process metrics over what is wired above
     return hub
 
 

@@ -30,6 +30,10 @@ class PeriodicTask:
         if self._thread is not None:
             self._thread.join(timeout=30)
 
+    def alive(self) -> bool:
+        """Started and still running (readiness asks: a stopped background loop makes the process not ready)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def _run(self) -> None:
         if self.at_start:
             self._round()

@@ -18,6 +18,7 @@ from openrtcc.web.assets import vendor_dir
 from openrtcc.web.limits import BodySizeLimit
 from openrtcc.web.notice_sockets import install as install_notice_sockets
 from openrtcc.web.access_log_redaction import install_access_log_redaction
+from openrtcc.web.request_ids import install_request_ids
 from openrtcc.web.request_metrics import install_request_metrics
 from openrtcc.web.request_audit import install_request_audit
 from openrtcc.web.security_headers import SecurityHeaders
@@ -82,6 +83,7 @@ def create_app(settings: Settings, hub: Hub) -> FastAPI:
     app.add_middleware(BodySizeLimit, json_limit=settings.max_json_bytes, upload_limit=settings.max_upload_bytes,
                        ingest_limit=settings.max_ingest_bytes, tip_limit=settings.tip_max_bytes)
     install_request_metrics(app, hub)  # last added = outermost: requests refused by the limits count too
+    install_request_ids(app)  # outermost of all: every record logged for a request carries its id
     install_access_log_redaction()
     return app
 

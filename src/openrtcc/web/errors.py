@@ -83,6 +83,9 @@ def install(app: FastAPI) -> None:
             except Exception:  # the file stays refused even if the refusal cannot be recorded
                 log.exception("could not audit a tampered file")
         elif status in (401, 403) or (status == 404 and getattr(request.state, "actor", None)):
+            if status == 401:  # for the security team's log search: which route, which refusal; never the key
+                route = request.scope.get("route")
+                log.info("refused %s %s: %s", request.method, getattr(route, "path", "unmatched"), exc.code)
             try:
                 from starlette.concurrency import run_in_threadpool
 

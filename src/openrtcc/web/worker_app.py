@@ -13,6 +13,8 @@ from openrtcc.config import Settings
 from openrtcc.process_roles import WORKER, background_for
 from openrtcc.services.hub import Hub
 from openrtcc.web import errors
+from openrtcc.web.request_ids import install_request_ids
+from openrtcc.web.request_metrics import install_request_metrics
 from openrtcc.web.routers import health, metrics
 
 
@@ -30,7 +32,10 @@ def create_worker_app(settings: Settings, hub: Hub) -> FastAPI:
                   redoc_url=None)
     app.state.settings = settings
     app.state.hub = hub
+    app.state.process_role = WORKER  # /readyz asks the worker's background work whether it is alive
     errors.install(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    install_request_metrics(app, hub)
+    install_request_ids(app)  # last added = outermost
     return app

@@ -29,6 +29,9 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
 # Three digits, nothing else: a status can never carry a value from the request.
 STATUS = re.compile(r"[1-5][0-9]{2}")
 UNMATCHED_ROUTE = "unmatched"  # a request no route took: its raw path would carry whatever the client sent
+PROCESS_ROLES = frozenset({"serve", "worker", "embedded"})
+VERSION = re.compile(r"[0-9A-Za-z.+-]{1,40}")
+POOL_STATES = frozenset({"in_use", "capacity"})
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -95,6 +98,14 @@ def catalogue(routes: RouteTemplates) -> list[MetricSpec]:
                    {"kind": RETENTION_KINDS}),
         MetricSpec("rtcc_retention_last_success_timestamp_seconds", "gauge",
                    "When the last retention purge that deleted what was due finished (Unix time)."),
+        MetricSpec("rtcc_process_info", "gauge", "Always 1: the process's role and the hub's version.",
+                   {"role": PROCESS_ROLES, "version": VERSION}),
+        MetricSpec("rtcc_db_pool_connections", "gauge",
+                   "Database connections of this process: checked out now (in_use) and the most it opens (capacity).",
+                   {"state": POOL_STATES}),
+        MetricSpec("rtcc_nats_connected", "gauge", "1 while this process's NATS connection is up (city mode)."),
+        MetricSpec("rtcc_nats_reconnects_total", "counter", "Times this process's NATS connection came back."),
+        MetricSpec("rtcc_ready", "gauge", "1 while this process answers /readyz with 200 (as of the last check)."),
     ]
 
 

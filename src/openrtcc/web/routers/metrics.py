@@ -49,6 +49,8 @@ def _loopback(host: str | None) -> bool:
 
 
 def _refresh_gauges(hub: Hub) -> None:
+    for refresh in hub.extras.get("metric_refreshers", ()):  # process figures (operations_wiring)
+        refresh()
     links = hub.extras.get("edge_links")
     if links is not None:
         hub.metrics.gauge("rtcc_edge_links", len(links.connected_ids()))
