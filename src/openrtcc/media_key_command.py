@@ -46,13 +46,11 @@ def run(args) -> int:
 
 
 def _store(settings: Settings):
-    """The sealed store over the media folder, whether or not the hub serves through it (a key can be made or
-    rotated before encryption is turned on)."""
-    from openrtcc.adapters.storage.local_media import LocalMediaStore
-    from openrtcc.adapters.storage.sealed_media import SealedMediaStore
-    from openrtcc.media_wiring import media_key_ring
+    """The sealed store over the media folder or bucket, whether or not the hub serves through it (a key can be
+    made or rotated before encryption is turned on)."""
+    from openrtcc.media_wiring import sealed_media_store
 
-    return SealedMediaStore(LocalMediaStore(settings.media_dir), media_key_ring(settings))
+    return sealed_media_store(settings)
 
 
 def _record(hub, agency_id: str | None, action: str, target: str | None, outcome: str = "success",

@@ -42,8 +42,7 @@ def stored_keys(store: SealedMediaStore, agency_id: str | None = None) -> Iterat
     if agency_id is None:
         prefixes = [""]
     else:
-        kinds = sorted(p.name for p in store.root.iterdir() if p.is_dir()) if store.root.is_dir() else []
-        prefixes = [f"{kind}/{agency_id}/" for kind in kinds]
+        prefixes = [f"{kind}/{agency_id}/" for kind in store.top_folders()]
     for prefix in prefixes:
         for key, _mtime in store.iter_keys(prefix):
             if not key.endswith(".part") and _agency_or_none(key) is not None and (

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import secrets
 import struct
 from dataclasses import dataclass
@@ -167,7 +166,7 @@ class OpenedBlob(io.RawIOBase):
         self._key, self._f, self._aead = media_key, handle, AESGCM(data_key)
         self._chunk = header.chunk_bytes
         self._record = self._chunk + NONCE + TAG
-        body = os.fstat(handle.fileno()).st_size - HEADER_BYTES
+        body = handle.seek(0, io.SEEK_END) - HEADER_BYTES  # any seekable store's handle: a file, an object
         self._chunks = max(1, -(-body // self._record))
         self.size = body - self._chunks * (NONCE + TAG)
         if body < NONCE + TAG or self.size < (self._chunks - 1) * self._chunk:

@@ -1,15 +1,14 @@
-"""Media sealed at rest: AES-256-GCM envelope encryption under the agency's key, around the local file store."""
+"""Media sealed at rest: AES-256-GCM envelope encryption under the agency's key, around the file or S3 store."""
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import secrets
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from openrtcc.adapters.storage.local_media import LocalMediaStore, TooLarge
 from openrtcc.adapters.storage.media_keys import AgencyKey, MediaKeyRing
@@ -26,6 +25,9 @@ from openrtcc.adapters.storage.sealed_blob import (
     seal_header,
 )
 from openrtcc.domain.errors import TamperedMedia
+
+if TYPE_CHECKING:  # botocore is imported only where the S3 store is used
+    from openrtcc.adapters.storage.s3_media import S3MediaStore
 
 # Files this small are decrypted into memory when opened; larger ones are checked whole, then read chunk by chunk.
 IN_MEMORY_BYTES = 4 * 1024 * 1024
@@ -44,12 +46,13 @@ class SealedMediaStore:
     (evidence rows keep what the owner sent); `open` authenticates the whole file before returning a byte, and
     refuses a tampered or unsealed one with TamperedMedia."""
 
-    def __init__(self, inner: LocalMediaStore, keys: MediaKeyRing, chunk_bytes: int = CHUNK_BYTES,
+    def __init__(self, inner: LocalMediaStore | S3MediaStore, keys: MediaKeyRing, chunk_bytes: int = CHUNK_BYTES,
                  in_memory_bytes: int = IN_MEMORY_BYTES):
         self.inner, self.keys, self.chunk_bytes, self.in_memory_bytes = inner, keys, chunk_bytes, in_memory_bytes
 
     @property
     def root(self) -> Path:
+        """The folder of a file store (an S3 store has none)."""
         return self.inner.root
 
     def put(self, key: str, stream: BinaryIO, max_bytes: int) -> tuple[int, str]:
@@ -57,7 +60,7 @@ class SealedMediaStore:
         data_key = secrets.token_bytes(32)
         header = seal_header(key, agency, data_key, self.chunk_bytes)
         plain = _PlainTally(max_bytes)
-        # the inner store writes atomically (a .part file renamed when complete) and enforces its own limit on
+        # the inner store writes atomically (a .part file renamed, an object completed) and enforces its own limit on
         # the sealed bytes; ours is on the plaintext, checked as it streams through
         sealed_limit = HEADER_BYTES + max_bytes + (max_bytes // self.chunk_bytes + 1) * (NONCE + TAG)
         self.inner.put(key, SealingStream(stream, header, data_key, plain.add), sealed_limit)
@@ -103,7 +106,14 @@ class SealedMediaStore:
     def iter_keys(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
         return self.inner.iter_keys(prefix)
 
-    # --- upkeep used by `rtcc keys` ---
+    # --- operations, and upkeep used by `rtcc keys` ---
+
+    def probe(self) -> str:
+        """Readiness of the store underneath (`ok` or a short reason)."""
+        return self.inner.probe()
+
+    def top_folders(self) -> list[str]:
+        return self.inner.top_folders()
 
     def header_of(self, key: str) -> BlobHeader | None:
         """The sealed header of a stored file, None when the file is plaintext (stored before encryption)."""
@@ -112,9 +122,8 @@ class SealedMediaStore:
         return self._header(key, head) if is_sealed(head) else None
 
     def uploads_in_progress(self, agency_id: str) -> int:
-        """Files of the agency being written now (the local store's `.part` files, renamed when complete)."""
-        return sum(1 for kind in self.root.iterdir() if kind.is_dir()
-                   for _ in (kind / agency_id).rglob("*.part")) if self.root.is_dir() else 0
+        """Files of the agency being written now (the file store's `.part` files, the S3 store's multipart uploads)."""
+        return sum(self.inner.writes_in_progress(f"{kind}/{agency_id}/") for kind in self.inner.top_folders())
 
     def verify(self, key: str) -> int:
         """Authenticates one stored file whole; returns its plaintext size; raises TamperedMedia."""
@@ -124,25 +133,24 @@ class SealedMediaStore:
     def rewrap(self, key: str, to: AgencyKey) -> bool:
         """Wraps the file's data key under `to` by rewriting the fixed-size header in place (the content is not
         touched, and a file deleted meanwhile is not brought back). False when it was already under `to`."""
-        with open(self.inner._path(key), "r+b") as handle:  # noqa: SLF001 - the same package's file layout
-            header = self._header(key, handle.read(HEADER_BYTES))
-            if header.key_version == to.version:
-                return False
-            data_key = header.unwrap(key, self.keys.get(header.agency_id, header.key_version))
-            blob = OpenedBlob(key, handle, header, data_key)  # closes `handle` when it goes: keep it till done
-            blob.verify()  # never rewrap a damaged file as if it were sound
-            fresh = seal_header(key, to, data_key, header.chunk_bytes)
-            os.pwrite(handle.fileno(), fresh.encode(), 0)  # one 512-byte sector at offset 0
-            os.fsync(handle.fileno())
-            blob.close()
-        return True
+        def rewrapped(handle: BinaryIO) -> bytes | None:
+            with handle:
+                header = self._header(key, handle.read(HEADER_BYTES))
+                if header.key_version == to.version:
+                    return None
+                data_key = header.unwrap(key, self.keys.get(header.agency_id, header.key_version))
+                with OpenedBlob(key, handle, header, data_key) as blob:
+                    blob.verify()  # never rewrap a damaged file as if it were sound
+                return seal_header(key, to, data_key, header.chunk_bytes).encode()
+
+        return self.inner.rewrite_head(key, rewrapped)
 
     def seal_plaintext(self, key: str) -> bool:
         """Seals a file stored before encryption was on, replacing it atomically; False when already sealed."""
         with self.inner.open(key) as handle:
             if is_sealed(handle.read(len(b"RTCCSEAL"))):
                 return False
-            size = os.fstat(handle.fileno()).st_size
+            size = handle.seek(0, io.SEEK_END)
             handle.seek(0)
             self.put(key, handle, size)
         return True
