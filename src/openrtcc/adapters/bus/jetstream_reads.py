@@ -121,6 +121,12 @@ class ReadConsumer:
         self._done.clear()
         self.link.spawn(self._run())
 
+    name = "read-consumer"
+
+    def alive(self) -> bool:
+        """Its pull loop is running (readiness asks: a worker whose loop ended is not ready)."""
+        return not self._done.is_set()
+
     def stop(self) -> None:
         """Finish the batch in hand (stored and acknowledged, or left for redelivery), then stop."""
         self._stopping = True
