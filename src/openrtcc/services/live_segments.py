@@ -1,5 +1,8 @@
 """The last few HLS segments of each open live session, in the hub's memory, and the playlist over them.
 
+This is the embedded hub's LiveSegmentStore (domain/ports.py); in city mode the same port is a JetStream
+bucket every hub process shares (adapters/bus/jetstream_live_segments.py).
+
 Live video is never written to disk or database on the hub: a box uploads ~0.5 s fMP4 segments, the hub
 keeps the newest `keep` of each session for the viewer's player, and forgets them as newer ones arrive or
 the session ends. Memory is bounded three ways: segments per session, bytes per segment (checked where
@@ -15,35 +18,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from openrtcc.domain.errors import Unavailable
-
-KEEP_SEGMENTS = 10
-MAX_TOTAL_BYTES = 512 * 1024 * 1024
-
-
-class LiveBufferFull(Unavailable):
-    """The hub holds as much live video as it allows itself; the upload is refused (503, the box retries)."""
-
-
-@dataclass(frozen=True, slots=True)
-class LiveMeta:
-    """Who may upload to a session and who may watch it, as the session row says."""
-
-    session_id: str
-    camera_id: str
-    edge_id: str
-    agency_id: str
-    user_id: str
-    token_hash: str
-    purpose: str = ""
-    case_number: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    seq: int
-    duration_s: float
-    data: bytes
+from openrtcc.domain.live_video import (  # noqa: F401 (LiveMeta, Segment: this module's callers import them here)
+    KEEP_SEGMENTS,
+    MAX_TOTAL_BYTES,
+    LiveBufferFull,
+    LiveMeta,
+    Segment,
+)
 
 
 @dataclass(slots=True)
@@ -63,6 +44,10 @@ class LiveBuffer:
     @property
     def last_seq(self) -> int | None:
         return self.segments[-1].seq if self.segments else None
+
+    @property
+    def has_init(self) -> bool:
+        return self.init is not None
 
     def segment(self, seq: int) -> Segment | None:
         return next((s for s in self.segments if s.seq == seq), None)
@@ -121,6 +106,32 @@ class LiveSegments:
             if buf is not None:
                 buf.last_viewed_at = now
 
+    def confirm(self, session_id: str) -> None:
+        with self._lock:
+            buf = self._buffers.get(session_id)
+            if buf is not None:
+                buf.confirmed = True
+
+    def add_viewer(self, session_id: str, user_id: str) -> None:
+        with self._lock:
+            buf = self._buffers.get(session_id)
+            if buf is not None:
+                buf.viewers.add(user_id)
+
+    def init_data(self, session_id: str) -> bytes | None:
+        buf = self.get(session_id)
+        return buf.init if buf is not None else None
+
+    def segment_data(self, session_id: str, seq: int) -> bytes | None:
+        with self._lock:
+            buf = self._buffers.get(session_id)
+            seg = buf.segment(seq) if buf is not None else None
+        return seg.data if seg is not None else None
+
+    def changed_since(self, session_id: str, last_seq: int | None) -> bool:
+        buf = self.get(session_id)
+        return buf is None or buf.last_seq != last_seq
+
     def drop(self, session_id: str) -> None:
         with self._lock:
             buf = self._buffers.pop(session_id, None)
@@ -137,7 +148,7 @@ class LiveSegments:
             raise LiveBufferFull("the hub holds as much live video as it may; try again shortly")
 
 
-def render_playlist(buf: LiveBuffer) -> str:
+def render_playlist(buf) -> str:
     """A live HLS media playlist (fMP4, version 7) over the segments held. Blocking reload lets hls.js ask
     for the next segment's playlist at once and get it the moment the segment lands (no polling delay)."""
     segments = list(buf.segments)
@@ -145,7 +156,7 @@ def render_playlist(buf: LiveBuffer) -> str:
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", f"#EXT-X-TARGETDURATION:{target}",
              "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES", "#EXT-X-INDEPENDENT-SEGMENTS",
              f"#EXT-X-MEDIA-SEQUENCE:{segments[0].seq if segments else 0}"]
-    if buf.init is not None:
+    if buf.has_init:
         lines.append('#EXT-X-MAP:URI="init.mp4"')
     previous = None
     for s in segments:

@@ -3,7 +3,8 @@
 An agency user asks with a purpose; the hub checks the owner's policy (`decide_access`), records the
 session, the owner-visible access and the audit record in one transaction, and sends the box `LiveStart`
 with a one-use upload token (the hub keeps only its sha256). The box decides again, then uploads ~0.5 s
-fMP4 segments over HTTPS; the hub keeps the newest few in memory (`LiveSegments`) for the viewer's player.
+fMP4 segments over HTTPS; the hub keeps the newest few (`live_segments(hub)`: a LiveSegmentStore, in the
+process's memory or, in city mode, in a JetStream bucket every hub process shares) for the viewer's player.
 The session ends when the viewer stops, the box ends it (`LiveEnded`, with its reason), the owner's
 policy no longer allows it (`end_refused_sessions`), or no one has fetched the playlist for a minute.
 """
@@ -28,7 +29,8 @@ from openrtcc.services.camera_video import (
     token_matches,
 )
 from openrtcc.services.hub import Actor, Hub
-from openrtcc.services.live_segments import LiveBuffer, LiveMeta, LiveSegments, Segment
+from openrtcc.domain.ports import LiveSegmentStore
+from openrtcc.services.live_segments import LiveMeta, LiveSegments, Segment
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,8 @@ class LiveSession:
     playlist_url: str
 
 
-def live_segments(hub: Hub) -> LiveSegments:
+def live_segments(hub: Hub) -> LiveSegmentStore:
+    """The store city mode's wiring installed, else this process's memory."""
     return hub.extras.setdefault("live_segments", LiveSegments())
 
 
@@ -113,8 +116,8 @@ def session_status(hub: Hub, actor: Actor, session_id: str) -> dict:
             "confirmed_by_box": bool(buf and buf.confirmed), "segments": len(buf.segments) if buf else 0}
 
 
-def watch(hub: Hub, actor: Actor, session_id: str) -> LiveBuffer:
-    """The session's buffer for the viewer's player (the session's user, or their agency with the right)."""
+def watch(hub: Hub, actor: Actor, session_id: str):
+    """The session's relay state for the viewer's player (the session's user, or their agency with the right)."""
     buf = live_segments(hub).get(session_id)
     if buf is None:
         row = _viewer_row(hub, actor, session_id)
@@ -132,7 +135,17 @@ def watch(hub: Hub, actor: Actor, session_id: str) -> LiveBuffer:
     return buf
 
 
-def _record_viewer(hub: Hub, actor: Actor, buf: LiveBuffer) -> None:
+def watched_init(hub: Hub, actor: Actor, session_id: str) -> bytes | None:
+    watch(hub, actor, session_id)
+    return live_segments(hub).init_data(session_id)
+
+
+def watched_segment(hub: Hub, actor: Actor, session_id: str, seq: int) -> bytes | None:
+    watch(hub, actor, session_id)
+    return live_segments(hub).segment_data(session_id, seq)
+
+
+def _record_viewer(hub: Hub, actor: Actor, buf) -> None:
     """A colleague joining someone's session is an access of its own: on the owner's log and audited."""
     m, now = buf.meta, hub.clock.now()
     with hub.uow() as uow:
@@ -142,7 +155,7 @@ def _record_viewer(hub: Hub, actor: Actor, buf: LiveBuffer) -> None:
                                           kind="live", purpose=m.purpose, case_number=m.case_number, at=now)])
         uow.record(actor.entry("live.watch", f"live_session:{m.session_id}", camera=m.camera_id))
         uow.commit()
-    buf.viewers.add(actor.user_id)
+    live_segments(hub).add_viewer(m.session_id, actor.user_id)
 
 
 def receive_upload(hub: Hub, edge_id: str, session_id: str, name: str, token: str | None,
@@ -252,7 +265,7 @@ def register_edge_handlers(hub: Hub, links) -> None:
     def started(edge, msg: LiveStarted) -> None:
         buf = live_segments(hub).get(msg.session_id)
         if buf is not None and buf.meta.edge_id == edge.edge_id:
-            buf.confirmed = True
+            live_segments(hub).confirm(msg.session_id)
 
     def ended(edge, msg: LiveEnded) -> None:
         with hub.uow() as uow:
@@ -290,7 +303,7 @@ def _viewer_row(hub: Hub, actor: Actor, session_id: str):
     return row
 
 
-def _buffer_for_box(hub: Hub, edge_id: str, session_id: str) -> LiveBuffer:
+def _buffer_for_box(hub: Hub, edge_id: str, session_id: str):
     buf = live_segments(hub).get(session_id)
     if buf is not None and buf.meta.edge_id == edge_id:
         return buf

@@ -71,7 +71,8 @@ async def _write(ws: WebSocket, queue: asyncio.Queue) -> None:
         message = await queue.get()
         if message is None:
             raise _Closed("the hub closed the link: replaced by a newer one or the key was revoked")
-        await ws.send_text(message.model_dump_json())
+        # A message relayed from another hub process arrives as its JSON already.
+        await ws.send_text(message if isinstance(message, str) else message.model_dump_json())
 
 
 @router.websocket("/api/edge/link")

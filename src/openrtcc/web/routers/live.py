@@ -29,6 +29,10 @@ router = APIRouter(tags=["live"])
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 # A blocking playlist request is held at most this long (HLS asks for three target durations).
 BLOCKING_RELOAD_S = 3.0
+# While held, the request looks at what this process heard every tick and reads the store again when it heard
+# news, or at the latest every RELOAD_READ_S (a shared store's news may come late or not at all).
+RELOAD_TICK_S = 0.02
+RELOAD_READ_S = 0.5
 
 
 @router.post("/api/cameras/{camera_id}/live", status_code=201)
@@ -54,28 +58,34 @@ async def playlist(session_id: str, actor: AgencyActor, hub: HubDep,
                    msn: int | None = Query(None, alias="_HLS_msn", ge=0)) -> Response:
     """The live playlist. With `_HLS_msn` (LL-HLS blocking reload) the answer waits for that segment."""
     buf = await run_in_threadpool(live_sessions.watch, hub, actor, session_id)
+    store = live_sessions.live_segments(hub)
     deadline = time.monotonic() + BLOCKING_RELOAD_S
+    read_at = time.monotonic() + RELOAD_READ_S
     while msn is not None and (buf.last_seq is None or buf.last_seq < msn) and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
-        if live_sessions.live_segments(hub).get(session_id) is not buf:
+        await asyncio.sleep(RELOAD_TICK_S)
+        if not store.changed_since(session_id, buf.last_seq) and time.monotonic() < read_at:
+            continue
+        fresh = await run_in_threadpool(store.get, session_id)
+        if fresh is None:
             break  # ended meanwhile: the next request is told so
+        buf, read_at = fresh, time.monotonic() + RELOAD_READ_S
     return Response(render_playlist(buf), media_type=PLAYLIST_TYPE)
 
 
 @router.get("/api/live/{session_id}/init.mp4")
 def init_segment(session_id: str, actor: AgencyActor, hub: HubDep) -> Response:
-    buf = live_sessions.watch(hub, actor, session_id)
-    if buf.init is None:
+    data = live_sessions.watched_init(hub, actor, session_id)
+    if data is None:
         raise NotFound("no video from the box yet")
-    return Response(buf.init, media_type="video/mp4")
+    return Response(data, media_type="video/mp4")
 
 
 @router.get("/api/live/{session_id}/segments/{seq}.m4s")
 def media_segment(session_id: str, seq: int, actor: AgencyActor, hub: HubDep) -> Response:
-    seg = live_sessions.watch(hub, actor, session_id).segment(seq)
-    if seg is None:
+    data = live_sessions.watched_segment(hub, actor, session_id, seq)
+    if data is None:
         raise NotFound("that segment is not held (too old, or not arrived)")
-    return Response(seg.data, media_type="video/mp4")
+    return Response(data, media_type="video/mp4")
 
 
 @router.post("/api/edge/live/{session_id}/segments/{name}", status_code=204, tags=["edge"])
