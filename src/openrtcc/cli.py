@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
     from openrtcc import audit_anchor_command, evidence_command, media_key_command, retention_command, sharing_command
     from openrtcc import governance_command as governance_settings_command
+    from openrtcc import backup_command
 
     parser = argparse.ArgumentParser(prog="rtcc", description="OpenRTCC: community camera network hub.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -170,13 +172,16 @@ def main(argv: list[str] | None = None) -> int:
     for governance_command in (retention_command, evidence_command, media_key_command, sharing_command,
                                governance_settings_command):
         governance_command.add_parser(sub)
+    backup_command.add_parser(sub)
 
     p = sub.add_parser("migrate", help="bring the database schema up to date")
 
     args = parser.parse_args(argv)
-    from openrtcc import commands, log_setup
-
-    log_setup.configure_from_environment(role=args.command)  # RTCC_LOG_FORMAT=json: one JSON object a line
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic and the HTTP client narrate every step at INFO; the operator wants our messages, and warnings.
+    for chatty in ("alembic", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    from openrtcc import commands
 
     return commands.run(args)
 
