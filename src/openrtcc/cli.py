@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 
@@ -177,11 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("migrate", help="bring the database schema up to date")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic and the HTTP client narrate every step at INFO; the operator wants our messages, and warnings.
-    for chatty in ("alembic", "httpx"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
-    from openrtcc import commands
+    from openrtcc import commands, log_setup
+
+    log_setup.configure_from_environment(role=args.command)  # RTCC_LOG_FORMAT=json: one JSON object a line
 
     return commands.run(args)
 

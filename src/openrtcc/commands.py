@@ -61,12 +61,10 @@ def _governance_command(module: str):
 def _serve(settings: Settings, hub, host: str, port: int, beside=None, *, reuse_port: bool = False,
            private_port: int | None = None) -> int:
     """Serve until interrupted; `beside` (the demo's edge box) starts once the hub listens, stops after it."""
-    import uvicorn
-
     from openrtcc.web.app import create_app
 
     app = create_app(settings, hub)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False))
+    server = _server(app, settings, hub, host, port)
     if beside is not None:
         beside.start_when_listening(server)
     try:
@@ -119,8 +117,6 @@ def serve(args) -> int:
 
 def worker(args) -> int:
     """A city-mode worker: the background work of the hub, with health and metrics on its own port."""
-    import uvicorn
-
     from openrtcc.bootstrap import build_hub
     from openrtcc.web.worker_app import create_worker_app
 
@@ -131,8 +127,20 @@ def worker(args) -> int:
         return 2
     hub = build_hub(settings, role="worker")
     app = create_worker_app(settings, hub)
-    uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", access_log=False)).run()
+    _server(app, settings, hub, args.host, args.port).run()
     return 0
+
+
+def _server(app, settings: Settings, hub, host: str, port: int):
+    """uvicorn without logging of its own (its records go through the process's handler: text or JSON, secrets
+    masked) and with a draining stop: on SIGTERM /readyz answers 503 for settings.shutdown_drain_s first."""
+    import uvicorn
+
+    from openrtcc.services.health import readiness_checks
+    from openrtcc.web.draining_server import DrainingServer
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False, log_config=None)
+    return DrainingServer(config, on_drain=readiness_checks(hub).drain, drain_s=settings.shutdown_drain_s)
 
 
 def demo(args) -> int:
