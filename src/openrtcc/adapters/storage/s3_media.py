@@ -222,7 +222,7 @@ class S3MediaStore:
                 upload.abort()
             if isinstance(exc, ClientError):
                 if error_code(exc) in _CHANGED:
-                    raise ObjectChanged(name) from None
+                    raise ObjectChanged(f"{name} changed before it was rewritten") from None
                 if if_match and error_code(exc) in _MISSING:
                     raise missing(name) from None
             if isinstance(exc, (ClientError, BotoCoreError)):
@@ -230,8 +230,8 @@ class S3MediaStore:
             raise
 
 
-class ObjectChanged(Exception):
-    """The object is no longer the version a conditional write was based on."""
+class ObjectChanged(OSError):
+    """The object is no longer the version being read, or the one a conditional write was based on."""
 
 
 class _Multipart:
@@ -344,7 +344,7 @@ class ObjectReader(io.RawIOBase):
             if code in _MISSING:
                 raise missing(self.key) from None
             if code in _CHANGED:
-                raise OSError(f"{self.key} was replaced while it was read") from None
+                raise ObjectChanged(f"{self.key} was replaced while it was read") from None
             raise self.store._unavailable(exc, "a download") from None  # noqa: SLF001 - the reader's own store
         except BotoCoreError as exc:
             raise self.store._unavailable(exc, "a download") from None  # noqa: SLF001
