@@ -56,11 +56,11 @@ def database_backup(settings: Settings):
 
 
 def raw_media_store(settings: Settings):
-    """The media store as stored: sealed files are copied sealed, never opened (the backup holds no keys)."""
-    from openrtcc.media_wiring import build_media_store
+    """The media store as stored (files or bucket): sealed files are copied sealed, never opened (the backup holds
+    no keys)."""
+    from openrtcc.media_wiring import plain_media_store
 
-    store = build_media_store(settings)
-    return getattr(store, "inner", store)
+    return plain_media_store(settings)
 
 
 def key_locations(settings: Settings) -> dict[str, Path]:

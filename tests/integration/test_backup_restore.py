@@ -162,3 +162,37 @@ def test_damaged_newer_or_over_data_restores_are_refused_and_change_nothing(hub,
     assert not target_settings.resolved_database_url.endswith("x") and not Path(
         target_settings.resolved_database_url.removeprefix("sqlite:///")).exists()
     assert next(iter(target.raw_media.iter_keys("")), None) is None
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_rtcc_backup_command_round_trip(hub, world, settings, tmp_path, monkeypatch, capsys):
+    from openrtcc.cli import main
+
+    world.owner("Bob")  # something worth backing up: an account and its audit records
+    monkeypatch.setenv("RTCC_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RTCC_DATABASE_URL", settings.database_url)
+    folder, keys = tmp_path / "nightly", tmp_path / "vault"
+    assert main(["backup", "create", "--to", str(folder), "--include-keys", str(folder / "keys")]) == 1
+    assert not folder.exists()  # refused before anything was written
+    assert main(["backup", "create", "--to", str(folder), "--include-keys", str(keys)]) == 0
+    assert (keys / "hub-secret.key").exists() and not list(folder.rglob("*.key"))
+    assert main(["backup", "create", "--to", str(folder)]) == 1  # never into a used folder
+    assert main(["backup", "verify", str(folder)]) == 0
+    db_file = folder / "database" / "hub.sqlite3"
+    db_file.write_bytes(db_file.read_bytes() + b"\0")
+    capsys.readouterr()
+    assert main(["backup", "verify", str(folder)]) == 1
+    assert "database/hub.sqlite3: size" in capsys.readouterr().err
+    db_file.write_bytes(db_file.read_bytes()[:-1])
+
+    monkeypatch.setenv("RTCC_DATA_DIR", str(tmp_path / "new-machine"))
+    monkeypatch.delenv("RTCC_DATABASE_URL")
+    assert main(["backup", "restore", "--from", str(folder)]) == 1  # no terminal to confirm at, no --yes
+    assert not (tmp_path / "new-machine" / "rtcc.db").exists()
+    assert main(["backup", "restore", "--from", str(folder), "--keys-from", str(keys), "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "audit chain intact" in out and (tmp_path / "new-machine" / "hub-secret.key").read_bytes() == (
+        keys / "hub-secret.key").read_bytes()
+    assert main(["audit", "verify"]) == 0
+    assert main(["backup", "restore", "--from", str(folder), "--yes"]) == 1  # now it holds data
+    assert "not empty" in capsys.readouterr().err
