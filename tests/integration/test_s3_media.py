@@ -47,7 +47,7 @@ def leftovers(store, kind, request) -> list[str]:
     return sorted(objects(endpoint, bucket)) + uploads(endpoint, bucket)
 
 
-@pytest.mark.parametrize("size", [0, 1, SMALL, SMALL + 1, 2 * PART + 123])
+@pytest.mark.parametrize("size", [0, SMALL + 1, 2 * PART + 123])  # empty; one PUT, read by range; multipart
 def test_put_then_open_returns_the_bytes_with_size_and_sha256(store, size):
     data = content(size)
     assert store.put("evidence/ag-1/item.mp4", io.BytesIO(data), 64 * 1024 * 1024) == (
@@ -122,13 +122,16 @@ def test_delete_is_idempotent_and_open_of_a_missing_key_is_file_not_found(store)
         store.open("tips/ag-1/x.jpg")
 
 
-@pytest.mark.parametrize("bad", ["../escape.jpg", "reads/../../etc/passwd", "/etc/passwd", "reads/a/../b.jpg", "",
-                                 ".hidden", "reads/a b.jpg", "reads/\u00fc.jpg", "reads/x\n.jpg", "x" * 201])
-def test_keys_that_could_escape_or_confuse_are_refused_and_nothing_is_written(store, kind, request, bad):
-    for call in (lambda: store.put(bad, io.BytesIO(b"x"), 10), lambda: store.open(bad),
-                 lambda: store.delete(bad), lambda: store.exists(bad)):
-        with pytest.raises(ValueError, match="bad media key"):
-            call()
+BAD_KEYS = ["../escape.jpg", "reads/../../etc/passwd", "/etc/passwd", "reads/a/../b.jpg", "", ".hidden",
+            "reads/a b.jpg", "reads/\u00fc.jpg", "reads/x\n.jpg", "x" * 201]
+
+
+def test_keys_that_could_escape_or_confuse_are_refused_and_nothing_is_written(store, kind, request):
+    for bad in BAD_KEYS:
+        for call in (lambda: store.put(bad, io.BytesIO(b"x"), 10), lambda: store.open(bad),
+                     lambda: store.delete(bad), lambda: store.exists(bad)):
+            with pytest.raises(ValueError, match="bad media key"):
+                call()
     with pytest.raises(ValueError, match="bad media prefix"):
         list(store.iter_keys("reads/../.."))
     assert leftovers(store, kind, request) == []

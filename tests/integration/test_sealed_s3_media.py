@@ -60,7 +60,7 @@ def put(store, key: str, data: bytes) -> tuple[int, str]:
     return store.put(key, io.BytesIO(data), 10 * 1024 * 1024)
 
 
-@pytest.mark.parametrize("size", [0, CHUNK + 1, 7 * CHUNK + 5])  # in memory, and streamed by range when opened
+@pytest.mark.parametrize("size", [CHUNK + 1, 7 * CHUNK + 5])  # in memory, and streamed by range when opened
 def test_sealed_in_the_bucket_and_served_as_sent(store, bucket, size):
     data = content(size)
     assert put(store, f"evidence/{A}/item.mp4", data) == (size, hashlib.sha256(data).hexdigest())
@@ -74,30 +74,26 @@ def test_sealed_in_the_bucket_and_served_as_sent(store, bucket, size):
     assert list(bucket.all()) == [f"{PREFIX}evidence/{A}/item.mp4"] and bucket.uploads() == []
 
 
-@pytest.mark.parametrize("how", ["header", "a chunk", "the final tag", "truncated", "another agency's object",
-                                 "plaintext"])
-def test_an_object_altered_in_the_bucket_is_refused(store, bucket, how):
+def flip(raw: bytes, at: int) -> bytes:
+    return raw[:at] + bytes([raw[at] ^ 1]) + raw[at + 1:]
+
+
+def test_an_object_altered_in_the_bucket_is_refused(store, bucket):
     key = f"evidence/{A}/item.mp4"
     put(store, key, content(5 * CHUNK + 100))
     put(store, f"evidence/{B}/theirs.mp4", content(5 * CHUNK + 100))
-    raw = bytearray(bucket.raw(key))
-    if how == "header":
-        raw[40] ^= 1
-    elif how == "a chunk":
-        raw[HEADER_BYTES + CHUNK + 100] ^= 1
-    elif how == "the final tag":
-        raw[-1] ^= 1
-    elif how == "truncated":
-        raw = raw[:-50]
-    elif how == "another agency's object":
-        raw = bytearray(bucket.raw(f"evidence/{B}/theirs.mp4"))
-    else:
-        raw = bytearray(content(300))
-    bucket.write(key, bytes(raw))
-    with pytest.raises(TamperedMedia) as caught:
-        store.open(key)
-    assert caught.value.code in ("tampered_media", "unsealed_media")
-    assert verify_all(store, A)[1][0][0] == key
+    sound = bucket.raw(key)
+    alterations = {"header": flip(sound, 40), "a chunk": flip(sound, HEADER_BYTES + CHUNK + 100),
+                   "the final tag": flip(sound, len(sound) - 1), "truncated": sound[:-50],
+                   "another agency's object": bucket.raw(f"evidence/{B}/theirs.mp4"), "plaintext": content(300)}
+    for how, raw in alterations.items():
+        bucket.write(key, raw)
+        with pytest.raises(TamperedMedia) as caught:
+            store.open(key)
+        assert caught.value.code in ("tampered_media", "unsealed_media"), how
+        assert [k for k, _ in verify_all(store, A)[1]] == [key], how
+    bucket.write(key, sound)
+    assert store.open(key).read() == content(5 * CHUNK + 100) and verify_all(store) == (2, [])
 
 
 def test_rotation_over_s3_rewrites_headers_only_and_retires_the_old_key(store, bucket, tmp_path):
