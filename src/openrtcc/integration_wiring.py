@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from openrtcc.adapters.metrics.prometheus import PrometheusMetrics
 from openrtcc.adapters.mqtt.frigate_subscriber import FrigateSubscriber
+from openrtcc.bus_group_wiring import GroupSubscription
 from openrtcc.config import Settings
 from openrtcc.domain.alerts import AlertRaised
 from openrtcc.domain.command_events import IncidentChanged
+from openrtcc.process_roles import city_mode
 from openrtcc.services.frigate_ingest import FrigateLinks
 from openrtcc.services.hub import Hub
+
+METRICS_GROUP = "metrics"
 
 
 def wire(hub: Hub, settings: Settings) -> None:
@@ -20,7 +24,9 @@ def wire(hub: Hub, settings: Settings) -> None:
 
 
 def _count_bus_events(hub: Hub) -> None:
-    """Alerts and incidents are counted as they are announced (after commit), by kind only."""
+    """Alerts and incidents are counted as they are announced (after commit), by kind only. In city mode every
+    process hears every announcement: one worker counts each (the bus group "metrics"), so the sum over the
+    deployment's processes counts each alert once."""
     metrics = hub.metrics
 
     def alert_raised(event: AlertRaised) -> None:
@@ -30,6 +36,10 @@ def _count_bus_events(hub: Hub) -> None:
         if event.change == "opened":
             metrics.count("rtcc_incidents_opened_total", source=str(event.incident.source))
 
+    if city_mode(hub):  # taken by the workers' background work, never by a one-off command's hub
+        hub.extras["background"].append(GroupSubscription("bus-metrics", hub.bus, METRICS_GROUP, [
+            (AlertRaised, alert_raised), (IncidentChanged, incident_changed)]))
+        return
     hub.bus.subscribe(AlertRaised, alert_raised)
     hub.bus.subscribe(IncidentChanged, incident_changed)
 

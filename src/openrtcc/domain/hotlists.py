@@ -83,3 +83,14 @@ def stale_lists(lists: Iterable[ListFreshness], now: datetime) -> list[str]:
         if now - since >= timedelta(hours=fl.stale_after_hours):
             due.append(fl.list_id)
     return due
+
+
+@dataclass(frozen=True, slots=True)
+class HotListsChanged:
+    """An agency's hot lists changed (an import, an edit, a shared list applied or dropped), announced after
+    commit so that every hub process reloads its index of them now rather than at its next catch-up."""
+
+    agency_id: str
+    list_id: str | None  # the list imported or edited; None when which lists apply changed (sharing)
+    version: int | None  # the list's new version (None with list_id None)
+    origin: str  # the index that made the change: it has swapped already and skips its own announcement

@@ -22,8 +22,8 @@ def announce(hub: Hub, view: AlertView, action: str, actor_id: str | None) -> No
         return
     try:
         hub.bus.publish(AlertChanged(view, action, actor_id))
-    except Exception:  # the action stands; screens see it on their next list
-        log.exception("could not announce a change to alert %s", view.id)
+    except Exception as exc:  # the action stands; screens see it on their next list
+        log.warning("could not announce a change to alert %s (%s)", view.id, type(exc).__name__)
 
 
 def _act(hub: Hub, actor: Actor, alert_id: str, action: str, assignee: str | None = None,

@@ -79,12 +79,24 @@ def _view_of(alert_id: str, agency_id: str, read: PlateRead, list_id: str, list_
 
 
 def publish_alerts(hub: Hub, raised: Sequence[AlertRaised]) -> None:
-    """After commit: announce on the bus, then mark the outbox events delivered."""
+    """After commit: announce on the bus, then mark the outbox events delivered.
+
+    An event the bus refuses (NATS away) stays unmarked, and so do the ones after it: the relay announces
+    them once the bus is back. The alerts are stored either way, so the caller's request still succeeds."""
     if not raised or hub.bus is None:
         return
+    announced = []
     for event in raised:
-        hub.bus.publish(event)
-    ids = [e.outbox_id for e in raised if e.outbox_id is not None]
+        try:
+            hub.bus.publish(event)
+        except Exception as exc:
+            log.warning("%s alerts stored but not announced (%s): the relay will announce them",
+                        len(raised) - len(announced), type(exc).__name__)
+            break
+        announced.append(event)
+    ids = [e.outbox_id for e in announced if e.outbox_id is not None]
+    if not ids:
+        return
     try:
         with hub.uow() as uow:
             now = hub.clock.now()
@@ -114,8 +126,8 @@ def relay_unpublished(hub: Hub, grace: timedelta = RELAY_GRACE, limit: int = 200
                 continue
             view = uow.alerts.get(ev.payload["agency_id"], ev.payload["alert_id"])
             uow.commit_bookkeeping()
-        if view is not None:
-            hub.bus.publish(AlertRaised(view, ev.id))
+        if view is not None and not _relay_one(hub, AlertRaised(view, ev.id), ev, now - grace):
+            break  # the bus is away: the rest wait for the next round
         with hub.uow() as uow:
             uow.activity.mark_dispatched(ev.id, hub.clock.now())
             uow.commit_bookkeeping()
@@ -123,6 +135,20 @@ def relay_unpublished(hub: Hub, grace: timedelta = RELAY_GRACE, limit: int = 200
     if relayed:
         log.warning("relayed %s alert announcements lost before publishing", relayed)
     return relayed
+
+
+def _relay_one(hub: Hub, event: AlertRaised, ev, due_again: datetime) -> bool:
+    """Publish one relayed event; when the bus refuses, give the claim back so the next round tries again (a
+    publish that did reach the stream is dropped as a duplicate then: its message id is the outbox id)."""
+    try:
+        hub.bus.publish(event)
+        return True
+    except Exception as exc:
+        log.warning("alert relay: the bus refused an announcement (%s); trying again next round", type(exc).__name__)
+        with hub.uow() as uow:
+            uow.activity.mark_failed(ev.id, ev.attempts + 1, type(exc).__name__, due_again)
+            uow.commit_bookkeeping()
+        return False
 
 
 def list_alerts(hub: Hub, actor: Actor, *, after: str | None = None, status: str | None = None,

@@ -23,8 +23,8 @@ def _publish(hub: Hub, event) -> None:
         return
     try:
         hub.bus.publish(event)
-    except Exception:  # the change stands; screens catch up on their next reload
-        log.exception("could not publish %s", type(event).__name__)
+    except Exception as exc:  # the change stands; screens catch up on their next reload
+        log.warning("could not publish %s (%s)", type(event).__name__, type(exc).__name__)
 
 
 # ---------------------------------------------------------------- emergencies

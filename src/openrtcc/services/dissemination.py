@@ -23,6 +23,7 @@ ALERT_CATEGORY = "plate_alert"
 _CHANGE = {"opened": "new", "updated": "update", "closed": "end"}
 DIRECT_SUBJECT_MAX = 200
 DIRECT_TEXT_MAX = 2000
+STORED_WAIT_S = 20.0  # a shared consumer's event waits this long for its notice to be stored (< its ack wait)
 
 
 def notice_for_alert(alert: AlertView, notice_id: str) -> Notice:
@@ -71,6 +72,24 @@ def on_alert(hub: Hub, event: AlertRaised) -> None:
 
 def on_incident(hub: Hub, event: IncidentChanged) -> None:
     worker(hub).submit(notice_for_incident(event, hub.ids.new_id()))
+
+
+def disseminate_alert(hub: Hub, event: AlertRaised, timeout_s: float = STORED_WAIT_S) -> None:
+    """A shared bus consumer's handler (city mode): returns once the alert's notice is stored, raises otherwise
+    so that the event comes back. A redelivered event finds its notice stored under the same source key and
+    adds nothing: each subscriber gets one delivery per alert however often the event arrives."""
+    if event.alert.status is AlertStatus.NEW:
+        _stored(hub, notice_for_alert(event.alert, hub.ids.new_id()), timeout_s)
+
+
+def disseminate_incident(hub: Hub, event: IncidentChanged, timeout_s: float = STORED_WAIT_S) -> None:
+    _stored(hub, notice_for_incident(event, hub.ids.new_id()), timeout_s)
+
+
+def _stored(hub: Hub, notice: Notice, timeout_s: float) -> None:
+    if not worker(hub).submit_stored(notice, timeout_s):
+        raise Unavailable(f"the {notice.kind.value} notice was not stored within {timeout_s:g} s",
+                          code="dissemination_busy")
 
 
 def worker(hub: Hub):

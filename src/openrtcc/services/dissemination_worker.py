@@ -78,6 +78,7 @@ class DisseminationWorker:
         self._queue: queue.Queue = queue.Queue()
         self.directory = SubscriberDirectory(self._active_subscribers)
         self._store_tries: dict[str, int] = {}  # notices whose batch failed to be stored, by id
+        self._stored_waiters: dict[str, threading.Event] = {}  # notice id -> set once it is stored (submit_stored)
         self._limits_lock = threading.Lock()  # the worker and bulletins (request threads) both count sends
         self._forgot_at = datetime.min.replace(tzinfo=UTC)
         self._stop = threading.Event()
@@ -126,6 +127,20 @@ class DisseminationWorker:
         with self._idle:
             self._busy += 1
         self._queue.put((notice, time.monotonic()))
+
+    def submit_stored(self, notice: Notice, timeout_s: float) -> bool:
+        """Submit, and wait until the notice is stored with its deliveries (or found stored already under its
+        source key, or matched no one): what a shared bus consumer acknowledges its event after. False when
+        that took longer than `timeout_s` (the database away): the event is then handed back to the bus."""
+        stored = threading.Event()
+        with self._idle:
+            self._stored_waiters[notice.id] = stored
+        try:
+            self.submit(notice)
+            return stored.wait(timeout_s)
+        finally:
+            with self._idle:
+                self._stored_waiters.pop(notice.id, None)
 
     def invalidate(self) -> None:
         self.directory.invalidate()
@@ -184,6 +199,11 @@ class DisseminationWorker:
             except Exception:
                 self._store_later(notices)
                 raise
+            with self._idle:
+                for n, _ in notices:
+                    waiter = self._stored_waiters.get(n.id)
+                    if waiter is not None:
+                        waiter.set()
         if pending:
             self._send(pending)
 

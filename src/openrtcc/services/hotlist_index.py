@@ -3,17 +3,23 @@
 Matching never takes a lock: it reads `self._matchers[agency]` once, and that matcher is immutable, so
 a read matched during an import sees the old list or the new one, never half of either. Loads and
 swaps are serialised by one lock so that the last one to finish is always built from the newest data.
+
+Several hub processes (city mode) each hold an index: the process that made a change announces it on the bus
+(HotListsChanged, `announce`), and the others reload the agencies it touches in the background; the periodic
+`sync` still catches up with any announcement that was lost.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 
-from openrtcc.domain.hotlists import HotListEntry
+from openrtcc.domain.hotlists import HotListEntry, HotListsChanged
 from openrtcc.domain.matching import Hit
 from openrtcc.domain.ports import PlateMatcher
 from openrtcc.domain.sharing import SharedList, applying_shared_lists
@@ -32,6 +38,10 @@ class HotListIndex:
         self._versions: dict[str, dict[str, int]] = {}  # agency -> list id -> version indexed
         self._until: dict[str, datetime | None] = {}  # agency -> when the first shared list's grant ends
         self._lock = threading.Lock()
+        self.origin = uuid.uuid4().hex  # this index's name in its announcements
+        self._reloader: ThreadPoolExecutor | None = None
+        if hub.bus is not None:
+            hub.bus.subscribe(HotListsChanged, self._changed_elsewhere)
 
     def match(self, agency_id: str, plate: str, state: str | None) -> list[Hit]:
         """Hits of a normalised plate (normalize_plate) against the agency's lists, now, best first."""
@@ -74,6 +84,36 @@ class HotListIndex:
             versions = dict(self._versions.get(agency_id, {}))
             versions[list_id] = version
             self._swap(agency_id, grouped, versions)
+
+    def announce(self, agency_id: str, list_id: str | None = None, version: int | None = None) -> None:
+        """After a committed change this index has applied: the other processes' indexes reload theirs."""
+        if self._hub.bus is None:
+            return
+        try:
+            self._hub.bus.publish(HotListsChanged(agency_id, list_id, version, self.origin))
+        except Exception as exc:  # the change stands; other processes catch up at their next sync
+            log.warning("hot-list change of agency %s not announced (%s)", agency_id, type(exc).__name__)
+
+    def _changed_elsewhere(self, event: HotListsChanged) -> None:
+        """Another process changed lists: reload the agencies loaded here that it touches, off the bus's thread
+        (a big list takes a moment to index; matching goes on with the old index meanwhile)."""
+        if event.origin == self.origin:
+            return
+        stale = [aid for aid, indexed in list(self._versions.items())
+                 if (aid == event.agency_id or (event.list_id is not None and event.list_id in indexed))
+                 and (event.list_id is None or indexed.get(event.list_id) != event.version)]
+        if not stale:
+            return
+        if self._reloader is None:
+            self._reloader = ThreadPoolExecutor(1, thread_name_prefix="hotlist-reload")
+        for aid in stale:
+            self._reloader.submit(self._reload_quietly, aid)
+
+    def _reload_quietly(self, agency_id: str) -> None:
+        try:
+            self.reload(agency_id)
+        except Exception as exc:  # the database away a moment: the next sync or announcement tries again
+            log.warning("hot-list index of agency %s not reloaded (%s)", agency_id, type(exc).__name__)
 
     def snapshot(self) -> AbstractContextManager:
         """Read access to the hot-list repository that takes no write lock."""

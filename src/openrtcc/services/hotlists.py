@@ -104,6 +104,7 @@ def import_hot_list(hub: Hub, actor: Actor, *, name: str, fmt: str, data: bytes,
                                stale_alarm_cleared=row.stale_alarm_at is not None))
         uow.commit()
     index.replace_list(actor.agency_id, row.id, version, parsed.entries)
+    index.announce(actor.agency_id, row.id, version)
     log.info("hot list %s of agency %s imported: version %s, %s entries", row.id, actor.agency_id, version,
              len(parsed.entries))
     view = HotListView(row.id, name, fmt.value, version, len(parsed.entries),
@@ -214,6 +215,7 @@ def _change_custom(hub: Hub, actor: Actor, list_id: str, action: str, *, add: Ho
         uow.record(actor.entry(action, f"hot_list:{list_id}", version=version, entries=len(entries)))
         uow.commit()
     hotlist_index(hub).replace_list(actor.agency_id, list_id, version, entries)
+    hotlist_index(hub).announce(actor.agency_id, list_id, version)
     if add is not None:
         back_check(hub, actor, list_id, [add])
     return add

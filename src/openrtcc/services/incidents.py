@@ -76,8 +76,8 @@ def announce(hub: Hub, view: IncidentView, change: str, before: IncidentView | N
         return
     try:
         hub.bus.publish(IncidentChanged(view, change, before))
-    except Exception:  # the incident stands; screens see it on their next list
-        log.exception("could not announce incident %s", view.id)
+    except Exception as exc:  # the incident stands; screens see it on their next list
+        log.warning("could not announce incident %s (%s)", view.id, type(exc).__name__)
 
 
 def create_incident(hub: Hub, actor: Actor, draft: IncidentDraft) -> IncidentView:

@@ -103,6 +103,7 @@ def opt_in(hub: Hub, actor: Actor, list_id: str) -> OptIn:
             uow.commit()
             entries = list(uow.hotlists.entries(source, list_id))
     hotlist_index(hub).reload(me)
+    hotlist_index(hub).announce(me)
     checked = back_check(hub, actor, list_id, entries)
     view = next(v for v in list_shared_in(hub, actor) if v.list_id == list_id)
     return OptIn(view, checked)
@@ -124,6 +125,7 @@ def opt_out(hub: Hub, actor: Actor, list_id: str) -> None:
             uow.record(mirror_entry(actor, "sharing.hotlist_opt_out", source, f"hot_list:{list_id}", **details))
             uow.commit()
     hotlist_index(hub).reload(me)
+    hotlist_index(hub).announce(me)
 
 
 def audit_shared_hits(uow, agency_id: str, read_id: str, alerts: Sequence[tuple[str, str, str]]) -> int:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from datetime import timedelta
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -28,6 +29,8 @@ from openrtcc.domain.public_forms import (
 from openrtcc.services import incidents
 from openrtcc.services.hub import Actor, Hub
 from openrtcc.services.public_forms_guard import check_rate, count_request, limits, source
+
+log = logging.getLogger(__name__)
 
 TIP_BUCKET = "tip"
 HEAD_BYTES = 64
@@ -114,7 +117,10 @@ def submit_tip(hub: Hub, form: TipForm, media_stream: BinaryIO | None, client: s
             hub.media.delete(media.key)  # nothing half-written: no file without its tip
         raise
     if hub.bus is not None:
-        hub.bus.publish(TipReceived(tip_id, agency.id, now, media is not None, excerpt(text)))
+        try:
+            hub.bus.publish(TipReceived(tip_id, agency.id, now, media is not None, excerpt(text)))
+        except Exception as exc:  # the tip is stored: screens see it on their next list
+            log.warning("tip stored but not announced (%s)", type(exc).__name__)
     return RECEIPT
 
 

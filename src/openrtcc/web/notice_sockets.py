@@ -5,15 +5,18 @@ sender dissemination hands websocket deliveries to) puts each message on the que
 sockets. "Handed" means queued to at least one connected socket; with none connected the delivery fails and
 is tried again later, so a screen that was closed gets it once it reconnects (within the retry budget). A
 socket whose queue overflows is dropped (it reconnects), like /ws/alerts does. For websocket deliveries
-OutboundMessage.address is the subscriber's id."""
+OutboundMessage.address is the subscriber's id.
+
+In city mode the worker that sends is another process: the registry then tells the hub's notice relay
+(adapters.bus.nats_notices) which subscribers have a socket here, and the relay is the channel's sender."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Sequence
 
+from openrtcc.adapters.bus.nats_notices import notice_text
 from openrtcc.domain.dissemination import ChannelKind, OutboundMessage, SendOutcome
 from openrtcc.web.socket_queue import QueuedSocket
 
@@ -23,24 +26,32 @@ QUEUE_LIMIT = 256
 class NoticeSockets:
     """Which sockets are open for which subscriber."""
 
-    def __init__(self, queue_limit: int = QUEUE_LIMIT):
+    def __init__(self, queue_limit: int = QUEUE_LIMIT, relay=None):
         self.queue_limit = queue_limit
+        self.relay = relay  # city mode: watch(subscriber, offer) on a first socket, unwatch(subscriber) after the last
         self._lock = threading.Lock()
         self._sockets: dict[str, set[QueuedSocket]] = {}
 
     def join(self, subscriber_id: str) -> QueuedSocket:
         sock = QueuedSocket(subscriber_id, asyncio.get_running_loop(), asyncio.Queue(self.queue_limit))
         with self._lock:
+            first = subscriber_id not in self._sockets
             self._sockets.setdefault(subscriber_id, set()).add(sock)
+        if first and self.relay is not None:
+            self.relay.watch(subscriber_id, self.offer)
         return sock
 
     def leave(self, sock: QueuedSocket) -> None:
+        last = False
         with self._lock:
             open_ = self._sockets.get(sock.key)
             if open_ is not None:
                 open_.discard(sock)
                 if not open_:
                     del self._sockets[sock.key]
+                    last = True
+        if last and self.relay is not None:
+            self.relay.unwatch(sock.key)
 
     def connected(self) -> int:
         with self._lock:
@@ -69,10 +80,7 @@ class NoticeSocketSender:
     def send(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
         outcomes = []
         for message in messages:
-            text = json.dumps({"type": "notice", "delivery_id": message.delivery_id, "subject": message.subject,
-                               "text": message.text, "notice": message.data},
-                              separators=(",", ":"), ensure_ascii=False, default=str)
-            if self.sockets.offer(message.address, text):
+            if self.sockets.offer(message.address, notice_text(message)):
                 outcomes.append(SendOutcome(message.delivery_id, True))
             else:
                 outcomes.append(SendOutcome(message.delivery_id, False, "no screen of this subscriber is connected"))
@@ -81,8 +89,9 @@ class NoticeSocketSender:
 
 def install(hub) -> NoticeSockets:
     """Make the hub's registry and register the websocket sender beside the other channels (idempotent)."""
+    relay = hub.extras.get("notice_relay")  # city mode: the worker sends through it, from another process
     sockets = hub.extras.get("notice_sockets")
     if sockets is None:
-        sockets = hub.extras["notice_sockets"] = NoticeSockets()
-    hub.extras.setdefault("channels", {})[ChannelKind.WEBSOCKET] = NoticeSocketSender(sockets)
+        sockets = hub.extras["notice_sockets"] = NoticeSockets(relay=relay)
+    hub.extras.setdefault("channels", {})[ChannelKind.WEBSOCKET] = relay or NoticeSocketSender(sockets)
     return sockets

@@ -22,10 +22,12 @@ from openrtcc.domain.command_events import (
     SharingChanged,
     TipReceived,
 )
+from openrtcc.domain.hotlists import HotListsChanged
 
 VERSION = 1
 EVENT_TYPES: dict[str, type] = {t.__name__: t for t in (
     AlertRaised, AlertChanged, IncidentChanged, CameraStatusChanged, SharingChanged, TipReceived, EmergencyChanged,
+    HotListsChanged,
 )}
 
 

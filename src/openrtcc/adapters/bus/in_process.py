@@ -16,7 +16,9 @@ class InProcessBus:
         self._lock = threading.Lock()
         self._handlers: dict[type, tuple[Callable[[object], None], ...]] = {}
 
-    def subscribe(self, event_type: type, handler: Callable[[object], None]) -> Callable[[], None]:
+    def subscribe(self, event_type: type, handler: Callable[[object], None], group: str | None = None) \
+            -> Callable[[], None]:
+        """`group` (work once per event across processes) is the same as none here: there is one process."""
         with self._lock:
             self._handlers[event_type] = (*self._handlers.get(event_type, ()), handler)
 
