@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from openrtcc.adapters.db.tables import alert, audit_log, camera, plate_read
+from openrtcc.adapters.db.tables import alert, audit_log, camera, case_read, legal_hold, plate_read, read_source
 from openrtcc.adapters.storage.key_backup import restore_keys, save_keys
 from openrtcc.backup_command import database_backup, key_locations, raw_media_store
 from openrtcc.bootstrap import build_hub
@@ -56,11 +56,16 @@ def backed_up(world, anon, clock, hub, settings, tmp_path):
     """Reads with crops (one alert), two cameras; the backup taken 20 days after the first read."""
     keep_partitions_ahead(hub)
     world.agency()
-    key, _ = new_source(world)
+    key, source = new_source(world)
     import_list(world, "stolen", "custom", f"{HEADER}{OLD_PLATE},,stolen,Det. Moss,2027-01-01\n")
     assert post_reads(anon, key, [read_body("old-1", OLD_PLATE, clock.now(), crop=b64(crop(b"old")))]).status_code == 200
     owner = world.owner("Alice")
     kept_cam, gone_cam = world.camera(owner, name="Porch"), world.camera(owner, name="Driveway", lat=43.01)
+    supervisor = world.staff("supervisor")  # the old read locked into a held case, released after the backup
+    hold = supervisor.post("/api/retention/holds", json={"case_number": "2026-0042", "reason": "preservation letter"})
+    assert hold.status_code == 201, hold.text
+    old = rows(hub, plate_read, plate_read.c.read_key == "old-1")[0]
+    assert supervisor.post("/api/retention/cases/2026-0042/reads", json={"read_id": old.id}).status_code == 201
     clock.advance(days=20)
     keep_partitions_ahead(hub)
     assert post_reads(anon, key, [read_body("new-1", NEW_PLATE, clock.now(), crop=b64(crop(b"new")))]).status_code == 200
@@ -70,7 +75,7 @@ def backed_up(world, anon, clock, hub, settings, tmp_path):
     keys = tmp_path / "keys"
     save_keys(key_locations(settings), keys)
     return {"owner": owner, "kept_cam": kept_cam, "gone_cam": gone_cam, "folder": folder, "manifest": manifest,
-            "keys": keys}
+            "keys": keys, "supervisor": supervisor, "hold": hold.json(), "source": source}
 
 
 def restore_target(target_settings: Settings, clock) -> RestoreTarget:
@@ -91,8 +96,11 @@ def test_a_restore_keeps_deleted_data_deleted(hub, world, clock, settings, targe
     assert verify_backup(backed_up["folder"]).ok
     assert len(rows(hub, alert)) == 1
 
-    # After the backup: eleven days on the purge takes the first read, its alert and crop; the owner withdraws a
-    # camera.
+    # After the backup: the hold is released and the read source revoked; eleven days on the purge takes the first
+    # read, its locked copy, its alert and crop; the owner withdraws a camera.
+    sup, admin = (world.log_on(s.email, secret=s.totp_secret) for s in (backed_up["supervisor"], world.admin()))
+    assert sup.post(f"/api/retention/holds/{backed_up['hold']['id']}/release").status_code == 200
+    assert admin.post(f"/api/agency/read-sources/{backed_up['source']['id']}/revoke").status_code == 200
     clock.advance(days=11)
     report = run_purge(hub, "cli", accept_clock_jump=True)
     assert report.outcome == "done" and report.agencies[0].deleted["plate_read"] == 1
@@ -103,12 +111,15 @@ def test_a_restore_keeps_deleted_data_deleted(hub, world, clock, settings, targe
     restore_keys(backed_up["keys"], key_locations(target_settings))
     r = restore_backup(backed_up["folder"], restore_target(target_settings, clock))
     assert r.replayed["retention_cutoff"] >= 2 and r.replayed["camera_withdrawn"] == 1
+    assert r.replayed["hold_released"] == 1 and r.replayed["source_revoked"] == 1
     assert (r.media_restored, r.media_dropped) == (1, 1) and r.purge == "done"
 
     restored = build_hub(target_settings, clock=clock, run_migrations=False, fast_hashing=True)
     try:
         assert [x.read_key for x in rows(restored, plate_read)] == ["new-1"]
-        assert rows(restored, alert) == []
+        assert rows(restored, alert) == [] and rows(restored, case_read) == []
+        assert [h.released_at is not None for h in rows(restored, legal_hold)] == [True]
+        assert [x.revoked_at is not None for x in rows(restored, read_source)] == [True]  # its key stays dead
         cams = {c.id: c.status for c in rows(restored, camera)}
         assert cams == {backed_up["kept_cam"]["id"]: "active", backed_up["gone_cam"]["id"]: "withdrawn"}
         media = Path(target_settings.media_dir)
