@@ -25,9 +25,7 @@ def plain_media_store(settings: Settings, *, sealed: bool | None = None):
     while in progress (key rotation waits for them)."""
     if settings.media_store == "file":
         return LocalMediaStore(settings.media_dir)
-    if not settings.s3_bucket:
-        raise InvalidInput("RTCC_MEDIA_STORE=s3 needs RTCC_S3_BUCKET (and RTCC_S3_ENDPOINT_URL for a store other "
-                           "than AWS S3)", code="media_store_misconfigured")
+    _check_s3_settings(settings)
     from openrtcc.adapters.storage.s3_media import S3MediaStore, s3_client
 
     connection = (settings.s3_endpoint_url, settings.s3_region, settings.s3_access_key_id,
@@ -39,9 +37,23 @@ def plain_media_store(settings: Settings, *, sealed: bool | None = None):
     return store
 
 
+def _check_s3_settings(settings: Settings) -> None:
+    if not settings.s3_bucket:
+        raise InvalidInput("RTCC_MEDIA_STORE=s3 needs RTCC_S3_BUCKET (and RTCC_S3_ENDPOINT_URL for a store other "
+                           "than AWS S3)", code="media_store_misconfigured")
+
+
 def sealed_media_store(settings: Settings) -> SealedMediaStore:
     """The sealed store over the configured files or bucket, whether or not the hub serves through it (`rtcc keys`
     makes or rotates a key before encryption is turned on)."""
+    if settings.media_store == "s3":
+        _check_s3_settings(settings)
+    if settings.media_store == "s3" and settings.media_key_dir is None:
+        # a bucket is shared by hub machines: keys made on first use under each machine's own data_dir would differ,
+        # and one machine could not open what another sealed
+        raise InvalidInput("RTCC_MEDIA_STORE=s3 with encryption at rest needs RTCC_MEDIA_KEY_DIR: the agencies' "
+                           "key files, the same on every hub machine (a mounted secret or shared folder; `rtcc keys "
+                           "create --agency ...` makes each agency's first key)", code="media_keys_not_shared")
     return SealedMediaStore(plain_media_store(settings, sealed=True), media_key_ring(settings))
 
 

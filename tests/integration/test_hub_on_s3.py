@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from openrtcc.adapters.storage.media_keys import MediaKeyRing
 from openrtcc.cli import main as rtcc
 from openrtcc.config import Settings
 from openrtcc.services.retention import run_purge
@@ -23,7 +24,13 @@ def settings(tmp_path, database_url, s3_endpoint, s3_bucket) -> Settings:
     return Settings(data_dir=tmp_path / "data", database_url=database_url, smtp_host=None,
                     max_upload_bytes=2 * 1024 * 1024, tile_url="", media_store="s3", s3_endpoint_url=s3_endpoint,
                     s3_bucket=s3_bucket, s3_prefix=PREFIX, s3_access_key_id=ACCESS_KEY,
-                    s3_secret_access_key=SECRET_KEY)
+                    s3_secret_access_key=SECRET_KEY, media_key_dir=tmp_path / "agency-keys")
+
+
+@pytest.fixture
+def agency_key(world, settings):
+    """The agency's first key, made as its administrator would (`rtcc keys create`): held keys are never made up."""
+    MediaKeyRing(settings.media_key_dir, create_on_first_use=False).create(world.agency().id)
 
 
 def kinds(endpoint: str, bucket: str) -> dict[str, bytes]:
@@ -31,8 +38,8 @@ def kinds(endpoint: str, bucket: str) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the store is what differs; SQL is covered elsewhere
-def test_media_lives_sealed_in_the_bucket_is_served_rotated_and_purged(hub, media, world, settings, clock, s3_endpoint,
-                                                                       s3_bucket, monkeypatch, capsys):
+def test_media_lives_sealed_in_the_bucket_is_served_rotated_and_purged(hub, agency_key, media, world, settings, clock,
+                                                                       s3_endpoint, s3_bucket, monkeypatch, capsys):
     assert not settings.media_dir.exists()  # nothing on the local disk
     stored = objects(s3_endpoint, s3_bucket)
     assert sorted(k.split("/")[1] for k in stored) == ["evidence", "reads", "tips"]
@@ -59,6 +66,7 @@ def test_media_lives_sealed_in_the_bucket_is_served_rotated_and_purged(hub, medi
 
     # `rtcc keys` in its own process reaches the same bucket through the same settings
     for name, value in {"RTCC_DATABASE_URL": settings.database_url, "RTCC_DATA_DIR": str(settings.data_dir),
+                        "RTCC_MEDIA_KEY_DIR": str(settings.media_key_dir),
                         "RTCC_MEDIA_STORE": "s3", "RTCC_S3_ENDPOINT_URL": s3_endpoint, "RTCC_S3_BUCKET": s3_bucket,
                         "RTCC_S3_PREFIX": PREFIX, "RTCC_S3_ACCESS_KEY_ID": ACCESS_KEY,
                         "RTCC_S3_SECRET_ACCESS_KEY": SECRET_KEY}.items():
@@ -86,6 +94,7 @@ def test_the_hub_refuses_to_start_without_its_bucket(settings, tmp_path, capsys,
     monkeypatch.setenv("RTCC_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("RTCC_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("RTCC_MEDIA_STORE", "s3")
+    monkeypatch.setenv("RTCC_MEDIA_KEY_DIR", str(tmp_path / "keys"))
     monkeypatch.setenv("RTCC_S3_ENDPOINT_URL", settings.s3_endpoint_url)
     monkeypatch.setenv("RTCC_S3_BUCKET", "rtcc-never-made")
     monkeypatch.setenv("RTCC_S3_SECRET_ACCESS_KEY", SECRET_KEY)

@@ -217,7 +217,17 @@ def test_s3_without_a_bucket_is_a_clear_start_up_error(tmp_path):
 
 def s3_settings(tmp_path, endpoint: str, bucket: str, **more) -> Settings:
     return Settings(data_dir=tmp_path, media_store="s3", s3_endpoint_url=endpoint, s3_bucket=bucket,
-                    s3_access_key_id=ACCESS_KEY, s3_secret_access_key=SECRET_KEY, **more)
+                    s3_access_key_id=ACCESS_KEY, s3_secret_access_key=SECRET_KEY,
+                    **({"media_key_dir": tmp_path / "keys"} | more))
+
+
+def test_sealed_media_on_s3_needs_key_files_shared_by_every_machine(tmp_path, s3_endpoint, s3_bucket):
+    with pytest.raises(InvalidInput, match="RTCC_MEDIA_KEY_DIR") as caught:
+        build_media_store(s3_settings(tmp_path, s3_endpoint, s3_bucket, media_key_dir=None))
+    assert caught.value.code == "media_keys_not_shared"
+    plain = build_media_store(s3_settings(tmp_path, s3_endpoint, s3_bucket, media_key_dir=None,
+                                          media_encryption=False))
+    assert isinstance(plain, S3MediaStore) and not plain.announce_uploads
 
 
 def test_a_missing_bucket_stops_the_start_naming_it_and_is_never_created(tmp_path, s3_endpoint, caplog):
