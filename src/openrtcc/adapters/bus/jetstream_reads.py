@@ -134,11 +134,14 @@ class ReadConsumer:
             log.warning("read consumer: did not stop in time")
 
     async def _forget_subscription(self) -> None:
-        self._sub = None  # subscribe again (and re-create the consumer if the server lost it)
+        await self._unsubscribe()  # subscribe again (and re-create the consumer if the server lost it)
 
     async def _run(self) -> None:
         try:
             while not self._stopping:
+                if not self.link.connected:  # a request now would only wait out its timeout
+                    await asyncio.sleep(0.2)
+                    continue
                 try:
                     if self._sub is None:
                         self._sub = await self._subscribe()
@@ -147,10 +150,20 @@ class ReadConsumer:
                         await self._handle(messages)
                 except Exception as exc:  # NATS down or restarting: wait, then subscribe again
                     log.warning("read consumer: %s; retrying", type(exc).__name__)
-                    self._sub = None
+                    await self._unsubscribe()
                     await asyncio.sleep(1.0)
         finally:
+            await self._unsubscribe()
             self._done.set()
+
+    async def _unsubscribe(self) -> None:
+        """Without this the link's drain at close waits on the pull subscription until its timeout."""
+        sub, self._sub = self._sub, None
+        if sub is not None:
+            try:
+                await sub.unsubscribe()
+            except Exception:  # the connection is already gone: nothing to release
+                pass
 
     async def _subscribe(self):
         config = ConsumerConfig(durable_name=DURABLE, ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT_S,
