@@ -96,6 +96,20 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--reads-per-day", type=int, default=200_000)
     b.add_argument("--days", type=int, default=3, help="day partitions besides the one dropped")
     b.add_argument("--output", default="docs/benchmarks.md")
+    b = bsub.add_parser("city", help="city scale on loopback: NATS + PostgreSQL + N serve processes, edge boxes "
+                                     "posting plate reads, operators holding /ws/alerts; per process count")
+    b.add_argument("--cameras", type=int, default=40_000)
+    b.add_argument("--edges", type=int, default=2_000, help="simulated edge boxes posting reads")
+    b.add_argument("--rate", type=float, default=500.0, help="plate reads per second offered (open loop)")
+    b.add_argument("--hit-share", type=float, default=0.1, help="share of reads that are hot-list hits")
+    b.add_argument("--operators", type=int, default=200, help="logged-on operators each holding /ws/alerts")
+    b.add_argument("--seconds", type=float, default=600.0, help="how long the reads are sent")
+    b.add_argument("--serve", default="1,3", help="comma-separated serve process counts, one run each")
+    b.add_argument("--workers", type=int, default=1, help="rtcc worker processes")
+    b.add_argument("--pg-url", default=None, help="a database on the server where the scratch databases may be "
+                                                  "created (else RTCC_TEST_PG_URL, else the local rtcc role's)")
+    b.add_argument("--note", default=None, help="a line written under the section's title (how the run was made)")
+    b.add_argument("--output", default="docs/benchmarks.md")
 
     p = sub.add_parser("edge", help="the edge agent: run it (--config edge.toml), enrol it, find cameras")
     p.add_argument("--config", default="edge.toml", help="the box's configuration file")

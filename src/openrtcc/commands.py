@@ -299,6 +299,10 @@ def bench(args) -> int:
         from openrtcc.bench.read_expiry import run_read_expiry_bench
 
         return run_read_expiry_bench(args)
+    if args.bench_command == "city":
+        from openrtcc.bench.city import run_city_bench
+
+        return run_city_bench(args)
     from openrtcc.bench.registry import run_registry_bench
 
     return run_registry_bench(cameras=args.cameras, output=Path(args.output), browser=not args.no_browser)
