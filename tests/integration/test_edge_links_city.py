@@ -210,3 +210,37 @@ def test_a_clip_asked_on_b_is_answered_by_the_box_on_a_and_uploaded_to_b(city, c
         assert got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == sha
     finally:
         box.close()
+
+
+def test_the_shared_store_keeps_the_newest_segments_in_parts_within_its_byte_budget(city, clock):
+    from openrtcc.adapters.bus.jetstream_live_segments import JetStreamLiveSegments
+    from openrtcc.domain.live_video import LiveBufferFull, LiveMeta, Segment
+
+    ns = city.settings.nats_namespace + "s"
+    a, b = (JetStreamLiveSegments(p.hub.extras["nats"], namespace=ns, keep=3, max_total_bytes=96 * 1024,
+                                  chunk_bytes=4096) for p in (city.a, city.b))
+    link = city.a.hub.extras["nats"]
+    now = clock.now()
+    try:
+        for sid in ("s1", "s2"):
+            a.open(LiveMeta(sid, "cam", "edge", "agency", "user", "0" * 64), now)
+        for seq in range(5):
+            a.put_segment("s1", Segment(seq, 0.5, bytes([seq]) * 10_000), now)  # three parts each
+        assert [s.seq for s in b.get("s1").segments] == [2, 3, 4]
+        assert b.segment_data("s1", 1) is None and b.segment_data("s1", 4) == b"\x04" * 10_000
+        b.put_segment("s1", Segment(3, 0.52, b"y" * 50), now)  # re-sent, on the other process: replaces
+        b.put_segment("s1", Segment(0, 0.5, b"z"), now)  # far too late for any player: ignored
+        view = a.get("s1")
+        assert [(s.seq, s.duration_s) for s in view.segments] == [(2, 0.5), (3, 0.52), (4, 0.5)]
+        assert a.segment_data("s1", 3) == b"y" * 50 and a.segment_data("s1", 0) is None
+        with pytest.raises(LiveBufferFull):  # the budget over all sessions refuses ...
+            a.put_segment("s2", Segment(0, 0.5, b"x" * 80_000), now)
+        assert b.get("s2").segments == () and b.segment_data("s1", 4) == b"\x04" * 10_000  # ... keeps the rest
+        b.drop("s1")
+        assert a.get("s1") is None and a.segment_data("s1", 4) is None
+        a.put_segment("s2", Segment(0, 0.5, b"x" * 60_000), now)  # room again once a session ended
+        assert b.segment_data("s2", 0) == b"x" * 60_000
+        for bad in ("s1.>", "*", "s2.s0", "a" * 65):  # ids that would name other keys or subjects
+            assert b.get(bad) is None and b.segment_data(bad, 0) is None and b.init_data(bad) is None
+    finally:
+        link.call(lambda: link.js.delete_key_value(f"{ns.upper()}_LIVE"))

@@ -25,9 +25,15 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import APIError, BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import (
+    APIError,
+    BadRequestError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+    NoStreamResponseError,
+)
 
-from openrtcc.adapters.bus.nats_link import NatsLink
+from openrtcc.adapters.bus.nats_link import NatsLink, NatsUnavailable
 from openrtcc.domain.live_video import (
     KEEP_SEGMENTS,
     MAX_TOTAL_BYTES,
@@ -64,12 +70,12 @@ class JetStreamLiveSegments:
     """The city-mode LiveSegmentStore (domain/ports.py)."""
 
     def __init__(self, link: NatsLink, *, namespace: str, replicas: int = 1, keep: int = KEEP_SEGMENTS,
-                 max_total_bytes: int = MAX_TOTAL_BYTES):
+                 max_total_bytes: int = MAX_TOTAL_BYTES, chunk_bytes: int = CHUNK_BYTES):
         self.link, self.keep, self.max_total_bytes = link, keep, max_total_bytes
         self.bucket = live_bucket(namespace)
         self.stream = f"KV_{self.bucket}"
         self._replicas = replicas
-        self._chunk = CHUNK_BYTES
+        self._chunk = chunk_bytes
         self._lock = threading.Lock()
         self._newest: OrderedDict[str, object] = OrderedDict()
         self._viewed_written: dict[str, datetime] = {}
@@ -155,7 +161,7 @@ class JetStreamLiveSegments:
     async def _setup(self) -> None:
         await self._open_bucket()
         await self.link.nc.subscribe(f"$KV.{self.bucket}.*.head", cb=self._heard)
-        self._chunk = max(64 * 1024, min(CHUNK_BYTES, self.link.nc.max_payload - 4096))
+        self._chunk = max(1, min(self._chunk, self.link.nc.max_payload - 4096))
 
     async def _open_bucket(self) -> None:
         config = KeyValueConfig(bucket=self.bucket, ttl=LIVE_TTL_S, history=1, max_bytes=self.max_total_bytes,
@@ -291,7 +297,15 @@ class JetStreamLiveSegments:
         return (json.loads(entry.value), entry.revision) if entry is not None else None
 
     def _call(self, make):
-        return self.link.call(make, CALL_TIMEOUT_S)
+        try:
+            return self.link.call(make, CALL_TIMEOUT_S)
+        except NoStreamResponseError:
+            pass  # the bucket is gone (a NATS server restarted, memory lost): make it again, try once more
+        try:
+            self.link.call(self._open_bucket, CALL_TIMEOUT_S)
+            return self.link.call(make, CALL_TIMEOUT_S)
+        except NoStreamResponseError as exc:
+            raise NatsUnavailable("the live video store (NATS JetStream) is not answering") from exc
 
 
 def _meta_json(meta: LiveMeta) -> dict:

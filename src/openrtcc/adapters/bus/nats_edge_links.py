@@ -63,6 +63,7 @@ class NatsEdgeRelay:
         self._ops: asyncio.Queue | None = None
         self._kv = None
         self._watch_task: asyncio.Task | None = None
+        self._watcher = None
 
     def bind(self, deliver_here: Callable[[str, str], bool], close_here: Callable[[str, str | None], None]) -> None:
         self._deliver_here, self._close_here = deliver_here, close_here
@@ -224,7 +225,7 @@ class NatsEdgeRelay:
     async def _watch(self) -> None:
         while True:
             try:
-                watcher = await self._kv.watchall()
+                watcher = self._watcher = await self._kv.watchall()
                 while True:
                     try:
                         entry = await watcher.updates(timeout=REFRESH_EVERY_S)
@@ -255,6 +256,11 @@ class NatsEdgeRelay:
         """NATS came back (perhaps a new server, memory empty): share every link held here again."""
         if self._watch_task is not None:
             self._watch_task.cancel()
+        if self._watcher is not None:
+            try:
+                await self._watcher.stop()  # its consumer, before the new watch makes another
+            except Exception:
+                pass
         try:
             await self._open_bucket()  # kept in memory: a restarted server has none
         except Exception as exc:
