@@ -175,14 +175,19 @@ class ReadConsumer:
         try:
             messages = await sub.fetch(self.batch, timeout=IDLE_WAIT_S)
         except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            messages = []
+        if not messages:  # the long poll ended empty (a timeout, or the server's "no messages")
             self.pending(0)
             return []
         deadline = time.monotonic() + MAX_WAIT_S
         while len(messages) < self.batch and (left := deadline - time.monotonic()) > 0.005:
             try:
-                messages += await sub.fetch(self.batch - len(messages), timeout=left)
+                more = await sub.fetch(self.batch - len(messages), timeout=left)
             except (nats.errors.TimeoutError, asyncio.TimeoutError):
                 break
+            if not more:
+                break
+            messages += more
         self.pending(messages[-1].metadata.num_pending)
         return messages
 
