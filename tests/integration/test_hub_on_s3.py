@@ -1,6 +1,7 @@
 """The hub with RTCC_MEDIA_STORE=s3 on a real S3-protocol server on loopback: an owner's footage, a plate read's
 crop and a tip photo land sealed in the bucket and are served back through the API; a tampered object is refused;
-`rtcc keys rotate` rewraps the objects; the retention purge deletes expired objects and orphans from the bucket."""
+`rtcc keys rotate` rewraps the objects; the retention purge deletes expired objects and orphans from the bucket; a
+store that went away refuses reads for a retry (503) and stores nothing half."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from datetime import timedelta
 
 import pytest
 
+from openrtcc.adapters.db.tables import plate_read
 from openrtcc.adapters.storage.media_keys import MediaKeyRing
 from openrtcc.cli import main as rtcc
 from openrtcc.config import Settings
 from openrtcc.services.retention import run_purge
 from tests.integration.test_footage_requests import MP4
 from tests.integration.test_media_encryption import CROP, media  # noqa: F401 - the footage, crop and tip scene
+from tests.integration.test_retention_purge import rows
+from tests.plate_reads import b64, new_source, post_reads, read_body
 from tests.s3_server import ACCESS_KEY, SECRET_KEY, client, objects, s3_bucket, s3_endpoint  # noqa: F401
 
 PREFIX = "lakeport-rtcc"
@@ -38,8 +42,9 @@ def kinds(endpoint: str, bucket: str) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the store is what differs; SQL is covered elsewhere
-def test_media_lives_sealed_in_the_bucket_is_served_rotated_and_purged(hub, agency_key, media, world, settings, clock,
-                                                                       s3_endpoint, s3_bucket, monkeypatch, capsys):
+def test_media_lives_sealed_in_the_bucket_is_served_rotated_and_purged(hub, agency_key, media, world, anon, settings,
+                                                                       clock, s3_endpoint, s3_bucket, monkeypatch,
+                                                                       capsys):
     assert not settings.media_dir.exists()  # nothing on the local disk
     stored = objects(s3_endpoint, s3_bucket)
     assert sorted(k.split("/")[1] for k in stored) == ["evidence", "reads", "tips"]
@@ -81,12 +86,23 @@ def test_media_lives_sealed_in_the_bucket_is_served_rotated_and_purged(hub, agen
 
     stray = f"{PREFIX}/reads/{world.agency().id}/zz/{'0' * 64}.jpg"
     admin.put_object(Bucket=s3_bucket, Key=stray, Body=b"a file no row names")
+    key, _ = new_source(world, name="Harbor Rd plate camera")  # for the end: made before sessions lapse
     clock.advance(days=31)
     report = run_purge(hub, "cli", accept_clock_jump=True)
     section = report.agencies[0]
     assert report.outcome == "done" and section.deleted["plate_read"] == 1 and section.deleted["tip"] == 1
     assert section.orphan_files_deleted == 1 and section.missing_files == 0
     assert objects(s3_endpoint, s3_bucket) == {}  # the crop, the clip, the photo and the orphan: gone
+
+    # the store goes away: a read whose crop cannot be stored is refused for a retry, not half-stored
+    admin.delete_bucket(Bucket=s3_bucket)
+    r = post_reads(anon, key, [read_body("late-1", "LTE4411", clock.now(), crop=b64(CROP))])
+    assert r.status_code == 503 and r.json()["error"] == "media_unavailable", r.text
+    assert SECRET_KEY not in r.text and ACCESS_KEY not in r.text
+    assert not rows(hub, plate_read, plate_read.c.read_key == "late-1")
+    admin.create_bucket(Bucket=s3_bucket)
+    assert post_reads(anon, key, [read_body("late-1", "LTE4411", clock.now(), crop=b64(CROP))]).status_code == 200
+    assert [k.split("/")[1] for k in objects(s3_endpoint, s3_bucket)] == ["reads"]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
