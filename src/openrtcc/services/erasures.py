@@ -3,17 +3,13 @@ over a restored database: what was deleted after a backup was taken is deleted a
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime
 
 from openrtcc.domain.cameras import CameraStatus
 from openrtcc.domain.erasures import Erasure, ErasureKind, replay_order
 from openrtcc.domain.ports import ErasureJournal
 from openrtcc.services.hub import Hub
-
-log = logging.getLogger(__name__)
 
 
 def journal_of(hub: Hub) -> ErasureJournal | None:
@@ -29,30 +25,28 @@ def note(hub: Hub, kind: ErasureKind, **fields) -> None:
     journal.append(Erasure(kind=kind, at=hub.clock.now(), **fields))
 
 
-def replay(hub: Hub, entries: list[Erasure]) -> tuple[Counter, set[str]]:
-    """Apply every entry to the (restored) database. Returns (changes per kind, media keys the replayed cutoffs
-    made unreferenced candidates). Replaying twice changes nothing the second time."""
+def replay(hub: Hub, entries: list[Erasure]) -> Counter:
+    """Apply every entry to the (restored) database; returns the changes per kind. Replaying twice changes nothing
+    the second time. Media files are the caller's: a restore puts back only those a remaining row names."""
     counts: Counter = Counter()
-    media: set[str] = set()
     for e in replay_order(entries):
         with hub.uow() as uow:
-            changed = _APPLY[e.kind](uow, e, media)
+            changed = _APPLY[e.kind](uow, e)
             uow.commit_bookkeeping()  # the restore's one audit record names what the replay did
         counts[e.kind.value] += changed
-    return counts, media
+    return counts
 
 
-def _cutoff(uow, e: Erasure, media: set[str]) -> int:
+def _cutoff(uow, e: Erasure) -> int:
     from openrtcc.services.retention import expire_agency_rows
 
     if e.agency_id is None or e.cutoff is None:
         return 0
-    deleted, keys = expire_agency_rows(uow, e.agency_id, e.cutoff, set(e.held_cases))
-    media |= keys
+    deleted, _keys = expire_agency_rows(uow, e.agency_id, e.cutoff, set(e.held_cases))
     return sum(deleted.values())
 
 
-def _hub_logs(uow, e: Erasure, _media: set[str]) -> int:
+def _hub_logs(uow, e: Erasure) -> int:
     ex, n = uow.retention.expiry, 0
     if e.cutoff is not None:
         n += sum(ex.expire_hub_logs(e.cutoff).values())
@@ -61,7 +55,7 @@ def _hub_logs(uow, e: Erasure, _media: set[str]) -> int:
     return n
 
 
-def _camera(uow, e: Erasure, _media: set[str]) -> int:
+def _camera(uow, e: Erasure) -> int:
     cam = uow.cameras.get_for_owner(e.owner_id or "", e.target or "")
     if cam is None or cam.status is CameraStatus.WITHDRAWN:
         return 0
@@ -69,18 +63,18 @@ def _camera(uow, e: Erasure, _media: set[str]) -> int:
     return 1
 
 
-def _grant(uow, e: Erasure, _media: set[str]) -> int:
+def _grant(uow, e: Erasure) -> int:
     return int(bool(uow.sharing.revoke(e.target, e.by, e.at)))
 
 
-def _hold(uow, e: Erasure, _media: set[str]) -> int:
+def _hold(uow, e: Erasure) -> int:
     hold = uow.retention.hold(e.agency_id, e.target)
     if hold is None or not hold.active:
         return 0
     return int(bool(uow.retention.release_hold(e.target, e.by, e.at)))
 
 
-def _edge(uow, e: Erasure, _media: set[str]) -> int:
+def _edge(uow, e: Erasure) -> int:
     row = uow.edges.get(e.target)
     if row is None or row.revoked_at is not None:
         return 0
@@ -88,7 +82,7 @@ def _edge(uow, e: Erasure, _media: set[str]) -> int:
     return 1
 
 
-def _source(uow, e: Erasure, _media: set[str]) -> int:
+def _source(uow, e: Erasure) -> int:
     row = uow.read_sources.get(e.agency_id, e.target)
     if row is None or row.revoked_at is not None:
         return 0
@@ -104,7 +98,3 @@ _APPLY = {
     ErasureKind.EDGE_REVOKED: _edge,
     ErasureKind.SOURCE_REVOKED: _source,
 }
-
-
-def newest(entries: list[Erasure]) -> datetime | None:
-    return max((e.at for e in entries), default=None)

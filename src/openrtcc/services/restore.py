@@ -107,7 +107,7 @@ def _bring_up_to_date(hub: Hub, folder: Path, manifest: BackupManifest, target: 
     report = RestoreReport(manifest.backup_id, manifest.created_at.isoformat(), manifest.schema_revision)
     entries, report.journal_unreadable = target.journal.entries()
     report.journal_entries = len(entries)
-    counts, _candidates = erasures.replay(hub, entries)
+    counts = erasures.replay(hub, entries)
     report.replayed = {k: n for k, n in sorted(counts.items()) if n}
     report.media_restored, report.media_dropped = _restore_media(hub, folder, manifest, target.raw_media)
     accept = accept_clock_jump or _journal_vouches_for_clock(hub, entries)
@@ -124,8 +124,11 @@ def _bring_up_to_date(hub: Hub, folder: Path, manifest: BackupManifest, target: 
     after = verify_chain(hub)
     if not after.ok:
         raise DomainError(f"the audit chain is broken after the restore at record {after.problem.seq}: "
-                          f"{after.problem.reason}")
+                          f"{after.problem.reason}", code="restore_audit_broken")
     report.audit_records = after.checked
+    log.info("restored backup %s: journal %s entries (%s unreadable), replayed %s, media %s restored and %s left "
+             "out, purge %s", manifest.backup_id, report.journal_entries, report.journal_unreadable, report.replayed,
+             report.media_restored, report.media_dropped, purge.outcome)
     return report
 
 
