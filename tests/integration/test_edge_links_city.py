@@ -23,6 +23,7 @@ from openrtcc.web.app import create_app
 from tests.conftest import Session, World
 from tests.edge_box_link import LinkedBox, clip_mp4, fmp4_segments, integrated_camera, playlist_segments
 from tests.edge_hub import serve, wait_for
+from tests.integration import db_probe as db
 
 START = {"purpose": "robbery in progress at the corner shop", "case_number": "LP-2026-0077"}
 
@@ -174,6 +175,9 @@ def test_a_box_relinking_to_b_takes_over_and_revoking_it_on_b_closes_its_link_on
     assert _closed(box)  # A let its older link go
     assert city.a.links.is_connected(box.edge_id) and city.b.links.is_connected(box.edge_id)
     assert [e["connected"] for e in owner.get("/api/owner/edges").json()] == [True]
+    wait_for(lambda: [r.action for r in db.audit_after(city.a.hub, 0)].count("edge.disconnect") == 1,
+             what="A to record its old link's close")
+    assert db.scalar(city.a.hub, "SELECT connected FROM edge_box WHERE id = :id", id=box.edge_id)  # still linked
     r = officer.post(f"/api/cameras/{cam['id']}/live", json=START)  # asked on A, held by B now
     assert r.status_code == 201, r.text
     assert moved.expect("live_start").session_id == r.json()["id"]

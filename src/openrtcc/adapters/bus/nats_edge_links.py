@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 LINK_TTL_S = 45.0  # a holder that died without a word stops counting as connected after this long
 REFRESH_EVERY_S = LINK_TTL_S / 3
 DELIVER_TIMEOUT_S = 3.0
+REFRESH_BATCH = 100
 OP_HEADER, HOLDER_HEADER = "Rtcc-Op", "Rtcc-Holder"
 EDGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # ids name subjects and keys: no dots or wildcards
 
@@ -161,7 +162,7 @@ class NatsEdgeRelay:
         self._held[edge_id] = (token, sub, None)
         rev = await self._kv.put(edge_id, self._value(token))
         self._held[edge_id] = (token, sub, rev)
-        await self._publish_close(subject, token)  # an older link of the box, held elsewhere, lets go
+        await self._publish_close(subject, token, flush=False)  # an older link held elsewhere lets go
 
     async def _let_go(self, edge_id: str, token: str) -> None:
         held = self._held.get(edge_id)
@@ -174,9 +175,10 @@ class NatsEdgeRelay:
         except Exception:
             pass
 
-    async def _publish_close(self, subject: str, token: str) -> None:
+    async def _publish_close(self, subject: str, token: str, flush: bool = True) -> None:
         await self.link.nc.publish(subject, b"", headers={OP_HEADER: "close", HOLDER_HEADER: token})
-        await self.link.nc.flush(timeout=DELIVER_TIMEOUT_S)
+        if flush:  # a revocation returns once the server has it
+            await self.link.nc.flush(timeout=DELIVER_TIMEOUT_S)
 
     def _on_message(self, edge_id: str, token: str):
         async def received(msg) -> None:
@@ -200,21 +202,25 @@ class NatsEdgeRelay:
             await self._refresh()
 
     async def _refresh(self) -> None:
-        """Keep this process's entries alive; one another process took over since is left to it."""
-        for edge_id, (token, sub, rev) in list(self._held.items()):
-            try:
-                new_rev = await self._kv.update(edge_id, self._value(token), last=rev) if rev else \
-                    await self._kv.put(edge_id, self._value(token))
-            except KeyWrongLastSequenceError:
-                entry = await self._current(edge_id)
-                if entry is not None and json.loads(entry.value).get("token") != token:
-                    continue  # taken over elsewhere: its close reaches our link
-                new_rev = await self._kv.put(edge_id, self._value(token))  # expired meanwhile: claim it again
-            except Exception as exc:
-                log.warning("edge links: refresh failed (%s)", type(exc).__name__)
-                return
-            if self._held.get(edge_id, ("",))[0] == token:
-                self._held[edge_id] = (token, sub, new_rev)
+        """Keep this process's entries alive (in batches: a process may hold thousands of links)."""
+        held = list(self._held.items())
+        for i in range(0, len(held), REFRESH_BATCH):
+            await asyncio.gather(*(self._refresh_one(edge_id, *h) for edge_id, h in held[i:i + REFRESH_BATCH]))
+
+    async def _refresh_one(self, edge_id: str, token: str, sub, rev: int | None) -> None:
+        try:
+            new_rev = await self._kv.update(edge_id, self._value(token), last=rev) if rev else \
+                await self._kv.put(edge_id, self._value(token))
+        except KeyWrongLastSequenceError:
+            entry = await self._current(edge_id)
+            if entry is not None and json.loads(entry.value).get("token") != token:
+                return  # taken over elsewhere: its close reaches our link
+            new_rev = await self._kv.put(edge_id, self._value(token))  # expired meanwhile: claim it again
+        except Exception as exc:  # NATS away: the reconnect re-announces everything held here
+            log.warning("edge links: refresh of %s failed (%s)", edge_id, type(exc).__name__)
+            return
+        if self._held.get(edge_id, ("",))[0] == token:
+            self._held[edge_id] = (token, sub, new_rev)
 
     async def _current(self, edge_id: str):
         try:
