@@ -130,6 +130,7 @@ def test_reads_wait_for_a_stopped_worker_and_are_stored_exactly_once(city, clock
 
     city.consumer.unacked_batches = 1  # the worker commits its first batch and dies before acknowledging it
     city.consumer.start()
+    assert city.consumer.alive()  # what the worker's /readyz asks
     city.wait_stored(3)
     wait_for(lambda: city.stream_messages(reads_stream(city.ns)) == 0, 10.0, "redelivered batch acknowledged")
     assert city.consumer.unacked_batches == 0

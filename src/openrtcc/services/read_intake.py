@@ -81,6 +81,10 @@ class StoreOutcome:
     conflict: int = 0  # another content under a key already stored: refused, audited
     alerts: int = 0
 
+    def __add__(self, other: StoreOutcome) -> StoreOutcome:
+        return StoreOutcome(self.stored + other.stored, self.duplicate + other.duplicate,
+                            self.conflict + other.conflict, self.alerts + other.alerts)
+
 
 def store_queued(hub: Hub, reads: Sequence[QueuedRead]) -> StoreOutcome:
     """Store a pulled batch in one transaction; raises (and stores nothing) when the database fails."""
@@ -88,29 +92,27 @@ def store_queued(hub: Hub, reads: Sequence[QueuedRead]) -> StoreOutcome:
     groups: dict[tuple[str, str], list[QueuedRead]] = {}
     for q in reads:
         groups.setdefault((q.agency_id, q.source_id), []).append(q)
-    outcome, raised, stored_by_kind, latencies = StoreOutcome(), [], {}, []
+    outcome, raised, stored_by_kind, accepted = StoreOutcome(), [], {}, []
     with hub.uow() as uow:
-        for (agency_id, source_id), group in groups.items():
+        # Sources in one order: each takes a per-source lock (reads.existing), so two workers never deadlock.
+        for (agency_id, source_id), group in sorted(groups.items(), key=lambda item: item[0][1]):
             done, alerts, stored = _store_source(hub, uow, agency_id, source_id, group, now)
-            outcome = StoreOutcome(*(a + b for a, b in zip(_counts(outcome), _counts(done), strict=True)))
+            outcome += done
             raised += alerts
             for q in stored:
                 stored_by_kind[q.source_kind] = stored_by_kind.get(q.source_kind, 0) + 1
-                latencies.append(max(0.0, (now - q.accepted_at).total_seconds()))
+                accepted.append(q.accepted_at)
         if outcome.stored or outcome.conflict:
             uow.commit()
         else:  # every read was stored before (a redelivery): nothing to write or audit
             uow.rollback()
     for kind, n in stored_by_kind.items():
         hub.metrics.count("rtcc_reads_ingested_total", n, source_kind=kind)
-    for seconds in latencies:
-        hub.metrics.observe("rtcc_read_intake_seconds", seconds)
+    committed = hub.clock.now()
+    for at in accepted:
+        hub.metrics.observe("rtcc_read_intake_seconds", max(0.0, (committed - at).total_seconds()))
     _announce(hub, raised)
     return outcome
-
-
-def _counts(o: StoreOutcome) -> tuple[int, int, int, int]:
-    return o.stored, o.duplicate, o.conflict, o.alerts
 
 
 def _store_source(hub: Hub, uow, agency_id: str, source_id: str, group: list[QueuedRead], now: datetime):
