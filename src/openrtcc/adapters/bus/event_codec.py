@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from openrtcc.domain.alerts import AlertRaised
 from openrtcc.domain.command_events import (
@@ -69,4 +69,7 @@ def decode(data: bytes) -> object:
     event_type = EVENT_TYPES.get(message.get("type"))
     if event_type is None:
         raise UnknownEvent(f"unknown event type {str(message.get('type'))[:60]!r}")
-    return _adapter(event_type).validate_python(message.get("event"))
+    try:
+        return _adapter(event_type).validate_python(message.get("event"))
+    except ValidationError as exc:  # its text quotes the input (a plate, a name): logs get the count only
+        raise UnknownEvent(f"invalid {event_type.__name__} event ({exc.error_count()} errors)") from None
