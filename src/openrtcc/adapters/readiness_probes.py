@@ -27,7 +27,7 @@ class DatabaseProbe:
 
     def __call__(self) -> str:
         try:
-            with self.engine.connect() as conn:
+            with self._connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # down, refused, dropped: the type only, never the URL
             log.warning("readiness: database unavailable (%s)", type(exc).__name__)
@@ -38,9 +38,13 @@ class DatabaseProbe:
             self._at_head = True
         return OK
 
+    def _connect(self):
+        # A read transaction: on SQLite a plain BEGIN (engine.py), so the probe never queues for the write lock.
+        return self.engine.connect().execution_options(read_only=True)
+
     def _versions(self) -> frozenset[str]:
         try:
-            with self.engine.connect() as conn:
+            with self._connect() as conn:
                 return frozenset(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
         except Exception:  # no version table: never migrated
             return frozenset()
