@@ -233,7 +233,7 @@ def test_sealed_media_on_s3_needs_key_files_shared_by_every_machine(tmp_path, s3
 def test_a_missing_bucket_stops_the_start_naming_it_and_is_never_created(tmp_path, s3_endpoint, caplog):
     with pytest.raises(MediaUnavailable, match="bucket 'no-such-media': bucket missing") as caught:
         build_media_store(s3_settings(tmp_path, s3_endpoint, "no-such-media"))
-    assert caught.value.code == "media_bucket_bucket_missing" and "does not create buckets" in caught.value.message
+    assert caught.value.code == "media_bucket_missing" and "does not create buckets" in caught.value.message
     names = [b["Name"] for b in client(s3_endpoint).list_buckets()["Buckets"]]
     assert "no-such-media" not in names
     settings = s3_settings(tmp_path, s3_endpoint, "no-such-media")
@@ -248,7 +248,7 @@ def test_readiness_follows_the_bucket(tmp_path, s3_endpoint, s3_bucket):
     admin = client(s3_endpoint)
     admin.delete_object(Bucket=s3_bucket, Key="tips/ag-1/x.jpg")
     admin.delete_bucket(Bucket=s3_bucket)
-    assert store.probe() == "bucket missing"
+    assert store.probe() == "bucket_missing"
     admin.create_bucket(Bucket=s3_bucket)
     assert store.probe() == "ok"
 

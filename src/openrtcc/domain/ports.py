@@ -49,7 +49,7 @@ class MediaStore(Protocol):
         ...
 
     def probe(self) -> str:
-        """Readiness: `ok`, or a short reason (`bucket missing`, `unavailable`, `not writable`); no secrets."""
+        """Readiness: `ok`, or a short reason (`bucket_missing`, `unavailable`, `not_writable`); no secrets."""
         ...
 
 

@@ -95,8 +95,8 @@ class LocalMediaStore:
         """Readiness of the media store: `ok`, or a short reason. services/health.py reports it as the `media`
         check."""
         if not self.root.is_dir():
-            return "folder missing"
-        return "ok" if os.access(self.root, os.W_OK | os.X_OK) else "not writable"
+            return "folder_missing"
+        return "ok" if os.access(self.root, os.W_OK | os.X_OK) else "not_writable"
 
     def top_folders(self) -> list[str]:
         """The first level of keys (`evidence`, `reads`, `tips`, ...)."""

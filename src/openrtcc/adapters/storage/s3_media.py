@@ -117,14 +117,14 @@ class S3MediaStore:
     # --- operations and upkeep (readiness, `rtcc keys`) ---
 
     def probe(self) -> str:
-        """Readiness of the media store: `ok`, or a short reason (bucket missing, access denied, unavailable).
+        """Readiness of the media store: `ok`, or a short reason (bucket_missing, access_denied, unavailable).
         services/health.py reports it as the `media` check."""
         try:
             self.probe_client.head_bucket(Bucket=self.bucket)
             return "ok"
         except ClientError as exc:
             code = error_code(exc)
-            return {"404": "bucket missing", "NoSuchBucket": "bucket missing", "403": "access denied"}.get(
+            return {"404": "bucket_missing", "NoSuchBucket": "bucket_missing", "403": "access_denied"}.get(
                 code, "unavailable")
         except BotoCoreError as exc:
             log.warning("readiness: media store %s unavailable (%s)", self.where, type(exc).__name__)
@@ -135,13 +135,13 @@ class S3MediaStore:
         reason = self.probe()
         if reason == "ok":
             return
-        hint = {"bucket missing": "create it (e.g. `aws s3 mb s3://{b}` or `mc mb alias/{b}`) or correct "
+        hint = {"bucket_missing": "create it (e.g. `aws s3 mb s3://{b}` or `mc mb alias/{b}`) or correct "
                                   "RTCC_S3_BUCKET; the hub does not create buckets",
-                "access denied": "the credentials (RTCC_S3_ACCESS_KEY_ID) may not use it: grant s3:ListBucket, "
+                "access_denied": "the credentials (RTCC_S3_ACCESS_KEY_ID) may not use it: grant s3:ListBucket, "
                                  "s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucketMultipartUploads"
                 }.get(reason, "check RTCC_S3_ENDPOINT_URL and that the store is running")
-        raise MediaUnavailable(f"media store: bucket {self.bucket!r}: {reason}: {hint.format(b=self.bucket)}",
-                               code="media_bucket_" + reason.replace(" ", "_"))
+        raise MediaUnavailable(f"media store: bucket {self.bucket!r}: {reason.replace('_', ' ')}: "
+                               f"{hint.format(b=self.bucket)}", code=f"media_{reason}")
 
     def top_folders(self) -> list[str]:
         """The first level of keys (`evidence`, `reads`, `tips`, ...)."""
