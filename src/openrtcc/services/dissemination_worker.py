@@ -107,6 +107,10 @@ class DisseminationWorker:
         self._thread = threading.Thread(target=self._run, name="dissemination", daemon=True)
         self._thread.start()
 
+    def alive(self) -> bool:
+        """Its dispatch thread runs (readiness asks)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         with self._life:
             self._starts -= 1

@@ -155,6 +155,12 @@ class FrigateLinks:
         self._thread = threading.Thread(target=self._run, name="frigate-links", daemon=True)
         self._thread.start()
 
+    name = "frigate-links"
+
+    def alive(self) -> bool:
+        """Its reconciling thread runs (readiness asks)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
