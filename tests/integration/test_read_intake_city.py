@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from nats.js.errors import NotFoundError
 
 from openrtcc.adapters.bus.jetstream_reads import dead_stream, reads_stream
 from openrtcc.adapters.bus.nats_server import NatsServerProcess
@@ -47,6 +48,13 @@ class City:
         link = self.serve.extras["nats"]
         return link.call(lambda: link.js.stream_info(name)).state.messages
 
+    def consumer_deliveries(self) -> int:
+        link = self.serve.extras["nats"]
+        try:
+            return link.call(lambda: link.js.consumer_info(reads_stream(self.ns), "store")).delivered.stream_seq
+        except NotFoundError:  # the worker has not made it yet
+            return 0
+
     def reads(self, where: str = "1=1", **params) -> int:
         return db.count(self.serve, "plate_read", where, **params)
 
@@ -83,7 +91,12 @@ def test_a_batch_is_queued_then_stored_once_by_the_worker_with_its_alert(city, c
     assert [a["id"] for a in r.json()["results"]] == ids
     assert city.stream_messages(reads_stream(city.ns)) == 3  # the queue dropped the retry
 
+    db.break_audit_inserts(city.serve)  # the database refuses the worker's transaction for a while
     city.consumer.start()
+    wait_for(lambda: city.consumer_deliveries() >= 3, 5.0, "the worker to try")
+    assert city.reads() == 0 and city.stream_messages(reads_stream(city.ns)) == 3  # kept, not set aside
+    assert city.stream_messages(dead_stream(city.ns)) == 0
+    db.repair_audit_inserts(city.serve)
     city.wait_stored(3)
     wait_for(lambda: city.stream_messages(reads_stream(city.ns)) == 0, 5.0, "the queue emptied by the acks")
     assert {r.id for r in db.rows(city.serve, "SELECT id FROM plate_read")} == set(ids)
