@@ -120,6 +120,7 @@ def _restore(settings: Settings, args) -> int:
     from openrtcc.adapters.storage.erasure_journal import FileErasureJournal
     from openrtcc.adapters.storage.key_backup import restore_keys
     from openrtcc.bootstrap import build_hub
+    from openrtcc.media_wiring import build_media_store
     from openrtcc.services.restore import RestoreTarget, check_backup, restore_backup
 
     local = _local(settings)
@@ -131,6 +132,7 @@ def _restore(settings: Settings, args) -> int:
     if args.keys_from is not None:
         placed = restore_keys(args.keys_from, key_locations(local))
         print(f"keys in place: {len(placed)} files")
+    build_media_store(local)  # a media store the hub cannot open fails here, before the database is replaced
     target = RestoreTarget(db=db, raw_media=raw_media_store(local),
                            journal=FileErasureJournal(local.erasure_journal_dir),
                            build_hub=lambda: build_hub(local, run_migrations=False))

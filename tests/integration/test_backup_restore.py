@@ -4,6 +4,7 @@ chain verifies with the restore recorded in it; damaged, newer-schema and over-d
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from openrtcc.services.backup import create_backup, verify_backup
 from openrtcc.services.restore import BackupRefused, RestoreTarget, restore_backup
 from openrtcc.services.retention import run_purge
 from tests.plate_reads import JPEG, b64, import_list, new_source, post_reads, read_body
+from tests.s3_server import s3_bucket, s3_endpoint  # noqa: F401 - fixtures
 
 OLD_PLATE = "ZQX9041"  # on the hot list: its read raises an alert; purged after the backup
 NEW_PLATE = "FRS7788"  # read later: inside the window at restore time, kept
@@ -206,3 +208,35 @@ def test_the_rtcc_backup_command_round_trip(hub, world, settings, tmp_path, monk
     assert main(["audit", "verify"]) == 0
     assert main(["backup", "restore", "--from", str(folder), "--yes"]) == 1  # now it holds data
     assert "not empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the media store is what differs here
+def test_media_restored_into_a_bucket_and_backed_up_from_it_byte_for_byte(hub, clock, tmp_path, backed_up, request):
+    from tests.s3_server import ACCESS_KEY, SECRET_KEY, objects
+
+    endpoint, bucket = request.getfixturevalue("s3_endpoint"), request.getfixturevalue("s3_bucket")
+    on_s3 = Settings(data_dir=tmp_path / "s3-machine", smtp_host=None, tile_url="", media_store="s3",
+                     s3_endpoint_url=endpoint, s3_bucket=bucket, s3_prefix="city", s3_access_key_id=ACCESS_KEY,
+                     s3_secret_access_key=SECRET_KEY, erasure_dir=tmp_path / "s3-journal",
+                     media_key_dir=tmp_path / "agency-keys")
+    restore_keys(backed_up["keys"], key_locations(on_s3))
+    r = restore_backup(backed_up["folder"], restore_target(on_s3, clock))
+    first = backed_up["manifest"]
+    sealed = {f"city/{f.path.removeprefix('media/')}": f.sha256 for f in first.files if f.path.startswith("media/")}
+    assert r.media_restored == len(sealed) == 2 and r.media_dropped == 0
+    assert {k: hashlib.sha256(v).hexdigest() for k, v in objects(endpoint, bucket).items()} == sealed
+
+    restored = build_hub(on_s3, clock=clock, run_migrations=False, fast_hashing=True)
+    try:
+        new = rows(restored, plate_read, plate_read.c.read_key == "new-1")[0]
+        with restored.media.open(new.crop_key) as f:
+            assert f.read() == crop(b"new")
+        again = create_backup(restored, database_backup(on_s3), raw_media_store(on_s3), tmp_path / "from-s3",
+                              media_sealed=True)
+    finally:
+        restored.extras["engine"].dispose()
+    assert media_files(again) == media_files(first) and verify_backup(tmp_path / "from-s3").ok
+
+
+def media_files(manifest) -> dict[str, str]:
+    return {f.path: f.sha256 for f in manifest.files if f.path.startswith("media/")}
