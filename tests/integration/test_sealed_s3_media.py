@@ -164,3 +164,18 @@ def test_plaintext_objects_are_sealed_in_place(store, bucket):
     report = seal_existing(store)
     assert (report.sealed, report.already, report.failed) == (1, 1, [])
     assert MARKER not in bucket.raw(key) and store.open(key).read() == content(3 * CHUNK)
+
+
+def test_an_object_larger_than_a_part_is_stored_and_rewrapped_in_parts(store, bucket):
+    store.inner.part_bytes = 5 * 1024 * 1024  # S3's least part size: a 6 MiB clip goes in two parts
+    data = content(6 * 1024 * 1024)
+    key = f"evidence/{A}/long.mp4"
+    put(store, key, data)
+    before = bucket.raw(key)
+    report = rotate_agency_key(store, A, upload_wait_s=0)
+    assert (report.rewrapped, report.retired) == (1, [1]) and bucket.uploads() == []
+    after = bucket.raw(key)
+    assert after[HEADER_BYTES:] == before[HEADER_BYTES:] and after[:HEADER_BYTES] != before[:HEADER_BYTES]
+    with store.open(key) as f:
+        f.seek(5 * 1024 * 1024 - 3)
+        assert f.read(6) == data[5 * 1024 * 1024 - 3: 5 * 1024 * 1024 + 3]
