@@ -25,7 +25,7 @@ def test_a_tiny_city_run_delivers_every_alert_to_every_operator(tmp_path):
     require_service(_pg_available(), "PostgreSQL/PostGIS", "apt-get install -y postgresql-15-postgis-3")
     before = _bench_databases()
     options = CityOptions(cameras=200, edges=20, rate=20.0, hit_share=0.1, operators=3, seconds=5.0, workers=1,
-                          pg_url=PG_ADMIN_URL)
+                          pg_url=PG_ADMIN_URL, min_list_entries=1_000)
     run = run_city(options, serve=1)
 
     e, o = run.edges, run.operators

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import ssl
 import time
 from array import array
 from collections import Counter, deque
@@ -27,6 +28,7 @@ TICK_S = 0.005  # the read maker's resolution
 BACKOFF_S = 1.0  # a refused or failed batch is sent again after this (the forwarder's minimum back-off)
 DRAIN_S = 30.0  # after the schedule ends, how long the boxes may take to empty their queues
 RECONNECT_S = 1.0
+BOXES_PER_CLIENT = 8  # one connection each: a box has at most one request in flight
 ALERT_PREFIX = '{"type":"alert"'
 
 
@@ -39,7 +41,6 @@ class EdgePlan:
     boxes: list[tuple[str, tuple[str, ...]]]  # (edge key, its camera ids)
     hits: list[str]
     misses: list[str]
-    connections: int  # keep-alive connections the simulated boxes share
     seed: int = 23
 
 
@@ -61,25 +62,29 @@ class EdgeResult:
 
 
 class _Box:
-    __slots__ = ("key", "cameras", "queue", "busy")
+    __slots__ = ("key", "cameras", "client", "queue", "busy")
 
-    def __init__(self, key: str, cameras: tuple[str, ...]):
-        self.key, self.cameras = key, cameras
+    def __init__(self, key: str, cameras: tuple[str, ...], client: httpx.AsyncClient):
+        self.key, self.cameras, self.client = key, cameras, client
         self.queue: deque = deque()
         self.busy = False
 
 
 class EdgeFleet:
-    """The simulated boxes on one asyncio loop, sharing a pool of keep-alive connections."""
+    """The simulated boxes on one asyncio loop. Each box has a keep-alive connection of its own, as a real box
+    does (so the hub's processes share the boxes as the kernel spreads their connections); a client pool
+    serves a few boxes, which keeps the pool's bookkeeping small."""
 
     def __init__(self, plan: EdgePlan, send_times):
         self.plan, self.send_times = plan, send_times
-        self.boxes = [_Box(k, cams) for k, cams in plan.boxes]
+        limits = httpx.Limits(max_connections=BOXES_PER_CLIENT, max_keepalive_connections=BOXES_PER_CLIENT)
+        tls = ssl.create_default_context()  # never used on loopback http; made once rather than per client
+        self.clients = [httpx.AsyncClient(base_url=plan.base_url, limits=limits, timeout=60.0, verify=tls)
+                        for _ in range(0, len(plan.boxes), BOXES_PER_CLIENT)]
+        self.boxes = [_Box(k, cams, self.clients[i // BOXES_PER_CLIENT]) for i, (k, cams) in enumerate(plan.boxes)]
         self.result = EdgeResult(per_second=[0] * (int(plan.seconds) + 1), seconds=plan.seconds)
         self.tasks: set[asyncio.Task] = set()
         self.began = 0.0
-        limits = httpx.Limits(max_connections=plan.connections, max_keepalive_connections=plan.connections)
-        self.client = httpx.AsyncClient(base_url=plan.base_url, limits=limits, timeout=60.0)
 
     async def run(self) -> EdgeResult:
         rng, plan = random.Random(self.plan.seed), self.plan
@@ -102,7 +107,8 @@ class EdgeFleet:
         self.result.pending_at_end = n - self.result.accepted - self.result.not_shared  # queued or in flight
         for task in list(self.tasks):
             task.cancel()
-        await self.client.aclose()
+        for client in self.clients:
+            await client.aclose()
         return self.result
 
     def _make_read(self, rng: random.Random, n: int, hit: int) -> None:
@@ -135,7 +141,7 @@ class EdgeFleet:
                 self.send_times[hit] = started
         r = self.result
         try:
-            resp = await self.client.post("/api/edge/reads", json={"version": 1, "reads": [d for d, _ in batch]},
+            resp = await box.client.post("/api/edge/reads", json={"version": 1, "reads": [d for d, _ in batch]},
                                           headers={"Authorization": f"Bearer {box.key}"})
         except httpx.HTTPError as exc:
             r.errors[type(exc).__name__] += 1

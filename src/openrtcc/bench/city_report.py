@@ -3,10 +3,11 @@ process count, judged against the issue's target (500 plate reads/s sustained fo
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import UTC, datetime
 
 from openrtcc.bench.city_resources import POSTGRES
-from openrtcc.bench.city_run import CONNECTIONS, CityOptions, CityRun
+from openrtcc.bench.city_run import CityOptions, CityRun
 from openrtcc.bench.report import machine, percentile
 
 SECTION_TITLE = "## City scale: reads, alerts and operators on several hub processes (rtcc bench city)"
@@ -73,6 +74,8 @@ def figure_rows(runs: list[CityRun]) -> list[list[str]]:
         row("duplicate alerts / unknown alerts / socket drops",
             lambda r: f"{r.operators.duplicates} / {r.operators.unknown} / {r.operators.disconnects}"),
         row("machine CPU (all cores) mean", lambda r: f"{_mean(r.resources.machine_cpu):.0f} %"),
+        row("set-up: seeding / cluster start / operators' log-on",
+            lambda r: f"{r.city.seconds:,.0f} / {r.startup_s:,.0f} / {r.logon_s:,.0f} s"),
     ]
 
 
@@ -117,6 +120,8 @@ def print_figures(runs: list[CityRun], options: CityOptions) -> None:
     for r in runs:
         v = verdicts(r, options)
         print(f"\n{r.serve} serve: " + ", ".join(f"{k} {'PASS' if ok else 'FAIL'}" for k, ok in v.items()))
+    if len(runs) > 1:
+        print("\n" + growth_text(runs))
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -138,6 +143,25 @@ def verdict_text(runs: list[CityRun], options: CityOptions) -> str:
     return " ".join(parts)
 
 
+def growth_text(runs: list[CityRun]) -> str:
+    """From the fewest to the most serve processes: how throughput, latency and the hub's CPU moved."""
+    if len(runs) < 2:
+        return ""
+    a, b = runs[0], runs[-1]
+
+    def p99(values) -> float:
+        return percentile(sorted(values), 99) if values else float("nan")
+
+    def hub_cpu(r: CityRun) -> float:
+        return sum(u.cpu_mean for n, u in r.resources.by_process.items() if not n.startswith("driver"))
+
+    return (f"From {a.serve} to {b.serve} serve processes: accepted reads/s {accepted_rate(a):,.1f} -> "
+            f"{accepted_rate(b):,.1f}; POST p99 {p99(a.edges.post_ms):,.0f} -> {p99(b.edges.post_ms):,.0f} ms; "
+            f"read -> alert p99 {p99(a.operators.latency_ms):,.0f} -> {p99(b.operators.latency_ms):,.0f} ms; "
+            f"the hub's processes together (serve, worker, NATS, PostgreSQL) {hub_cpu(a):,.0f} % -> "
+            f"{hub_cpu(b):,.0f} % of one core.")
+
+
 HOW = """How it was run: `uv run rtcc bench city {args}`. Per hub process count, a scratch PostgreSQL database
 is created (dropped afterwards) and seeded in-process through the repositories: {cameras:,} cameras of the
 city's agency, {edges:,} edge boxes (each enrolled: an id and a key kept as its hash; one per owner, {per_edge}
@@ -149,14 +173,22 @@ TOTP) and holds `/ws/alerts` from a spawned process of its own. A second spawned
 {rate:g} reads/s made on a fixed open-loop schedule for {seconds:g} s, each on a random box's camera and {share:.0%}
 of them plates on the hot list (each hit a distinct entry: one alert each); each box forwards like
 `edge/read_forwarder.py` (one `POST /api/edge/reads` in flight per box with its edge key, whatever queued
-meanwhile in the next batch, a refused batch kept and re-sent after 1 s), over {connections} shared keep-alive
-connections. A slow hub therefore shows as latency, bigger batches and reads left on the boxes, never as a lower
+meanwhile in the next batch, a refused batch kept and re-sent after 1 s), each box over a keep-alive connection
+of its own. A slow hub therefore shows as latency, bigger batches and reads left on the boxes, never as a lower
 offered rate. Read -> alert runs from the moment the hit's batch was sent to the moment each operator's socket
 delivered the alert (one monotonic clock); every operator should receive every alert. Resource use is sampled
 each second with psutil: CPU as % of one core (mean / max over the run), largest resident memory; the
 PostgreSQL row sums the backends connected to the scratch database (private memory only). The two driver
 processes share the machine's cores with the hub, and their own CPU is in the table. Boxes' links
 (WebSocket: health, policy, live video) are not simulated here: only their reads. Nearest-rank percentiles."""
+
+
+def read_path() -> str:
+    """Which way this build takes an edge box's reads in city mode."""
+    if importlib.util.find_spec("openrtcc.services.read_intake") is not None:
+        return ("Reads took the city-mode intake: the serve process publishes each new read to JetStream and "
+                "answers after the acknowledgement; a worker stores reads, alerts and audit.")
+    return "Reads were stored by the serve process that took them (this build has no JetStream read intake yet)."
 
 
 def section(runs: list[CityRun], options: CityOptions, args_text: str, note: str = "") -> str:
@@ -166,11 +198,13 @@ def section(runs: list[CityRun], options: CityOptions, args_text: str, note: str
     lines = [SECTION_TITLE, "", f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.", ""]
     if note:
         lines += [note, ""]
-    lines += [verdict_text(runs, options), "", *_table(header, figure_rows(runs)), "",
+    growth = growth_text(runs)
+    lines += [verdict_text(runs, options), "", *([growth, ""] if growth else []),
+              *_table(header, figure_rows(runs)), "",
               "Resource use per process: CPU mean / max (% of one core), largest resident memory.", "",
               *_table(["process", *(f"{r.serve} serve" for r in runs)], resource_rows(runs)), "",
               HOW.format(args=args_text, cameras=city.cameras, edges=len(city.edges), per_edge=per_edge,
                          entries=city.list_entries, operators=len(city.operator_emails), workers=options.workers,
-                         rate=options.rate, seconds=options.seconds, share=options.hit_share,
-                         connections=CONNECTIONS), ""]
+                         rate=options.rate, seconds=options.seconds, share=options.hit_share), "",
+              read_path(), ""]
     return "\n".join(lines)

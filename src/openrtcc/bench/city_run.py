@@ -20,14 +20,13 @@ from pathlib import Path
 
 from openrtcc.bench.city_load import EdgePlan, EdgeResult, OperatorResult, drive_edges, drive_operators
 from openrtcc.bench.city_resources import ResourceSample, ResourceSampler
-from openrtcc.bench.city_world import SeededCity, scratch_database, seed_city
+from openrtcc.bench.city_world import MIN_LIST_ENTRIES, SeededCity, scratch_database, seed_city
 from openrtcc.bench.cluster import CityCluster
 from openrtcc.bench.world import staff_session
 
 log = logging.getLogger(__name__)
 LOCAL_PG = "postgresql+psycopg://rtcc:rtcc@127.0.0.1:5432/postgres"
 ALERT_DRAIN_S = 10.0  # after the last read is answered, how long alerts may still take to reach the screens
-CONNECTIONS = 256  # keep-alive connections the simulated boxes share (a real box holds one of its own)
 LOGON_THREADS = 8
 
 
@@ -41,6 +40,7 @@ class CityOptions:
     seconds: float = 600.0
     workers: int = 1
     pg_url: str = LOCAL_PG
+    min_list_entries: int = MIN_LIST_ENTRIES  # the hot list's size when the hits need fewer entries
 
 
 @dataclass(slots=True)
@@ -65,7 +65,8 @@ def run_city(options: CityOptions, serve: int) -> CityRun:
         log.info("seeding %s cameras, %s edge boxes, %s operators", options.cameras, options.edges,
                  options.operators)
         city = seed_city(url, cluster.data_dir, secret, cameras=options.cameras, edges=options.edges,
-                         operators=options.operators, expected_hits=expected_hits)
+                         operators=options.operators, expected_hits=expected_hits,
+                         min_list_entries=options.min_list_entries)
         started = time.perf_counter()
         cluster.start(timeout_s=120)
         try:
@@ -114,7 +115,7 @@ def _drive(cluster: CityCluster, options: CityOptions, city: SeededCity, tokens:
     screens = ctx.Process(target=drive_operators, name="bench-operators",
                           args=(ws_url, tokens, city.hits, send_times, delivered, ready, stop, results))
     plan = EdgePlan(cluster.base_url, options.rate, options.seconds, options.hit_share,
-                    [(e.key, e.camera_ids) for e in city.edges], city.hits, city.misses, CONNECTIONS)
+                    [(e.key, e.camera_ids) for e in city.edges], city.hits, city.misses)
     fleet = ctx.Process(target=drive_edges, name="bench-edges", args=(plan, send_times, results))
     screens.start()
     try:

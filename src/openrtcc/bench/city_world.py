@@ -33,6 +33,7 @@ from openrtcc.domain.cameras import Camera, CameraStatus, SharingMode, SharingPo
 from openrtcc.domain.geo import Point
 from openrtcc.services.edge_enrolment import KEY_PREFIX, secret_hash
 from openrtcc.services.edge_reads import edge_source_id
+from openrtcc.services.hotlist_index import hotlist_index
 from openrtcc.services.hotlists import import_hot_list
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def random_plates(rng: random.Random, n: int, avoid: set[str] = frozenset()) -> 
 
 
 def seed_city(database_url: str, data_dir: Path, secret_key: str, *, cameras: int, edges: int, operators: int,
-              expected_hits: int, seed: int = 17) -> SeededCity:
+              expected_hits: int, min_list_entries: int = MIN_LIST_ENTRIES, seed: int = 17) -> SeededCity:
     """Everything the load needs, in the database the cluster will serve (and its data dir: keys live there)."""
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -101,8 +102,8 @@ def seed_city(database_url: str, data_dir: Path, secret_key: str, *, cameras: in
         owners = bulk_owners(world, edges + math.ceil(registered / 25))  # box owners first
         city.edges = _seed_edges(world, rng, owners[:edges], per_edge)
         _seed_registered_cameras(world, rng, registered, owners[edges:])
-        city.hits, city.list_entries = _seed_hot_list(world, rng, expected_hits)
-        city.misses = random_plates(random.Random(seed + 1), MISS_PLATES, set(city.hits))
+        city.hits, city.list_entries = _seed_hot_list(world, rng, expected_hits, min_list_entries)
+        city.misses = _misses(world, random.Random(seed + 1))
         city.operator_emails = _seed_operators(world, operators)
         log.info("seeded %s cameras, %s boxes, %s list entries, %s operators in %.1f s", cameras, edges,
                  city.list_entries, operators, time.perf_counter() - started)
@@ -173,15 +174,24 @@ def _seed_registered_cameras(world: BenchWorld, rng: random.Random, count: int, 
             uow.commit()
 
 
-def _seed_hot_list(world: BenchWorld, rng: random.Random, expected_hits: int) -> tuple[list[str], int]:
+def _seed_hot_list(world: BenchWorld, rng: random.Random, expected_hits: int,
+                   min_entries: int) -> tuple[list[str], int]:
     """An NCIC stolen-vehicle list imported as an agency does; each hit the driver sends is a distinct entry,
     so every hit raises exactly one alert (no repeat-sighting suppression in the way)."""
-    entries = max(MIN_LIST_ENTRIES, math.ceil(expected_hits * 1.05) + 100)
+    entries = max(min_entries, math.ceil(expected_hits * 1.05) + 100)
     listed = random_plates(rng, entries)
     ncic = "LIC,LIS,VMA,VCO\n" + "".join(f"{p},CA,TOYT,BLK\n" for p in listed)
     import_hot_list(world.hub, world.admin, name="Bench stolen vehicles", fmt="ncic", data=ncic.encode())
     hits = rng.sample(listed, min(entries, expected_hits + 50))
     return hits, entries
+
+
+def _misses(world: BenchWorld, rng: random.Random) -> list[str]:
+    """Plates that match no entry of the agency's lists, fuzzily included (a read of a listed plate with one
+    character misread alerts too): a miss must raise no alert, or alerts would be miscounted."""
+    candidates = random_plates(rng, MISS_PLATES)
+    matched = hotlist_index(world.hub).match_many(world.city_id, [(p, "CA") for p in candidates])
+    return [p for p, hits in zip(candidates, matched, strict=True) if not hits]
 
 
 def _seed_operators(world: BenchWorld, count: int) -> list[str]:
