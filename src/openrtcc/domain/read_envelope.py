@@ -40,7 +40,7 @@ class QueuedRead(BaseModel):
     agency_id: str = Field(min_length=1, max_length=36)
     source_kind: Literal["edge", "lpr_camera", "integration"]
     default_state: str | None = Field(None, max_length=5)
-    client: str | None = Field(None, max_length=64)  # the sender's address, for the audit record
+    client: str | None = Field(None, max_length=64)  # the sender (address), for the audit record (64 as there)
     read: ReadIn
     content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     crop_key: str | None = Field(None, max_length=200)

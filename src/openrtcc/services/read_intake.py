@@ -66,7 +66,8 @@ def accept_reads(hub: Hub, queue: ReadQueue, source: ReadSource, batch: ReadBatc
 def _queued(source: ReadSource, r: ReadIn, digest: str, media: tuple[str | None, str | None], client: str | None,
             now: datetime) -> QueuedRead:
     return QueuedRead(id=hub_read_id(source.id, r.read_id), source_id=source.id, agency_id=source.agency_id,
-                      source_kind=source.kind, default_state=source.default_state, client=client,
+                      source_kind=source.kind, default_state=source.default_state,
+                      client=client[:64] if client else None,  # as long as the audit record keeps it
                       read=r.model_copy(update={"crop": None, "snapshot": None}),  # stored already: keys only
                       content_hash=digest, crop_key=media[0], snapshot_key=media[1], accepted_at=now)
 
