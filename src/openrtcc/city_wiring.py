@@ -6,16 +6,14 @@ Called by the composition root before anything subscribes to the bus. The embedd
 
 from __future__ import annotations
 
-import os
-import socket
-
 from openrtcc.adapters.bus.nats_link import NatsLink
 from openrtcc.config import Settings
 from openrtcc.domain.errors import InvalidInput
+from openrtcc.log_setup import process_identity
 
 
 def process_name(settings: Settings, role: str) -> str:
-    return settings.process_name or f"{role}@{socket.gethostname()}:{os.getpid()}"
+    return process_identity(settings.process_name, role)  # the name the process's log records carry
 
 
 def check_settings(settings: Settings) -> None:
