@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from openrtcc.config import Settings
 from openrtcc.domain.errors import DomainError
 
@@ -40,6 +42,10 @@ def run(args, settings: Settings | None = None) -> int:
     except DomainError as exc:
         print(f"backup {args.backup_command}: {exc.message}", file=sys.stderr)
         return 1
+    except (SQLAlchemyError, OSError) as exc:  # a database that does not answer, a folder we may not write
+        print(f"backup {args.backup_command}: {type(exc).__name__}: {getattr(exc, 'orig', None) or exc}",
+              file=sys.stderr)
+        return 2
 
 
 def _local(settings: Settings) -> Settings:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -34,7 +36,7 @@ class PostgresBackup:
 
     def dump(self, folder: Path) -> DatabaseDump:
         target = folder / DUMP_NAME
-        with psycopg.connect(self._dsn()) as conn:
+        with _connected(self._dsn()) as conn:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
             revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
@@ -60,7 +62,7 @@ class PostgresBackup:
         refused one with data unless told to overwrite), then the dump is restored in one transaction: all of it
         or nothing."""
         (name,) = files
-        with psycopg.connect(self._dsn(), autocommit=True) as conn:
+        with _connected(self._dsn(), autocommit=True) as conn:
             conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
             conn.execute("CREATE SCHEMA public")
         self._tool("pg_restore", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
@@ -111,3 +113,14 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def _connected(dsn: str, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+    """A connection whose failures read as the database being unavailable (one line, no traceback, no password:
+    libpq's messages name the host and user only)."""
+    try:
+        with psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10) as conn:
+            yield conn
+    except psycopg.Error as exc:
+        raise Unavailable(f"PostgreSQL: {str(exc).strip()}", code="database_unavailable") from None

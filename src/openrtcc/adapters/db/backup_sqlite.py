@@ -14,7 +14,9 @@ from openrtcc.adapters.db.engine import migrate
 from openrtcc.domain.backup import DatabaseDump, DatabaseState
 
 DUMP_NAME = "hub.sqlite3"
-PAGES_PER_STEP = 1024  # the writer gets the lock between steps, so a large copy does not stall the hub
+# The whole copy in one step, inside one read transaction: in WAL mode the hub keeps writing beside it, whereas a
+# copy in steps starts over whenever another connection writes between two steps (and may never finish on a busy hub).
+ALL_PAGES = -1
 
 
 class SqliteBackup:
@@ -29,7 +31,7 @@ class SqliteBackup:
         src = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
         dst = sqlite3.connect(target)
         try:
-            src.backup(dst, pages=PAGES_PER_STEP)
+            src.backup(dst, pages=ALL_PAGES)
             # One file, no WAL beside it: the copy is read back (and restored) on its own.
             dst.execute("PRAGMA journal_mode=DELETE")
         finally:
@@ -64,7 +66,7 @@ class SqliteBackup:
         src = sqlite3.connect(f"file:{folder / name}?mode=ro", uri=True)
         dst = sqlite3.connect(tmp)
         try:
-            src.backup(dst, pages=PAGES_PER_STEP)
+            src.backup(dst, pages=ALL_PAGES)
         finally:
             src.close()
             dst.close()
