@@ -10,7 +10,6 @@ import logging
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
 from openrtcc.log_setup import log_handler
 
