@@ -35,7 +35,10 @@ class SecretRedaction(logging.Filter):
     (`record.msg` becomes the masked text, `args` empty), so every handler and formatter sees the masked one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # arguments that do not fit the format: logging reports that itself
+            return True
         masked = redact_secrets(message)
         if masked != message or record.args:
             record.msg, record.args = masked, ()
