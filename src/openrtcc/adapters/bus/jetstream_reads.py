@@ -116,12 +116,6 @@ class ReadConsumer:
         link = self.link
         link.on_reconnect(self._forget_subscription)
 
-    name = "read-store"
-
-    def alive(self) -> bool:
-        """For readiness (services/health.py): the pull loop is running."""
-        return not self._done.is_set()
-
     def start(self) -> None:
         self._stopping = False
         self._done.clear()
