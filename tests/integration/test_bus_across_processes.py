@@ -14,15 +14,19 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from websockets.sync.client import connect
 
+from openrtcc.adapters.bus.nats_bus import NatsBus
+from openrtcc.adapters.bus.nats_link import NatsLink
 from openrtcc.adapters.bus.nats_server import NatsServerProcess
 from openrtcc.adapters.db.tables import delivery, notice, outbox
 from openrtcc.bench.server import LoopbackServer
 from openrtcc.bootstrap import build_hub
 from openrtcc.domain.alerts import AlertRaised
 from openrtcc.domain.command_events import EmergencyChanged
+from openrtcc.domain.dissemination import ChannelKind, OutboundMessage
 from openrtcc.services.alerts import ALERT_TOPIC, relay_unpublished
 from openrtcc.services.hotlists import hotlist_index
 from openrtcc.web.app import create_app
@@ -161,6 +165,24 @@ def test_a_group_handles_each_event_once_across_processes_and_again_after_a_fail
         stop()
 
 
+def test_an_event_held_by_a_process_that_dies_goes_to_another_of_its_group(processes, city_settings):
+    hub_b, _ = processes.hub("worker")
+    dying = NatsLink(city_settings.nats_url, name="dying-worker").start()
+    stuck = threading.Event()
+    # The first member makes the durable consumer: here with a one-second acknowledgement wait, to be quick.
+    bus = NatsBus(dying, namespace=city_settings.nats_namespace, group_ack_wait_s=1.0)
+    bus.subscribe(EmergencyChanged, lambda event: stuck.set() or time.sleep(30), group="die")
+    hub_b.bus.publish(EmergencyChanged("e-held", "agency-1", "declared", datetime.now(UTC)))
+    eventually(stuck.is_set, what="the first member takes the event")
+    dying.close()  # gone without acknowledging it
+    handled: list[str] = []
+    leave = hub_b.bus.subscribe(EmergencyChanged, lambda event: handled.append(event.emergency_id), group="die")
+    eventually(lambda: handled, timeout_s=10, what="the event redelivered to the member left")
+    time.sleep(1.5)
+    leave()
+    assert handled == ["e-held"]
+
+
 def test_dissemination_sends_once_per_subscriber_to_a_screen_on_another_process(processes, clock):
     hub_a, app_a = processes.hub("serve")
     hub_b, _ = processes.hub("worker")
@@ -169,8 +191,13 @@ def test_dissemination_sends_once_per_subscriber_to_a_screen_on_another_process(
     key, _ = new_source(world)
     sid, token = add_subscriber(hub_a, world.agency().id, audience="police_unit")  # plate hits: police alone
     worker, intake = hub_b.extras["dissemination"], background(hub_b, "dissemination-intake")
-    worker.start()
-    intake.start()
+    counters = [background(hub_a, "bus-metrics"), background(hub_b, "bus-metrics")]  # two workers count
+    for task in (worker, intake, *counters):
+        task.start()
+    relay = hub_b.extras["notice_relay"]
+    nobody = relay.send([OutboundMessage(1, ChannelKind.WEBSOCKET, sid, "s", "t", {})])[0]
+    assert not nobody.ok and nobody.retryable  # no screen anywhere: failed, to be tried again
+    assert not relay.send([OutboundMessage(2, ChannelKind.WEBSOCKET, "a.*", "s", "t", {})])[0].ok  # no wildcards
     try:
         with LoopbackServer(app_a) as base_url:
             url = base_url.replace("http://", "ws://") + f"/ws/notices?subscriber={sid}&token={token}"
@@ -179,6 +206,7 @@ def test_dissemination_sends_once_per_subscriber_to_a_screen_on_another_process(
                 r = post_reads(anon, key, [read_body("r-1", "ABC123", earlier(clock, seconds=3), state="CA")])
                 assert r.status_code == 200, r.text
                 got = next_notice(screen)
+                assert eventually(lambda: alerts_counted(hub_a) + alerts_counted(hub_b) == 1, what="counted")
                 assert got["notice"]["after"]["plate"] == "ABC123" and got["notice"]["after"]["kind"] == "alert"
                 # The same alert announced again (a relay after a crash, past the duplicate window): no second.
                 with hub_a.uow() as uow:
@@ -189,10 +217,15 @@ def test_dissemination_sends_once_per_subscriber_to_a_screen_on_another_process(
                 with pytest.raises(TimeoutError):
                     _no_notice(screen)
     finally:
-        intake.stop()
-        worker.stop()
+        for task in (*counters, intake, worker):
+            task.stop()
     assert count(hub_a, notice, notice.c.source_key == f"alert:{view.id}:new") == 1
     assert count(hub_a, delivery, delivery.c.subscriber_id == sid) == 1
+
+
+def alerts_counted(hub) -> float:
+    families = text_string_to_metric_families(hub.metrics.exposition().decode())
+    return sum(s.value for f in families for s in f.samples if s.name == "rtcc_alerts_raised_total")
 
 
 def _no_notice(screen) -> None:
@@ -216,6 +249,7 @@ def test_alerts_raised_while_the_bus_is_down_are_announced_once_it_is_back(proce
         heard: list[AlertRaised] = []
         hub.bus.subscribe(AlertRaised, heard.append)
         nats.kill()
+        eventually(lambda: not hub.extras["nats"].connected, what="the link notices")
         r = post_reads(anon, key, [read_body("r-1", "ABC123", earlier(clock, seconds=3), state="CA")])
         assert r.status_code == 200, r.text  # stored and acknowledged: the bus being away costs the read nothing
         assert count(hub, outbox, outbox.c.topic == ALERT_TOPIC, outbox.c.dispatched_at.is_(None)) == 1

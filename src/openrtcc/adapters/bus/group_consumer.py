@@ -68,6 +68,10 @@ class GroupConsumer:
     def stop(self) -> None:
         """This process leaves the group; the durable consumer stays for the others (and for a restart)."""
         self._stopped = True
+        try:  # now, not after the fetch in flight: a connection drained with it waits for it
+            self.link.call(self._unsubscribe, 2.0)
+        except Exception:  # the link is already down: nothing to undo
+            pass
         self._pool.shutdown(wait=False)
 
     async def _bind(self) -> None:

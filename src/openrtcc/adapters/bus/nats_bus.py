@@ -1,9 +1,10 @@
 """The city-mode event bus: events published to NATS JetStream and fanned out to every hub process.
 
 `publish` returns once JetStream has acknowledged the event (stored and synced on the server), or raises
-NatsUnavailable: a caller that marks an outbox row after publishing marks it only for an event that is safe.
-An event with an outbox id carries it as its JetStream message id, so the relay publishing it again after a
-crash is dropped by the stream's duplicate window.
+NatsUnavailable (at once while the connection is down, so that nothing waits on a bus that is away): a caller
+that marks an outbox row after publishing marks it only for an event that is safe. An event with an outbox id
+carries it as its JetStream message id, so the relay publishing it again after a crash is dropped by the
+stream's duplicate window.
 
 `subscribe(type, handler)` is a broadcast: every process that subscribes gets every event (a command-center
 WebSocket on any serve process sees every alert). Handlers run one at a time on the bus's dispatch thread,
@@ -30,7 +31,7 @@ from nats.js.api import DeliverPolicy, StorageType, StreamConfig
 
 from openrtcc.adapters.bus import event_codec
 from openrtcc.adapters.bus.group_consumer import ACK_WAIT_S, GroupConsumer
-from openrtcc.adapters.bus.nats_link import NatsLink
+from openrtcc.adapters.bus.nats_link import NatsLink, NatsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class NatsBus:
         threading.Thread(target=self._dispatch, name="bus-dispatch", daemon=True).start()
 
     def publish(self, event: object) -> None:
+        if not self.link.connected:  # refused at once, not after a timeout: the caller's request is not held up
+            raise NatsUnavailable("the message bus (NATS) is not connected")
         data = event_codec.encode(event)
         subject, msg_id = subject_of(self.namespace, type(event)), message_id(event)
         self.link.call(lambda: self.link.js.publish(subject, data, headers={"Nats-Msg-Id": msg_id},
