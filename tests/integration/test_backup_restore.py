@@ -143,8 +143,8 @@ def test_a_restore_keeps_deleted_data_deleted(hub, world, clock, settings, targe
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # the refusals are the backend's neither
-def test_damaged_newer_or_over_data_restores_are_refused_and_change_nothing(hub, clock, settings, target_settings,
-                                                                          backed_up):
+def test_damaged_newer_or_over_data_restores_are_refused_and_change_nothing(hub, world, clock, settings,
+                                                                          target_settings, backed_up):
     folder = backed_up["folder"]
     target = restore_target(target_settings, clock)
     with pytest.raises(Conflict) as over:  # restoring over the live hub's own database
@@ -174,6 +174,14 @@ def test_damaged_newer_or_over_data_restores_are_refused_and_change_nothing(hub,
     assert not target_settings.resolved_database_url.endswith("x") and not Path(
         target_settings.resolved_database_url.removeprefix("sqlite:///")).exists()
     assert next(iter(target.raw_media.iter_keys("")), None) is None
+
+
+    # A deletion the journal cannot record does not happen: the camera stays, and the owner is told to retry.
+    settings.erasure_journal_dir.write_text("a file where the journal's folder should be")
+    owner = world.log_on(backed_up["owner"].email)
+    r = owner.delete(f"/api/owner/cameras/{backed_up['gone_cam']['id']}")
+    assert r.status_code == 503 and r.json()["error"] == "erasure_journal_unavailable"
+    assert {c.status for c in rows(hub, camera)} == {"active"}
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -74,3 +74,14 @@ def test_a_schema_this_code_does_not_know_is_refused_and_an_older_one_is_not():
     known = ["0001", "0002", "0007"]
     assert schema_refusal("0002", known) is None
     assert "0009" in schema_refusal("0009", known) and "0007" in schema_refusal("0009", known)
+
+
+def test_a_journal_that_cannot_be_written_refuses_so_the_deletion_does_not_commit(tmp_path):
+    import pytest
+
+    from openrtcc.domain.errors import Unavailable
+
+    (tmp_path / "blocked").write_text("a file where the folder should be")
+    with pytest.raises(Unavailable) as refused:
+        FileErasureJournal(tmp_path / "blocked").append(Erasure(kind=ErasureKind.EDGE_REVOKED, at=T0, target="e"))
+    assert refused.value.code == "erasure_journal_unavailable"

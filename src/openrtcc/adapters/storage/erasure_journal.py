@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from openrtcc.domain.erasures import Erasure, parse_journal
+from openrtcc.domain.errors import Unavailable
 
 JOURNAL_NAME = "erasures.jsonl"
 
@@ -18,6 +19,13 @@ class FileErasureJournal:
         self.path = folder / JOURNAL_NAME
 
     def append(self, erasure: Erasure) -> None:
+        try:
+            self._append(erasure)
+        except OSError as exc:  # the deletion must not commit unjournalled: 503, retry once the disk is back
+            raise Unavailable(f"the erasure journal in {self.folder} cannot be written ({exc.strerror or exc}): "
+                              "nothing was deleted", code="erasure_journal_unavailable") from None
+
+    def _append(self, erasure: Erasure) -> None:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         created = not self.path.exists()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
