@@ -30,7 +30,8 @@ def test_a_tiny_city_run_delivers_every_alert_to_every_operator(tmp_path):
 
     e, o = run.edges, run.operators
     assert e.generated == 100 and e.hits_sent == 10
-    assert e.accepted == e.generated and e.pending_at_end == 0 and not e.errors
+    assert e.accepted == e.generated and e.pending_at_end == 0
+    assert not [k for k in e.errors if k.isdigit()]  # no refusal; a keep-alive race is re-sent like a real box's
     assert len(e.post_ms) == e.posts > 0 and sum(e.batch_sizes.values()) == e.posts
     assert o.connected == 3 and o.received == [10, 10, 10]  # every hit, on every operator's socket, once
     assert o.duplicates == 0 and o.unknown == 0 and len(o.latency_ms) == 30 and min(o.latency_ms) > 0

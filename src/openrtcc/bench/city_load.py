@@ -26,7 +26,7 @@ from openrtcc.domain.reads import MAX_BATCH
 
 TICK_S = 0.005  # the read maker's resolution
 BACKOFF_S = 1.0  # a refused or failed batch is sent again after this (the forwarder's minimum back-off)
-DRAIN_S = 30.0  # after the schedule ends, how long the boxes may take to empty their queues
+DRAIN_S = 60.0  # after the schedule ends, how long the boxes may take to empty their queues
 RECONNECT_S = 1.0
 BOXES_PER_CLIENT = 8  # one connection each: a box has at most one request in flight
 ALERT_PREFIX = '{"type":"alert"'

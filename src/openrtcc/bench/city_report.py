@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 from datetime import UTC, datetime
 
+from openrtcc.bench.city_load import DRAIN_S
 from openrtcc.bench.city_resources import POSTGRES
 from openrtcc.bench.city_run import CityOptions, CityRun
 from openrtcc.bench.report import machine, percentile
@@ -60,11 +61,12 @@ def figure_rows(runs: list[CityRun]) -> list[list[str]]:
         row("reads accepted within the schedule, reads/s", lambda r: f"{accepted_rate(r):,.1f}"),
         row(f"lowest {WINDOW_S} s of accepted reads, reads/s", lambda r: f"{lowest_window_rate(r):,.1f}"),
         row("reads accepted in all / made", lambda r: f"{r.edges.accepted:,} / {r.edges.generated:,}"),
-        row("reads still on the boxes after the drain", lambda r: f"{r.edges.pending_at_end:,}"),
+        row(f"reads not accepted {DRAIN_S:.0f} s after the schedule (kept on the boxes)",
+            lambda r: f"{r.edges.pending_at_end:,}"),
         row("POST /api/edge/reads p50 / p95 / p99", lambda r: _pct(r.edges.post_ms)),
         row("requests (mean reads per batch)",
             lambda r: f"{r.edges.posts:,} ({r.edges.accepted / max(1, r.edges.posts):.2f})"),
-        row("errors (answers other than 200, transport errors)", lambda r: _errors(r)),
+        row("errors: answers other than 200, transport errors (each batch re-sent)", lambda r: _errors(r)),
         row("read -> alert on an operator's socket p50 / p95 / p99", lambda r: _pct(r.operators.latency_ms)),
         row("alerts (hits sent) / deliveries to operators",
             lambda r: f"{r.edges.hits_sent:,} / {len(r.operators.latency_ms):,}"),
