@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from openrtcc.adapters.db.tables import alert, audit_log, camera, case_read, legal_hold, plate_read, read_source
+from openrtcc.adapters.db.tables import (
+    alert,
+    audit_log,
+    camera,
+    case_read,
+    inbound_integration,
+    legal_hold,
+    plate_read,
+    read_source,
+)
 from openrtcc.adapters.storage.key_backup import restore_keys, save_keys
 from openrtcc.backup_command import database_backup, key_locations, raw_media_store
 from openrtcc.bootstrap import build_hub
@@ -60,6 +69,9 @@ def backed_up(world, anon, clock, hub, settings, tmp_path):
     key, source = new_source(world)
     import_list(world, "stolen", "custom", f"{HEADER}{OLD_PLATE},,stolen,Det. Moss,2027-01-01\n")
     assert post_reads(anon, key, [read_body("old-1", OLD_PLATE, clock.now(), crop=b64(crop(b"old")))]).status_code == 200
+    integration = world.admin().post("/api/integrations", json={
+        "kind": "gunshot", "name": "Acoustic sensors", "config": {"emergency": {"radius_m": 400, "minutes": 20}}})
+    assert integration.status_code == 201, integration.text
     owner = world.owner("Alice")
     kept_cam, gone_cam = world.camera(owner, name="Porch"), world.camera(owner, name="Driveway", lat=43.01)
     supervisor = world.staff("supervisor")  # the old read locked into a held case, released after the backup
@@ -76,7 +88,8 @@ def backed_up(world, anon, clock, hub, settings, tmp_path):
     keys = tmp_path / "keys"
     save_keys(key_locations(settings), keys)
     return {"owner": owner, "kept_cam": kept_cam, "gone_cam": gone_cam, "folder": folder, "manifest": manifest,
-            "keys": keys, "supervisor": supervisor, "hold": hold.json(), "source": source}
+            "keys": keys, "supervisor": supervisor, "hold": hold.json(), "source": source,
+            "integration": integration.json()}
 
 
 def restore_target(target_settings: Settings, clock) -> RestoreTarget:
@@ -102,6 +115,7 @@ def test_a_restore_keeps_deleted_data_deleted(hub, world, clock, settings, targe
     sup, admin = (world.log_on(s.email, secret=s.totp_secret) for s in (backed_up["supervisor"], world.admin()))
     assert sup.post(f"/api/retention/holds/{backed_up['hold']['id']}/release").status_code == 200
     assert admin.post(f"/api/agency/read-sources/{backed_up['source']['id']}/revoke").status_code == 200
+    assert admin.post(f"/api/integrations/{backed_up['integration']['id']}/revoke").status_code == 200
     clock.advance(days=11)
     report = run_purge(hub, "cli", accept_clock_jump=True)
     assert report.outcome == "done" and report.agencies[0].deleted["plate_read"] == 1
@@ -112,7 +126,7 @@ def test_a_restore_keeps_deleted_data_deleted(hub, world, clock, settings, targe
     restore_keys(backed_up["keys"], key_locations(target_settings))
     r = restore_backup(backed_up["folder"], restore_target(target_settings, clock))
     assert r.replayed["retention_cutoff"] >= 2 and r.replayed["camera_withdrawn"] == 1
-    assert r.replayed["hold_released"] == 1 and r.replayed["source_revoked"] == 1
+    assert r.replayed["hold_released"] == r.replayed["source_revoked"] == r.replayed["integration_revoked"] == 1
     assert (r.media_restored, r.media_dropped) == (1, 1) and r.purge == "done"
 
     restored = build_hub(target_settings, clock=clock, run_migrations=False, fast_hashing=True)
@@ -121,6 +135,7 @@ def test_a_restore_keeps_deleted_data_deleted(hub, world, clock, settings, targe
         assert rows(restored, alert) == [] and rows(restored, case_read) == []
         assert [h.released_at is not None for h in rows(restored, legal_hold)] == [True]
         assert [x.revoked_at is not None for x in rows(restored, read_source)] == [True]  # its key stays dead
+        assert [x.revoked_at is not None for x in rows(restored, inbound_integration)] == [True]
         cams = {c.id: c.status for c in rows(restored, camera)}
         assert cams == {backed_up["kept_cam"]["id"]: "active", backed_up["gone_cam"]["id"]: "withdrawn"}
         media = Path(target_settings.media_dir)

@@ -20,6 +20,7 @@ class ErasureKind(StrEnum):
     HOLD_RELEASED = "hold_released"  # a legal hold released: its case's data may expire again
     EDGE_REVOKED = "edge_revoked"  # an owner revoked an edge box's key
     SOURCE_REVOKED = "source_revoked"  # an agency revoked a read source's key
+    INTEGRATION_REVOKED = "integration_revoked"  # an agency revoked an inbound integration's secret
 
 
 class Erasure(BaseModel):

@@ -89,6 +89,10 @@ def _source(uow, e: Erasure) -> int:
     return int(bool(uow.read_sources.revoke(e.agency_id, e.target, e.at)))
 
 
+def _integration(uow, e: Erasure) -> int:
+    return int(bool(uow.integrations.revoke(e.agency_id, e.target, e.at)))
+
+
 _APPLY = {
     ErasureKind.RETENTION_CUTOFF: _cutoff,
     ErasureKind.HUB_LOG_CUTOFF: _hub_logs,
@@ -97,4 +101,5 @@ _APPLY = {
     ErasureKind.HOLD_RELEASED: _hold,
     ErasureKind.EDGE_REVOKED: _edge,
     ErasureKind.SOURCE_REVOKED: _source,
+    ErasureKind.INTEGRATION_REVOKED: _integration,
 }

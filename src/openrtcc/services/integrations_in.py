@@ -23,13 +23,14 @@ from openrtcc.domain.cad import (
     parse_model,
 )
 from openrtcc.domain.cameras import check_in_jurisdiction
+from openrtcc.domain.erasures import ErasureKind
 from openrtcc.domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from openrtcc.domain.geo import Point, area_from_geojson
 from openrtcc.domain.gunshot import GunshotConfig, GunshotEvent, map_event
 from openrtcc.domain.incidents import IncidentDraft, IncidentStatus, IncidentView, validate_draft
 from openrtcc.domain.webhook_signing import TOLERANCE_S, verify
 from openrtcc.periodic import PeriodicTask
-from openrtcc.services import emergencies, incidents
+from openrtcc.services import emergencies, erasures, incidents
 from openrtcc.services.emergencies import EmergencyDraft
 from openrtcc.services.hub import Actor, Hub
 
@@ -144,6 +145,8 @@ def revoke_integration(hub: Hub, actor: Actor, integration_id: str) -> Integrati
         if not uow.integrations.revoke(actor.agency_id, integration_id, hub.clock.now()):
             raise Conflict("this integration is already revoked", code="already_revoked")
         uow.record(actor.entry("integration.revoke", f"integration:{integration_id}"))
+        erasures.note(hub, ErasureKind.INTEGRATION_REVOKED, target=integration_id, agency_id=actor.agency_id,
+                      by=actor.user_id)
         uow.commit()
         row = uow.integrations.get(actor.agency_id, integration_id)
     return _integration(row)
