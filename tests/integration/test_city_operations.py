@@ -132,5 +132,8 @@ def test_no_plate_or_key_in_the_metrics_or_the_logs_of_either_process(city_setti
     refused = [rec for rec in records if rec["logger"] == "openrtcc.web.errors"]
     assert [rec["message"] for rec in refused] == ["refused POST /api/ingest/reads: unknown_source_key"]
     assert len(refused[0]["request_id"]) == 32
+    # The import's handler runs in the thread pool: its records carry the request's id too.
+    [imported] = [rec for rec in records if rec["message"].endswith("imported: version 1, 2 entries")]
+    assert len(imported["request_id"]) == 32 and imported["request_id"] != refused[0]["request_id"]
     for secret in ("ABC123", "ABC 123", "QRS777", "QRS 777", key):
         assert secret not in logged
