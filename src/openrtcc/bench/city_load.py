@@ -25,7 +25,7 @@ import httpx
 from openrtcc.domain.reads import MAX_BATCH
 
 TICK_S = 0.005  # the read maker's resolution
-BACKOFF_S = 1.0  # a refused or failed batch is sent again after this (the forwarder's minimum back-off)
+MIN_BACKOFF_S, MAX_BACKOFF_S = 1.0, 60.0  # a refused or failed batch is sent again after a back-off
 DRAIN_S = 60.0  # after the schedule ends, how long the boxes may take to empty their queues
 RECONNECT_S = 1.0
 BOXES_PER_CLIENT = 8  # one connection each: a box has at most one request in flight
@@ -62,12 +62,18 @@ class EdgeResult:
 
 
 class _Box:
-    __slots__ = ("key", "cameras", "client", "queue", "busy")
+    __slots__ = ("key", "cameras", "client", "queue", "busy", "backoff")
 
     def __init__(self, key: str, cameras: tuple[str, ...], client: httpx.AsyncClient):
         self.key, self.cameras, self.client = key, cameras, client
         self.queue: deque = deque()
         self.busy = False
+        self.backoff = 0.0
+
+    def next_backoff(self) -> float:
+        """The forwarder's: doubling from 1 s to 60 s, with jitter so that boxes do not return together."""
+        self.backoff = min(MAX_BACKOFF_S, max(MIN_BACKOFF_S, self.backoff * 2))
+        return self.backoff * random.uniform(0.8, 1.2)
 
 
 class EdgeFleet:
@@ -128,9 +134,11 @@ class EdgeFleet:
         try:
             while box.queue:
                 batch = [box.queue.popleft() for _ in range(min(MAX_BATCH, len(box.queue)))]
-                if not await self._post(box, batch):
+                if await self._post(box, batch):
+                    box.backoff = 0.0
+                else:
                     box.queue.extendleft(reversed(batch))  # kept on the box, in order, for the next try
-                    await asyncio.sleep(BACKOFF_S)
+                    await asyncio.sleep(box.next_backoff())
         finally:
             box.busy = False
 

@@ -175,11 +175,11 @@ TOTP) and holds `/ws/alerts` from a spawned process of its own. A second spawned
 {rate:g} reads/s made on a fixed open-loop schedule for {seconds:g} s, each on a random box's camera and {share:.0%}
 of them plates on the hot list (each hit a distinct entry: one alert each); each box forwards like
 `edge/read_forwarder.py` (one `POST /api/edge/reads` in flight per box with its edge key, whatever queued
-meanwhile in the next batch, a refused batch kept and re-sent after 1 s), each box over a keep-alive connection
-of its own. A slow hub therefore shows as latency, bigger batches and reads left on the boxes, never as a lower
-offered rate. Read -> alert runs from the moment the hit's batch was sent to the moment each operator's socket
-delivered the alert (one monotonic clock); every operator should receive every alert. Resource use is sampled
-each second with psutil: CPU as % of one core (mean / max over the run), largest resident memory; the
+meanwhile in the next batch, a refused batch kept and re-sent after a back-off doubling from 1 s to 60 s),
+each box over a keep-alive connection of its own. A slow hub therefore shows as latency, bigger batches and
+reads left on the boxes, never as a lower offered rate. Read -> alert runs from the moment the hit's batch was
+sent to the moment each operator's socket delivered the alert (one monotonic clock); every operator should
+receive every alert. Resource use is sampled each second with psutil: CPU as % of one core (mean / max over the run), largest resident memory; the
 PostgreSQL row sums the backends connected to the scratch database (private memory only). The two driver
 processes share the machine's cores with the hub, and their own CPU is in the table. Boxes' links
 (WebSocket: health, policy, live video) are not simulated here: only their reads. Nearest-rank percentiles."""
