@@ -179,10 +179,11 @@ meanwhile in the next batch, a refused batch kept and re-sent after a back-off d
 each box over a keep-alive connection of its own. A slow hub therefore shows as latency, bigger batches and
 reads left on the boxes, never as a lower offered rate. Read -> alert runs from the moment the hit's batch was
 sent to the moment each operator's socket delivered the alert (one monotonic clock); every operator should
-receive every alert. Resource use is sampled each second with psutil: CPU as % of one core (mean / max over the run), largest resident memory; the
-PostgreSQL row sums the backends connected to the scratch database (private memory only). The two driver
-processes share the machine's cores with the hub, and their own CPU is in the table. Boxes' links
-(WebSocket: health, policy, live video) are not simulated here: only their reads. Nearest-rank percentiles."""
+receive every alert. Resource use is sampled each second with psutil: CPU as % of one core (mean / max over
+the run), largest resident memory; the PostgreSQL row sums the backends connected to the scratch database
+(private memory only). The two driver processes share the machine's cores with the hub, and their own CPU is
+in the table. Boxes' links (WebSocket: health, policy, live video) are not simulated here: only their reads.
+Nearest-rank percentiles."""
 
 
 def read_path() -> str:
