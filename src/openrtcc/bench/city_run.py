@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from openrtcc.bench.city_load import EdgePlan, EdgeResult, OperatorResult, drive_edges, drive_operators
+from openrtcc.bench.city_load import DRAIN_S, EdgePlan, EdgeResult, OperatorResult, drive_edges, drive_operators
 from openrtcc.bench.city_resources import ResourceSample, ResourceSampler
 from openrtcc.bench.city_world import MIN_LIST_ENTRIES, SeededCity, scratch_database, seed_city
 from openrtcc.bench.cluster import CityCluster
@@ -129,7 +129,8 @@ def _drive(cluster: CityCluster, options: CityOptions, city: SeededCity, tokens:
         with ResourceSampler(pids, database_name) as sampler:
             fleet.start()
             drivers["driver-edges"] = fleet.pid
-            got = _collect(results, {"edges"}, options.seconds + 180)
+            # Generous: on a starved machine the read maker itself falls behind its schedule.
+            got = _collect(results, {"edges"}, 3 * options.seconds + DRAIN_S + 180)
             expected, deadline = got["edges"].hits_sent * len(tokens), time.monotonic() + ALERT_DRAIN_S
             while delivered.value < expected and time.monotonic() < deadline:
                 time.sleep(0.1)
