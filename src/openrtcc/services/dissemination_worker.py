@@ -246,7 +246,10 @@ class DisseminationWorker:
                     self._rows_for(n, subs, now, rows, owners)
             ids = uow.dissemination.add_deliveries(rows)
             self._audit_notices(uow, matched, stored, rows, owners)
-            uow.commit()
+            if stored:
+                uow.commit()
+            else:  # every notice was stored before (a re-announced or redelivered event): nothing to write
+                uow.rollback()
         for n, _ in submitted:
             self._store_tries.pop(n.id, None)
         return [Pending(i, 0, n, s, since[n.id]) for i, row, (n, s) in zip(ids, rows, owners, strict=True)
@@ -268,7 +271,7 @@ class DisseminationWorker:
             self._forgot_at = now
         for s in subs:
             if self.subscriber_limits.allow(s.id, s.audience, s.channel, now):
-                row = delivery_row(n.id, s, DeliveryStatus.QUEUED, now, now + LEASE)
+                row = delivery_row(n.id, s, DeliveryStatus.QUEUED, now, now + LEASE if self.sends_here() else now)
             else:
                 row = delivery_row(n.id, s, DeliveryStatus.SUPPRESSED, now, None)
                 row["last_error"] = "over the subscriber's hourly limit"
@@ -410,9 +413,14 @@ class DisseminationWorker:
         self.send_stored(items)
         return len(items)
 
+    def sends_here(self) -> bool:
+        """False in a process that stores deliveries but leaves sending to others (a serve process in city mode,
+        where the workers send): its deliveries are stored due at once, for a worker's next retry round."""
+        return self._starts > 0 or not self.hub.extras.get("city_mode")
+
     def send_stored(self, items: list[Pending]) -> None:
         """Deliveries already stored (a bulletin, a retry), for the worker to send."""
-        if items:
+        if items and self.sends_here():
             with self._idle:
                 self._busy += 1
             self._queue.put(_Stored(items))
