@@ -33,6 +33,7 @@ class SourceState:
     made: int = 0
     pending: list[dict] = field(default_factory=list)
     acknowledged: dict[str, str] = field(default_factory=dict)  # read_id -> the hub's id
+    acknowledged_at: dict[str, float] = field(default_factory=dict)  # read_id -> time.monotonic() of the ack
     hot: set[str] = field(default_factory=set)  # read ids of the reads that carry a hot plate
 
 
@@ -83,10 +84,12 @@ class ReadLoad:
         with self._lock:
             return sum(len(s.pending) for s in self.sources)
 
-    def acknowledged(self) -> dict[tuple[str, str], str]:
-        """(source name, read_id) -> hub id of every read the hub acknowledged."""
+    def acknowledged(self, since: float | None = None) -> dict[tuple[str, str], str]:
+        """(source name, read_id) -> hub id of every read the hub acknowledged (at `since`, a time.monotonic(),
+        or later)."""
         with self._lock:
-            return {(s.name, r): i for s in self.sources for r, i in s.acknowledged.items()}
+            return {(s.name, r): i for s in self.sources for r, i in s.acknowledged.items()
+                    if since is None or s.acknowledged_at[r] >= since}
 
     def acknowledged_count(self) -> int:
         with self._lock:
@@ -159,9 +162,11 @@ class ReadLoad:
                 raise AssertionError(f"the hub refused a valid batch: {r.status_code} {r.text[:500]}")
             return False
         acks = {a["read_id"]: a for a in r.json()["results"] if a["status"] in ACKED}
+        now = time.monotonic()
         with self._lock:
             for read_id, ack in acks.items():
                 s.acknowledged[read_id] = ack["id"]
+                s.acknowledged_at.setdefault(read_id, now)
             s.pending = [p for p in s.pending if p["read_id"] not in acks]
         return True
 
