@@ -86,7 +86,9 @@ def publish_alerts(hub: Hub, raised: Sequence[AlertRaised]) -> None:
     if not raised or hub.bus is None:
         return
     announced = []
-    for event in raised:
+    # In the order of a reconnecting screen's catch-up (`after=`: creation time, then id): a screen cut off
+    # while a batch was being announced holds a prefix of it, and its catch-up returns exactly the rest.
+    for event in sorted(raised, key=lambda e: (e.alert.created_at, e.alert.id)):
         try:
             hub.bus.publish(event)
         except Exception as exc:
