@@ -67,14 +67,19 @@ class ReadLoad:
         """No new reads; what is pending is still sent (drain)."""
         self._making.clear()
 
+    def halt(self) -> None:
+        """Stop at once, whatever is pending (the test is over)."""
+        self._making.clear()
+        self._running.clear()
+        for t in self._threads:
+            t.join(timeout=15)
+
     def drain(self, timeout_s: float = 60.0) -> None:
         self.stop()
         deadline = time.monotonic() + timeout_s
         while self.pending() and time.monotonic() < deadline:
             time.sleep(0.1)
-        self._running.clear()
-        for t in self._threads:
-            t.join(timeout=15)
+        self.halt()
         if self.pending():
             raise AssertionError(f"{self.pending()} reads never acknowledged; answers {self.answers}")
 

@@ -158,7 +158,7 @@ def city(tmp_path_factory):
     pg = postgres_server.PostgresServer().start()
     cluster = CityCluster(work_dir, pg.create_database("rtcc"), serve=2, workers=1)
     operators: list[OperatorClient] = []
-    load = None
+    load = admin = None
     try:
         cluster.nats.start()
         migrate(cluster.database_url)
@@ -178,10 +178,11 @@ def city(tmp_path_factory):
         yield City(cluster, pg, agency_id, admin, token, source_ids, load, operators, work_dir)
     finally:
         if load is not None:
-            load.stop()
-            load._running.clear()
+            load.halt()
         for op in operators:
             op.stop()
+        if admin is not None:
+            admin.close()
         cluster.stop()
         pg.remove()
 
@@ -221,7 +222,6 @@ def _all_stored(city: City, acknowledged, timeout_s: float, what: str) -> None:
         _until(lambda: set(acknowledged) <= _stored_keys(city), timeout_s, what)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n--- worker log ---\n{_log(city, 'worker')}") from None
-
 
 
 # ---------------------------------------------------------------------- NATS
@@ -448,6 +448,8 @@ def test_after_the_faults_every_acknowledged_read_is_stored_once_and_every_scree
                 alert.c.agency_id == city.agency_id)).all())
             hot_reads = conn.execute(select(func.count()).select_from(plate_read).where(
                 plate_read.c.plate.in_(HOT_PLATES))).scalar()
+            edge_keys = list(conn.execute(select(plate_read.c.read_key).where(
+                plate_read.c.read_key.in_(city.edge_read_keys))).scalars())
     finally:
         engine.dispose()
     names = {v: k for k, v in city.source_ids.items()}
@@ -456,6 +458,7 @@ def test_after_the_faults_every_acknowledged_read_is_stored_once_and_every_scree
     assert set(acknowledged) <= set(rows), f"{len(set(acknowledged) - set(rows))} acknowledged reads lost"
     hub_ids = {(names[s], k): i for s, k, i in stored}
     assert all(hub_ids[k] == i for k, i in acknowledged.items())  # the id the box was given is the one stored
+    assert sorted(edge_keys) == sorted(city.edge_read_keys)  # the box's reads, still once each after the faults
     assert all(n == 1 for _, _, n in per_read_list), "a duplicate alert"
     assert len(per_read_list) == hot_reads * LISTS  # every hot read raised one alert per list
     assert city.load.hot_acknowledged() <= hot_reads
