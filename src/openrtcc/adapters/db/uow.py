@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
 from openrtcc.adapters.db.account_repo import SqlAccountRepo
 from openrtcc.adapters.db.activity_repo import SqlActivityRepo
@@ -34,7 +34,17 @@ from openrtcc.adapters.db.transparency_repo import SqlTransparencyRepo
 from openrtcc.domain.audit import AuditEntry, AuditRecord
 from openrtcc.domain.audit_scope import mark_committed
 from openrtcc.domain.clock import Clock, IdFactory
-from openrtcc.domain.errors import AuditUnavailable
+from openrtcc.domain.errors import AuditUnavailable, Unavailable
+
+
+def database_unavailable(exc: BaseException) -> Unavailable | None:
+    """The refusal to give for a failure of the database itself (down, restarting, unreachable, a lock or
+    serialisation failure): 503, try again, rather than a 500 that reads like a bug. None for other errors."""
+    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError)) or (
+            isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        return Unavailable("the database is unavailable; nothing was changed, try again shortly",
+                           code="database_unavailable")
+    return None
 
 
 class UnauditedCommit(RuntimeError):
@@ -63,8 +73,11 @@ class SqlUnitOfWork:
             if self._read_only:
                 self.conn.execution_options(read_only=True)  # engine.py: a plain BEGIN on SQLite
             self.tx = self.conn.begin()
-        except BaseException:
+        except BaseException as exc:
             self._release_writer()
+            refusal = database_unavailable(exc)
+            if refusal is not None:
+                raise refusal from exc
             raise
         self.cameras = SqlCameraRepo(self.conn)
         self.accounts = SqlAccountRepo(self.conn)
@@ -134,9 +147,16 @@ class SqlUnitOfWork:
             self._writer.release()
             self._writer = None
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         try:
             self.rollback()
+        except DBAPIError:
+            if exc is None:
+                raise
+            # The connection is gone with the failure already raised in the block: that failure is the answer.
         finally:
             self._release_writer()
             self.conn.close()
+        refusal = database_unavailable(exc) if exc is not None else None
+        if refusal is not None:
+            raise refusal from exc
