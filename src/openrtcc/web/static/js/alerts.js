@@ -11,12 +11,29 @@ let order = [];
 let selected = null;
 let me = null;
 const RECONNECT_MS = [1000, 2000, 5000, 10000];
+// Catch-up asks again for the last two minutes it already holds: with several hub workers an alert created
+// earlier may commit (and be announced) after a later one, and the alert relay announces late ones; those
+// would fall before "the newest held" and be skipped. What comes twice is kept once, by id.
+const CATCH_UP_OVERLAP_MS = 120000;
 
 function remember(list, atTop) {
   const fresh = list.filter((a) => !alerts.has(a.id));
   for (const a of list) alerts.set(a.id, a);
   const ids = fresh.map((a) => a.id);
   order = atTop ? [...ids, ...order] : [...order, ...ids];
+  order.sort(newestFirst);
+}
+
+function newestFirst(x, y) {
+  const dt = Date.parse(alerts.get(y).created_at) - Date.parse(alerts.get(x).created_at);
+  return dt || (x < y ? 1 : x > y ? -1 : 0);
+}
+
+function catchUpAnchor() {
+  const newest = alerts.get(order[0]);
+  if (!newest) return null;
+  const edge = Date.parse(newest.created_at) - CATCH_UP_OVERLAP_MS;
+  return order.find((id) => Date.parse(alerts.get(id).created_at) <= edge) || null;
 }
 
 function render() {
@@ -60,8 +77,8 @@ async function dispose(event) {
 }
 
 async function catchUp() {
-  const newest = order[0];
-  const url = newest ? `/api/agency/alerts?after=${encodeURIComponent(newest)}` : "/api/agency/alerts";
+  const anchor = catchUpAnchor();
+  const url = anchor ? `/api/agency/alerts?after=${encodeURIComponent(anchor)}&limit=500` : "/api/agency/alerts";
   remember(await api(url), true);
   render();
 }
