@@ -100,17 +100,7 @@ def database_url(backend, tmp_path, request) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), db)
         yield f"sqlite:///{db}"
         return
-    import psycopg
-
-    template = request.getfixturevalue("pg_template")
-    name = f"rtcc_t_{uuid.uuid4().hex[:12]}"
-    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield request.getfixturevalue("pg_database_url")
 
 
 @pytest.fixture
@@ -282,6 +272,7 @@ def city_settings(tmp_path, request, nats_server) -> Settings:
 
 @pytest.fixture
 def pg_database_url(pg_template) -> str:
+    """A fresh PostgreSQL database copied from the migrated template, dropped after the test."""
     import psycopg
 
     name = f"rtcc_t_{uuid.uuid4().hex[:12]}"

@@ -12,30 +12,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pyotp
 import pytest
 from websockets.sync.client import connect
 
 from openrtcc.bench.cluster import CityCluster
 from openrtcc.adapters.bus.nats_server import server_binary
+from tests.api_log_on import api_log_on as log_on
 from tests.conftest import LAKEPORT, PASSWORD
 from tests.services import require_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 LIST = "LIC,LIS,LIY,LIT,VMA,VCO,NIC,ORI,OCA\nZZ7001,WI,2027,PC,FORD,WHI,V000000001,WI0410000,24-0001\n"
-
-
-def log_on(base_url: str, email: str, password: str) -> httpx.Client:
-    client = httpx.Client(base_url=base_url, timeout=15)
-    r = client.post("/api/auth/logon", json={"email": email, "password": password, "accept_banner": True})
-    assert r.status_code == 200, r.text
-    client.headers["Authorization"] = f"Bearer {r.json()['token']}"
-    if r.json()["mfa_enrolment_needed"]:
-        secret = client.post("/api/auth/totp/start").json()["secret"]
-        r = client.post("/api/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()})
-        assert r.status_code == 204, r.text
-    return client
 
 
 def agency_admin(cluster: CityCluster, work_dir: Path) -> httpx.Client:

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import httpx
 import psutil
-import pyotp
 import pytest
 from sqlalchemy import create_engine, func, select
 
@@ -39,6 +38,7 @@ from openrtcc.edge.hub_http import hub_client
 from openrtcc.edge.read_forwarder import ReadForwarder
 from openrtcc.edge.read_queue import ReadQueue
 from tests import postgres_server
+from tests.api_log_on import api_log_on as _log_on
 from tests.city_load import OperatorClient, ReadLoad
 from tests.conftest import LAKEPORT, PASSWORD, camera_body
 from tests.fault_proxy import FaultProxy
@@ -91,18 +91,6 @@ class City:
                 if conn.raddr and conn.raddr.port == client.local_port and conn.status == psutil.CONN_ESTABLISHED:
                     return proc.pid
         return None
-
-
-def _log_on(base_url: str, email: str, password: str) -> httpx.Client:
-    client = httpx.Client(base_url=base_url, timeout=15)
-    r = client.post("/api/auth/logon", json={"email": email, "password": password, "accept_banner": True})
-    assert r.status_code == 200, r.text
-    client.headers["Authorization"] = f"Bearer {r.json()['token']}"
-    if r.json()["mfa_enrolment_needed"]:
-        secret = client.post("/api/auth/totp/start").json()["secret"]
-        r = client.post("/api/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()})
-        assert r.status_code == 204, r.text
-    return client
 
 
 def _agency(cluster: CityCluster, work_dir: Path) -> tuple[str, str]:

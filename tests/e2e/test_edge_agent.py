@@ -24,7 +24,6 @@ from pathlib import Path
 
 import av
 import httpx
-import pyotp
 import pytest
 import uvicorn
 from sqlalchemy import select
@@ -36,6 +35,7 @@ from openrtcc.config import Settings
 from openrtcc.services.admin import create_agency
 from openrtcc.web.app import create_app
 from tests.alpr_cli import MODELS, require_alpr_files
+from tests.api_log_on import api_log_on as _log_on
 from tests.conftest import LAKEPORT, PASSWORD, camera_body
 from tests.edge_hub import free_port
 from tests.fault_proxy import FaultProxy
@@ -270,18 +270,6 @@ def _agency_user(base_url: str, role: str) -> httpx.Client:
     assert r.status_code == 201, r.text
     admin.close()
     return _log_on(base_url, email)
-
-
-def _log_on(base_url: str, email: str) -> httpx.Client:
-    client = httpx.Client(base_url=base_url, timeout=10)
-    r = client.post("/api/auth/logon", json={"email": email, "password": PASSWORD, "accept_banner": True})
-    assert r.status_code == 200, r.text
-    client.headers["Authorization"] = f"Bearer {r.json()['token']}"
-    if r.json()["mfa_enrolment_needed"]:
-        secret = client.post("/api/auth/totp/start").json()["secret"]
-        r = client.post("/api/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()})
-        assert r.status_code == 204, r.text
-    return client
 
 
 def test_live_view_through_the_box_ends_when_the_owner_revokes_and_both_logs_show_it(site, capsys):
