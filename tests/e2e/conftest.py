@@ -19,6 +19,7 @@ from openrtcc.bootstrap import build_hub
 from openrtcc.config import Settings
 from openrtcc.services.admin import create_agency
 from openrtcc.web.app import create_app
+from tests.api_log_on import api_log_on
 from tests.conftest import LAKEPORT, PASSWORD
 from tests.services import require_service
 
@@ -79,14 +80,7 @@ def admin_api(live_hub: LiveHub) -> httpx.Client:
 
     Module-scoped because a second log-on would need a fresh TOTP time step (codes are single-use).
     """
-    client = httpx.Client(base_url=live_hub.base_url, timeout=10)
-    r = client.post("/api/auth/logon", json={"email": live_hub.admin_email, "password": PASSWORD, "accept_banner": True})
-    assert r.status_code == 200, r.text
-    client.headers["Authorization"] = f"Bearer {r.json()['token']}"
-    if r.json()["mfa_enrolment_needed"]:
-        secret = client.post("/api/auth/totp/start").json()["secret"]
-        r = client.post("/api/auth/totp/confirm", json={"code": pyotp.TOTP(secret).now()})
-        assert r.status_code == 204, r.text
+    client = api_log_on(live_hub.base_url, live_hub.admin_email, PASSWORD, timeout=10)
     yield client
     client.close()
 
