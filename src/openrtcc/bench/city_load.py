@@ -222,7 +222,7 @@ class OperatorScreens:
 
     async def _screen(self, i: int, token: str) -> None:
         from websockets.asyncio.client import connect
-        from websockets.exceptions import WebSocketException
+        from websockets.exceptions import ConnectionClosed, WebSocketException
 
         while not self.stopping:
             try:
@@ -231,6 +231,8 @@ class OperatorScreens:
                     self.open.add(i)
                     async for message in ws:
                         self._on_message(i, message, time.monotonic())
+                self.result.disconnects += 1  # the hub closed it (a screen too slow for its queue is dropped)
+            except ConnectionClosed:
                 self.result.disconnects += 1
             except (OSError, WebSocketException, TimeoutError) as exc:
                 self.result.connect_errors[type(exc).__name__] += 1

@@ -73,8 +73,9 @@ def figure_rows(runs: list[CityRun]) -> list[list[str]]:
         row("operators who received every alert",
             lambda r: f"{complete_operators(r)} of {r.operators.operators} (fewest: "
                       f"{min(r.operators.received, default=0):,})"),
-        row("duplicate alerts / unknown alerts / socket drops",
-            lambda r: f"{r.operators.duplicates} / {r.operators.unknown} / {r.operators.disconnects}"),
+        row("duplicate alerts / unknown alerts / sockets closed by the hub / failed (re)connections",
+            lambda r: f"{r.operators.duplicates} / {r.operators.unknown} / {r.operators.disconnects} / "
+                      f"{sum(r.operators.connect_errors.values())}"),
         row("machine CPU (all cores) mean", lambda r: f"{_mean(r.resources.machine_cpu):.0f} %"),
         row("set-up: seeding / cluster start / operators' log-on",
             lambda r: f"{r.city.seconds:,.0f} / {r.startup_s:,.0f} / {r.logon_s:,.0f} s"),

@@ -86,12 +86,13 @@ class ResourceSampler:
     def _read(self, pid: int, private: bool) -> tuple[float, float] | None:
         try:
             proc = self._procs.get(pid)
-            if proc is None:
+            fresh = proc is None
+            if fresh:  # its CPU counter starts now: its first share is read at the next sample
                 proc = self._procs[pid] = psutil.Process(pid)
-                proc.cpu_percent(None)
+            cpu = proc.cpu_percent(None)
             mem = proc.memory_info()
             rss = mem.rss - (getattr(mem, "shared", 0) if private else 0)
-            return proc.cpu_percent(None), rss / 1e6
+            return (0.0 if fresh else cpu), rss / 1e6
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             self._procs.pop(pid, None)
             return None

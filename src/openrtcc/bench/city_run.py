@@ -26,7 +26,8 @@ from openrtcc.bench.world import staff_session
 
 log = logging.getLogger(__name__)
 LOCAL_PG = "postgresql+psycopg://rtcc:rtcc@127.0.0.1:5432/postgres"
-ALERT_DRAIN_S = 10.0  # after the last read is answered, how long alerts may still take to reach the screens
+ALERT_DRAIN_S = 10.0  # after the last read is answered: alerts are awaited while one arrived this recently
+ALERT_DRAIN_MAX_S = 120.0
 LOGON_THREADS = 8
 
 
@@ -131,9 +132,7 @@ def _drive(cluster: CityCluster, options: CityOptions, city: SeededCity, tokens:
             drivers["driver-edges"] = fleet.pid
             # Generous: on a starved machine the read maker itself falls behind its schedule.
             got = _collect(results, {"edges"}, 3 * options.seconds + DRAIN_S + 180)
-            expected, deadline = got["edges"].hits_sent * len(tokens), time.monotonic() + ALERT_DRAIN_S
-            while delivered.value < expected and time.monotonic() < deadline:
-                time.sleep(0.1)
+            _await_alerts(delivered, got["edges"].hits_sent * len(tokens))
             stop.set()
             got.update(_collect(results, {"operators"}, 120))
         return got["edges"], got["operators"], sampler.sample
@@ -144,6 +143,15 @@ def _drive(cluster: CityCluster, options: CityOptions, city: SeededCity, tokens:
                 proc.join(30)
                 if proc.is_alive():
                     proc.kill()
+
+
+def _await_alerts(delivered, expected: int) -> None:
+    """Until every alert reached every screen, or none arrived for ALERT_DRAIN_S (at most ALERT_DRAIN_MAX_S)."""
+    last, quiet_since, end = delivered.value, time.monotonic(), time.monotonic() + ALERT_DRAIN_MAX_S
+    while delivered.value < expected and time.monotonic() < end and time.monotonic() - quiet_since < ALERT_DRAIN_S:
+        time.sleep(0.1)
+        if delivered.value != last:
+            last, quiet_since = delivered.value, time.monotonic()
 
 
 def _collect(results, names: set[str], timeout_s: float) -> dict:
