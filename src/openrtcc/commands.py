@@ -139,7 +139,10 @@ def _server(app, settings: Settings, hub, host: str, port: int):
     from openrtcc.services.health import readiness_checks
     from openrtcc.web.draining_server import DrainingServer
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False, log_config=None)
+    # Keep-alive 75 s (uvicorn's default is 5): edge boxes post every few seconds and would otherwise reconnect for
+    # nearly every batch; a load balancer in front must use a shorter upstream idle timeout than this.
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False, log_config=None,
+                            timeout_keep_alive=75)
     return DrainingServer(config, on_drain=readiness_checks(hub).drain, drain_s=settings.shutdown_drain_s)
 
 

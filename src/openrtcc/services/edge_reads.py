@@ -105,23 +105,32 @@ def _recipients(uow, cam) -> list[str]:
 
 def _edge_source(hub: Hub, edge: EdgeBox, agency_id: str) -> ReadSource:
     source_id = edge_source_id(edge.id, agency_id)
-    with hub.uow() as uow:
-        row = uow.read_sources.get(agency_id, source_id)
-        if row is None:
-            try:
-                # A key hash nobody holds: this source is reached through the edge key only.
-                unusable = hashlib.sha256(b"edge-source:" + secrets.token_bytes(32)).hexdigest()
-                uow.read_sources.add(id=source_id, agency_id=agency_id, name=f"Edge box {edge.name}"[:120],
-                                     kind="edge", key_hash=unusable, default_state=None, created_by=None,
-                                     created_at=hub.clock.now())
-                uow.record(AuditEntry("source.create", "success", None, agency_id, f"source:{source_id}", None,
-                                      {"name": edge.name, "kind": "edge", "edge_id": edge.id}))
-                uow.commit()
-            except IntegrityError:  # a concurrent first batch created it
-                uow.rollback()
-            with hub.uow() as again:
-                row = again.read_sources.get(agency_id, source_id)
-                again.rollback()
-        else:
-            uow.rollback()
+    row = _source_row(hub, agency_id, source_id)
+    if row is None:
+        _create_edge_source(hub, edge, agency_id, source_id)
+        row = _source_row(hub, agency_id, source_id)
     return ReadSource(row.id, row.agency_id, row.name, row.kind, row.default_state, row.created_at, row.revoked_at)
+
+
+def _source_row(hub: Hub, agency_id: str, source_id: str):
+    with hub.uow().reading() as uow:
+        row = uow.read_sources.get(agency_id, source_id)
+        uow.rollback()
+    return row
+
+
+def _create_edge_source(hub: Hub, edge: EdgeBox, agency_id: str, source_id: str) -> None:
+    """One unit of work at a time: a request never holds one database connection while waiting for a second (with
+    many boxes sending their first batch at once, that exhausted the pool)."""
+    with hub.uow() as uow:
+        try:
+            # A key hash nobody holds: this source is reached through the edge key only.
+            unusable = hashlib.sha256(b"edge-source:" + secrets.token_bytes(32)).hexdigest()
+            uow.read_sources.add(id=source_id, agency_id=agency_id, name=f"Edge box {edge.name}"[:120],
+                                 kind="edge", key_hash=unusable, default_state=None, created_by=None,
+                                 created_at=hub.clock.now())
+            uow.record(AuditEntry("source.create", "success", None, agency_id, f"source:{source_id}", None,
+                                  {"name": edge.name, "kind": "edge", "edge_id": edge.id}))
+            uow.commit()
+        except IntegrityError:  # a concurrent first batch created it
+            uow.rollback()

@@ -123,6 +123,8 @@ async def command_socket(ws: WebSocket) -> None:
         stream.leave(sub)
         for task in (pump, listen, dropped, expired):
             task.cancel()
+            # A send that fails as it is cancelled (the client already gone) is expected, not an error to report.
+            task.add_done_callback(_collect)
     if expired in done and not expired.cancelled():
         log.info("alert stream: closed for user %s, session ended (%s)", actor.user_id, expired.result())
         with contextlib.suppress(Exception):
@@ -136,6 +138,11 @@ async def command_socket(ws: WebSocket) -> None:
                     stream.queue_limit)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ws.close(code=TRY_AGAIN_LATER, reason="too slow: reconnect"), 2)
+
+
+def _collect(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 async def _session_ends(hub, token: str, client: str | None, every_s: float) -> str:
