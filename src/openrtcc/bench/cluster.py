@@ -92,8 +92,9 @@ class CityCluster:
             "RTCC_DATA_DIR": str(self.data_dir),
             "RTCC_SECRET_KEY": self._secret,
             "RTCC_BASE_URL": self.base_url,
-            "RTCC_DATABASE_POOL_SIZE": "4",
-            "RTCC_DATABASE_MAX_OVERFLOW": "8",
+            # Up to 5 processes x 20 connections stay under PostgreSQL's default max_connections (100).
+            "RTCC_DATABASE_POOL_SIZE": "8",
+            "RTCC_DATABASE_MAX_OVERFLOW": "12",
             "RTCC_LOG_FORMAT": "json",
         })
         for key in ("RTCC_MODEL_DIR",):
