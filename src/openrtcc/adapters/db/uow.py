@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from openrtcc.adapters.db.account_repo import SqlAccountRepo
 from openrtcc.adapters.db.activity_repo import SqlActivityRepo
@@ -39,8 +40,9 @@ from openrtcc.domain.errors import AuditUnavailable, Unavailable
 
 def database_unavailable(exc: BaseException) -> Unavailable | None:
     """The refusal to give for a failure of the database itself (down, restarting, unreachable, a lock or
-    serialisation failure): 503, try again, rather than a 500 that reads like a bug. None for other errors."""
-    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError)) or (
+    serialisation failure, every pooled connection busy past the pool's timeout): 503, try again, rather than a 500
+    that reads like a bug. None for other errors."""
+    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)) or (
             isinstance(exc, DBAPIError) and exc.connection_invalidated):
         return Unavailable("the database is unavailable; nothing was changed, try again shortly",
                            code="database_unavailable")
