@@ -38,6 +38,7 @@ class _Plan:
     by_agency: dict[str, list[int]]  # agency id -> indexes of the batch's reads it receives
     unshared: list[int]
     reads: list[ReadIn]  # as sent, placed at their camera when the box did not say where
+    sources: dict  # agency id -> this box's read source row there, when it exists already
 
 
 def edge_source_id(edge_id: str, agency_id: str) -> str:
@@ -51,7 +52,7 @@ def ingest_edge_reads(hub: Hub, edge: EdgeBox, batch: ReadBatch, client: str | N
     plan = _plan(hub, edge, batch, client)
     acks: list[list[ReadAck]] = [[] for _ in batch.reads]
     for agency_id, indexes in plan.by_agency.items():
-        source = _edge_source(hub, edge, agency_id)
+        source = _edge_source(hub, edge, agency_id, plan.sources.get(agency_id))
         if not source.active:  # the agency revoked this box's source: it takes no more of its reads
             continue
         part = ReadBatch(version=1, reads=[plan.reads[i] for i in indexes])
@@ -93,8 +94,10 @@ def _plan(hub: Hub, edge: EdgeBox, batch: ReadBatch, client: str | None) -> _Pla
                 unshared.append(i)
             for agency_id in recipients[cam.id]:
                 by_agency.setdefault(agency_id, []).append(i)
+        # Read in the same unit of work: one fewer round of connection and transaction per batch.
+        sources = {a: uow.read_sources.get(a, edge_source_id(edge.id, a)) for a in by_agency}
         uow.rollback()
-    return _Plan(by_agency, unshared, reads)
+    return _Plan(by_agency, unshared, reads, {a: row for a, row in sources.items() if row is not None})
 
 
 def _recipients(uow, cam) -> list[str]:
@@ -103,9 +106,9 @@ def _recipients(uow, cam) -> list[str]:
     return [a for a in dict.fromkeys(cam.policy.share_reads_with) if uow.accounts.agency(a) is not None]
 
 
-def _edge_source(hub: Hub, edge: EdgeBox, agency_id: str) -> ReadSource:
+def _edge_source(hub: Hub, edge: EdgeBox, agency_id: str, row=None) -> ReadSource:
     source_id = edge_source_id(edge.id, agency_id)
-    row = _source_row(hub, agency_id, source_id)
+    row = row or _source_row(hub, agency_id, source_id)
     if row is None:
         _create_edge_source(hub, edge, agency_id, source_id)
         row = _source_row(hub, agency_id, source_id)
