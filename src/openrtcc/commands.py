@@ -261,10 +261,14 @@ def audit(args) -> int:
     hub = build_hub(settings, run_migrations=False)
     try:
         report = verify_chain(hub)
-    except SQLAlchemyError as exc:
-        # A wrong RTCC_DATABASE_URL or RTCC_DATA_DIR must not read as a broken (or an intact) chain.
+    except (SQLAlchemyError, DomainError) as exc:
+        # A wrong RTCC_DATABASE_URL or RTCC_DATA_DIR must not read as a broken (or an intact) chain. The unit of
+        # work turns a database it cannot reach into Unavailable: the cause underneath says what went wrong.
+        cause = exc.__cause__ if isinstance(exc, DomainError) and exc.__cause__ is not None else exc
+        if isinstance(exc, DomainError) and not isinstance(cause, SQLAlchemyError):
+            raise
         where = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
-        print(f"cannot read the audit log at {where}: {getattr(exc, 'orig', None) or exc}", file=sys.stderr)
+        print(f"cannot read the audit log at {where}: {getattr(cause, 'orig', None) or cause}", file=sys.stderr)
         return 2
     if report.ok:
         print(f"audit chain intact: {report.checked} records, head at {report.head_seq}")
