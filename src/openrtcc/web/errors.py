@@ -6,8 +6,9 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from openrtcc.adapters.storage.local_media import TooLarge
 from openrtcc.domain.audit import AuditEntry
@@ -95,6 +96,13 @@ def install(app: FastAPI) -> None:
         headers = {"Retry-After": str(max(1, int(exc.details.get("retry_after_s", 60))))} if status == 429 else None
         return JSONResponse({"error": exc.code, "message": exc.message, "details": exc.details}, status_code=status,
                             headers=headers)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, exc: ClientDisconnect):
+        """The client went away while sending its body (a box stopping, a dropped connection): nothing was read, so
+        nothing was done; no answer can reach it. Not an error of the hub's."""
+        log.info("client left during %s %s", request.method, getattr(request.scope.get("route"), "path", "?"))
+        return Response(status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
