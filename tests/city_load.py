@@ -12,15 +12,21 @@ Test support, not product code.
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
+
+from tests.conftest import LAKEPORT
 
 BATCH = 20  # reads per post at most (a box sends what has queued since its last answer)
 ACKED = ("stored", "duplicate")
@@ -278,3 +284,18 @@ class OperatorClient:
             new = alert["id"] not in self.alerts
             self.alerts[alert["id"]] = created
         return new
+
+
+def agency_by_cli(cluster, work_dir: Path) -> tuple[str, str]:
+    """`rtcc agency create` against a CityCluster's database, as an operator would: (agency id, the
+    administrator's first password)."""
+    jurisdiction = work_dir / "lakeport.geojson"
+    jurisdiction.write_text(json.dumps(LAKEPORT))
+    done = subprocess.run([sys.executable, "-m", "openrtcc.cli", "agency", "create", "--slug", "lakeport", "--name",
+                           "Lakeport Police", "--jurisdiction", str(jurisdiction), "--admin-email",
+                           "admin@lakeport.test"], capture_output=True, text=True, env=cluster.process_env(),
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    agency_id = done.stdout.split("(", 1)[1].split(")", 1)[0]
+    password = done.stdout.rsplit("initial password: ", 1)[1].split()[0]
+    return agency_id, password

@@ -5,8 +5,6 @@ the worker, and both screens receive its alert live, whichever process raised it
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +16,8 @@ from websockets.sync.client import connect
 from openrtcc.bench.cluster import CityCluster
 from openrtcc.adapters.bus.nats_server import server_binary
 from tests.api_log_on import api_log_on as log_on
-from tests.conftest import LAKEPORT, PASSWORD
+from tests.city_load import agency_by_cli
+from tests.conftest import PASSWORD
 from tests.services import require_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -28,14 +27,7 @@ LIST = "LIC,LIS,LIY,LIT,VMA,VCO,NIC,ORI,OCA\nZZ7001,WI,2027,PC,FORD,WHI,V0000000
 
 def agency_admin(cluster: CityCluster, work_dir: Path) -> httpx.Client:
     """`rtcc agency create` against the cluster, and its administrator logged on."""
-    jurisdiction = work_dir / "lakeport.geojson"
-    jurisdiction.write_text(json.dumps(LAKEPORT))
-    done = subprocess.run([sys.executable, "-m", "openrtcc.cli", "agency", "create", "--slug", "lakeport", "--name",
-                           "Lakeport Police", "--jurisdiction", str(jurisdiction), "--admin-email",
-                           "admin@lakeport.test"], capture_output=True, text=True, env=cluster.process_env(),
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
-    password = done.stdout.rsplit("initial password: ", 1)[1].split()[0]
+    _, password = agency_by_cli(cluster, work_dir)
     return log_on(cluster.base_url, "admin@lakeport.test", password)
 
 

@@ -11,7 +11,6 @@ every alert on every screen, the audit chain whole.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
@@ -39,8 +38,9 @@ from openrtcc.edge.read_forwarder import ReadForwarder
 from openrtcc.edge.read_queue import ReadQueue
 from tests import postgres_server
 from tests.api_log_on import api_log_on as _log_on
-from tests.city_load import OperatorClient, ReadLoad
-from tests.conftest import LAKEPORT, PASSWORD, camera_body
+from tests.city_load import OperatorClient, ReadLoad, agency_by_cli as _agency
+from tests.conftest import PASSWORD, camera_body
+from tests.edge_hub import wait_for as _until
 from tests.fault_proxy import FaultProxy
 from tests.services import require_service
 
@@ -91,20 +91,6 @@ class City:
                 if conn.raddr and conn.raddr.port == client.local_port and conn.status == psutil.CONN_ESTABLISHED:
                     return proc.pid
         return None
-
-
-def _agency(cluster: CityCluster, work_dir: Path) -> tuple[str, str]:
-    """`rtcc agency create` against the cluster's database: (agency id, the administrator's first password)."""
-    jurisdiction = work_dir / "lakeport.geojson"
-    jurisdiction.write_text(json.dumps(LAKEPORT))
-    done = subprocess.run([sys.executable, "-m", "openrtcc.cli", "agency", "create", "--slug", "lakeport", "--name",
-                           "Lakeport Police", "--jurisdiction", str(jurisdiction), "--admin-email",
-                           "admin@lakeport.test"], capture_output=True, text=True, env=cluster.process_env(),
-                          timeout=60)
-    assert done.returncode == 0, done.stderr
-    agency_id = done.stdout.split("(", 1)[1].split(")", 1)[0]
-    password = done.stdout.rsplit("initial password: ", 1)[1].split()[0]
-    return agency_id, password
 
 
 def _officer_token(admin: httpx.Client) -> str:
@@ -173,16 +159,6 @@ def city(tmp_path_factory):
             admin.close()
         cluster.stop()
         pg.remove()
-
-
-def _until(check, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} within {timeout_s} s")
 
 
 def _log(city: City, role: str, index: int = 0) -> str:

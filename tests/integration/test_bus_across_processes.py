@@ -6,6 +6,8 @@ import in one process reloads the other's index."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import json
 import secrets
 import threading
@@ -32,6 +34,7 @@ from openrtcc.services.hotlists import hotlist_index
 from openrtcc.web.app import create_app
 from openrtcc.web.routers.notices_socket import token_hash
 from tests.conftest import World
+from tests.edge_hub import wait_for
 from tests.integration.test_notices_socket import next_notice
 from tests.plate_reads import NCIC_LIST, earlier, import_list, new_source, post_reads, read_body
 
@@ -67,14 +70,7 @@ def processes(city_settings, clock):
     built.close()
 
 
-def eventually(check, timeout_s: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not within {timeout_s} s")
+eventually = partial(wait_for, timeout_s=10.0)  # the bus needs longer than a box link to settle
 
 
 def background(hub, name: str):
