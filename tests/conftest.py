@@ -271,15 +271,28 @@ def city_settings(tmp_path, request, nats_server) -> Settings:
 
 
 @pytest.fixture
-def pg_database_url(pg_template) -> str:
-    """A fresh PostgreSQL database copied from the migrated template, dropped after the test."""
+def pg_databases(pg_template):
+    """Makes fresh PostgreSQL databases copied from the migrated template, each dropped after the test. Call it
+    once per database a test needs: a restore, say, needs one apart from the live hub's."""
     import psycopg
 
-    name = f"rtcc_t_{uuid.uuid4().hex[:12]}"
     admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"rtcc_t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+        made.append(name)
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    yield make
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in made:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_database_url(pg_databases) -> str:
+    """The test's PostgreSQL database (the live hub's, where the test has one)."""
+    return pg_databases()

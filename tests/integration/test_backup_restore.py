@@ -56,7 +56,8 @@ def target_settings(tmp_path, backend, settings, request) -> Settings:
     live hub's erasure journal (kept apart from the data, on storage that outlives it)."""
     url = None
     if backend == "postgres":
-        url = request.getfixturevalue("pg_database_url")
+        url = request.getfixturevalue("pg_databases")()
+        assert url != settings.database_url
     return Settings(data_dir=tmp_path / "restored", database_url=url, smtp_host=None, tile_url="",
                     erasure_dir=settings.erasure_journal_dir)
 
