@@ -11,6 +11,8 @@ Mounts, on 127.0.0.1 and the given port (0: one the kernel picks; printed as `RE
               every second, shared
   /clock      1280x720 at 25 fps whose top band encodes the sender's wall clock in milliseconds, drawn as the
               frame is made (see openrtcc/bench/clock_pattern.py for the encoding and its decoder), shared
+  /clock_sub  the same clock as the camera's 640x360 substream (25 fps, 600 kbit/s), encoded once however
+              many clients, shared: a video wall's tile is drawn from it, as a real wall uses substreams
   /static     a still test pattern encoded to H.264 (an empty scene: nothing ever moves), never ending
   /noisy      the SMPTE pattern, whose corner patch of random noise changes in every frame (as leaves or rain
               do), otherwise still, never ending
@@ -175,11 +177,12 @@ def mount_all(Gst, GstRtspServer, mounts, loops: dict[str, str], once_file: str)
                        "video/x-raw,width=1280,height=720,framerate=25/1 ! "
                        f"{X264} key-int-max=25 bitrate=2000 ! video/x-h264,profile=baseline ! "
                        "rtph264pay name=pay0 pt=96 config-interval=1 )", shared=True))
-    mounts.add_factory("/clock", appsrc_factory(
-        GstRtspServer, "( appsrc name=src is-live=true do-timestamp=true format=time ! "
-                       f"{X264} key-int-max=25 bitrate=2000 ! video/x-h264,profile=baseline ! "
-                       "rtph264pay name=pay0 pt=96 config-interval=1 )",
-        lambda appsrc: ClockFeeder(Gst, appsrc)))
+    for mount, (width, height, kbps) in (("/clock", (1280, 720, 2000)), ("/clock_sub", (640, 360, 600))):
+        mounts.add_factory(mount, appsrc_factory(
+            GstRtspServer, "( appsrc name=src is-live=true do-timestamp=true format=time ! "
+                           f"{X264} key-int-max=25 bitrate={kbps} ! video/x-h264,profile=baseline ! "
+                           "rtph264pay name=pay0 pt=96 config-interval=1 )",
+            lambda appsrc, w=width, h=height: ClockFeeder(Gst, appsrc, w, h)))
     for mount, pattern in (("/static", "smpte75"), ("/noisy", "smpte")):
         mounts.add_factory(mount, launch_factory(
             GstRtspServer, f"( videotestsrc pattern={pattern} is-live=true ! "
@@ -271,20 +274,22 @@ class LoopFeeder:
 
 
 class ClockFeeder:
-    """Makes 1280x720 I420 frames at 25 fps, each stamped with the wall clock as it is made (the band at
-    the top), with a grey bar moving down the rest so the picture changes."""
+    """Makes I420 frames (1280x720 unless told) at 25 fps, each stamped with the wall clock as it is made (the
+    band at the top, scaled with the width), with a grey bar moving down the rest so the picture changes."""
 
-    WIDTH, HEIGHT, FPS = 1280, 720, 25
+    FPS = 25
 
-    def __init__(self, Gst, appsrc):
+    def __init__(self, Gst, appsrc, width: int = 1280, height: int = 720):
         import clock_pattern  # beside this file; the server runs as a script, so its folder is on sys.path
 
         self.Gst = Gst
         self.pattern = clock_pattern
         self.frame = 0
         self.next_at = time.monotonic()
-        w, h = self.WIDTH, self.HEIGHT
-        self.body = bytes([80]) * (w * (h - clock_pattern.BAND_ROWS))
+        self.WIDTH, self.HEIGHT = w, h = width, height
+        self.band_rows = clock_pattern.band_height(h)
+        self.bar_rows = max(2, 40 * h // 720)
+        self.body = bytes([80]) * (w * (h - self.band_rows))
         self.chroma = bytes([128]) * (w * h // 2)
         caps = Gst.Caps.from_string(f"video/x-raw,format=I420,width={w},height={h},framerate={self.FPS}/1")
         appsrc.set_property("caps", caps)
@@ -298,9 +303,9 @@ class ClockFeeder:
         self.next_at = max(self.next_at + 1 / self.FPS, time.monotonic() - 1)
         band = b"".join(self.pattern.band_rows(self.pattern.clock_value(time.time_ns()), self.WIDTH))
         body = bytearray(self.body)
-        rows = self.HEIGHT - self.pattern.BAND_ROWS
-        top = (self.frame * 8) % (rows - 40)
-        body[top * self.WIDTH:(top + 40) * self.WIDTH] = bytes([200]) * (40 * self.WIDTH)
+        rows, bar = self.HEIGHT - self.band_rows, self.bar_rows
+        top = (self.frame * 8 * self.HEIGHT // 720) % (rows - bar)
+        body[top * self.WIDTH:(top + bar) * self.WIDTH] = bytes([200]) * (bar * self.WIDTH)
         self.frame += 1
         appsrc.emit("push-buffer", self.Gst.Buffer.new_wrapped(band + bytes(body) + self.chroma))
 

@@ -1,7 +1,8 @@
 """`rtcc bench wall`: a 16-tile live video wall of integrated cameras in one headless Chromium tab.
 
 The chain is the real one: the RTSP test camera server (the 720p sample clip looping at `/cars` for every
-camera but one, which shows `/clock`: the sender's wall clock drawn into each frame) -> one real `rtcc edge run`
+camera but one, which shows `/clock`: the sender's wall clock drawn into each frame; every camera has a 640x360
+substream, `/cars_sub` and `/clock_sub`, that live view decodes, as walls do) -> one real `rtcc edge run`
 process with 16 cameras, enrolled with a one-time code and linked to a hub served by uvicorn on loopback ->
 the /command page in Chromium (Playwright, Debian's /usr/bin/chromium) with the wall in 4x4. An incident opened
 through the API arrives on the page's socket and fills the wall (the command center's rule: the nearest cameras the owners'
@@ -100,7 +101,7 @@ def measure(video: Path, tiles: int, seconds: float, tmp: Path) -> WallFigures:
             owner = owner_session(base_url, world.password, 1)
             spot = _spot(world)
             camera_ids = [_integrated_camera(owner, world, spot, i) for i in range(tiles)]
-            urls = [(cameras.url("clock"), None)] + [(cameras.url("cars"), cameras.url("cars_sub"))
+            urls = [(cameras.url("clock"), cameras.url("clock_sub"))] + [(cameras.url("cars"), cameras.url("cars_sub"))
                                                      for _ in range(tiles - 1)]
             box = _start_box(tmp / "edge", base_url, owner, camera_ids, urls[:tiles])
             try:

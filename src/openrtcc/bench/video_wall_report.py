@@ -77,8 +77,9 @@ HOW = """How it was measured: `uv run rtcc bench wall --tiles {tiles} --seconds 
 (SQLite) served by uvicorn on 127.0.0.1, starts the RTSP test camera server (GStreamer, run by Debian's python3)
 and one real `rtcc edge run` process enrolled with a one-time code, with {tiles} cameras (no recording, no plate
 reading): the first shows the `/clock` mount (1280x720 at 25 fps, each frame stamped with the sender's wall
-clock), the others the 720p sample clip looping at `/cars` with a 640x360 substream (the clip transcoded once,
-looping at `/cars_sub`) that the box decodes for live view, as walls use cameras' substreams. An owner registers
+clock) with its 640x360 substream `/clock_sub` (the same clock drawn at that size, 25 fps), the others the 720p
+sample clip looping at `/cars` with a 640x360 substream (the clip transcoded once, looping at `/cars_sub`); the
+box decodes the substream for live view, as walls use cameras' substreams. An owner registers
 them as integrated cameras around
 one point, shared always with live view. A supervisor's session in headless Chromium (Debian's
 `/usr/bin/chromium`, Playwright, 1920x1080) opens `/command` and sets the wall to {side}x{side}; another
