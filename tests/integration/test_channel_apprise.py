@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+import certifi
 import pytest
 
 from openrtcc.adapters.notify.apprise_sender import AppriseSender
@@ -37,6 +38,21 @@ def test_sms_reaches_twilio_per_recipient_with_tls_verified_and_nothing_secret_l
     ours = [r.getMessage() for r in caplog.records if r.name.startswith(("openrtcc", "apprise"))]
     assert TOKEN not in caplog.text  # urllib3's debug lines show the account id in the path, never the token
     assert not [line for line in ours + [o.error or "" for o in outcomes] if SID in line or "+15551230001" in line]
+
+
+def test_sms_messages_share_one_kept_alive_connection_and_certificates_are_still_checked(tmp_path, monkeypatch):
+    with twilio_rig(tmp_path) as rig:
+        twilio_env(monkeypatch, rig)
+        sender = AppriseSender(ChannelKind.SMS, twilio_url_template())
+        outcomes = [o for i in range(4) for o in sender.send([sms(20 + i, f"+1555123{i:04d}")])]
+        assert all(o.ok for o in outcomes)
+        assert rig.tunnels == [f"{TWILIO_HOST}:443"]  # one tunnel, one TLS handshake, for four messages
+        # Trusting other CAs than the one that signed the server's certificate: refused, tried again later.
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+        refused, = sender.send([sms(30, "+15551230030")])
+        sender.close()
+    assert not refused.ok and refused.retryable
+    assert len(rig.messages) == 4
 
 
 def test_sms_fails_retryably_when_twilio_cannot_be_reached(tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import apprise
 
+from openrtcc.adapters.notify.apprise_http import share_connections
 from openrtcc.adapters.notify.sender_threads import SenderThreads
 from openrtcc.domain.dissemination import ChannelKind, OutboundMessage, SendOutcome
 
@@ -46,7 +47,9 @@ class AppriseSender:
         self._threads = SenderThreads(concurrency, f"{channel}-send")
         # apprise loads its plugins on the first URL it parses (seconds on a busy machine): pay that now, when
         # the hub starts, not in the first alert's latency. Parsing sends nothing.
-        apprise.Apprise.instantiate(url_template.replace("{to}", "warmup"))
+        service = apprise.Apprise.instantiate(url_template.replace("{to}", "warmup"))
+        # Its plugin then posts over kept-alive connections instead of a new TLS context per message.
+        self._http = share_connections(service) if service is not None else None
 
     def __repr__(self) -> str:  # the template carries credentials
         return f"AppriseSender({self.channel})"
@@ -58,6 +61,8 @@ class AppriseSender:
 
     def close(self) -> None:
         self._threads.close()
+        if self._http is not None:
+            self._http.close()
 
     def _notify(self, message: OutboundMessage) -> SendOutcome:
         did = message.delivery_id
