@@ -7,8 +7,11 @@ checking and queueing (services/read_intake.py); the consumer that stores what i
 
 from __future__ import annotations
 
+import asyncio
+
 from openrtcc.adapters.bus.jetstream_reads import JetStreamReadQueue
 from openrtcc.config import Settings
+from openrtcc.services.edge_read_access import edge_read_access
 from openrtcc.services.hub import Hub
 from openrtcc.services.read_intake import is_transient, record_dead_letter, store_queued
 
@@ -25,3 +28,10 @@ def wire(hub: Hub, settings: Settings) -> None:
         pending=lambda n: hub.metrics.gauge("rtcc_read_queue_pending", n))
     hub.extras["read_consumer"] = consumer
     hub.extras["background"].append(consumer)
+    access = edge_read_access(hub)
+
+    async def bus_back() -> None:  # announcements missed while cut off: forget everything, send our own
+        access.forget_all()
+        await asyncio.to_thread(access.announce_pending)
+
+    hub.extras["nats"].on_reconnect(bus_back)

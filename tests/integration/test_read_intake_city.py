@@ -18,8 +18,10 @@ from openrtcc.bootstrap import build_hub
 from openrtcc.domain.read_envelope import QueuedRead, hub_read_id
 from openrtcc.domain.reads import ReadIn, content_hash
 from openrtcc.services.audit_trail import verify_chain
+from openrtcc.services.edge_enrolment import secret_hash
+from openrtcc.services.edge_read_access import edge_read_access
 from openrtcc.web.app import create_app
-from tests.conftest import World
+from tests.conftest import World, camera_body
 from tests.edge_hub import wait_for
 from tests.integration import db_probe as db
 from tests.integration.test_edge_reads import Box
@@ -217,6 +219,37 @@ def test_nats_down_refuses_with_503_and_nothing_is_lost_after_it_returns(city_se
             city.close()
     finally:
         nats.stop()
+
+
+def test_a_box_revoked_or_unshared_on_one_serving_process_is_refused_by_another(city_settings, city, clock):
+    """Each serving process remembers boxes' keys and sharing plans; a change made through one is broadcast on
+    the bus and the others forget before the box's next batch (well within the memory's 60 s bound)."""
+    other = build_hub(city_settings, clock=clock, run_migrations=False, fast_hashing=True, role="serve")
+    try:
+        other_anon, memory = TestClient(create_app(city_settings, other)), edge_read_access(other)
+        box = Box(city.world, city.anon, share_with=["lakeport"])
+        city.consumer.start()
+
+        def post(plate: str):
+            read = read_body(plate.replace(" ", "-"), plate, earlier(clock, seconds=2)) | {"camera_id": box.camera["id"]}
+            return other_anon.post("/api/edge/reads", json={"version": 1, "reads": [read]},
+                                   headers={"Authorization": f"Bearer {box.key}"})
+
+        r = post("EDG 1")
+        assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+        assert memory.box(secret_hash(box.key)) and memory.camera(box.edge_id, box.camera["id"])
+        body = camera_body(box.lakeport.id, sharing={"mode": "always", "share_reads_with": []})
+        assert box.owner.put(f"/api/owner/cameras/{box.camera['id']}", json=body).status_code == 200
+        wait_for(lambda: memory.camera(box.edge_id, box.camera["id"]) is None, 5.0, "the other process to forget")
+        assert post("EDG 2").json()["not_shared"] == 1
+        assert box.owner.post(f"/api/owner/edges/{box.edge_id}/revoke").status_code == 200
+        wait_for(lambda: memory.box(secret_hash(box.key)) is None, 5.0, "the other process to forget the key")
+        r = post("EDG 3")
+        assert r.status_code == 401 and r.json()["error"] == "edge_key_refused", r.text
+        city.wait_stored(1)
+    finally:
+        other.extras["nats"].close()
+        other.extras["engine"].dispose()
 
 
 def test_queued_reads_are_typed_and_versioned(clock):

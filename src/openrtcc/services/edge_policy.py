@@ -7,6 +7,7 @@ import logging
 
 from openrtcc.domain.cameras import Camera
 from openrtcc.domain.edge_protocol import CameraPolicy, PolicyUpdate, Window
+from openrtcc.services import edge_read_access
 from openrtcc.services.emergencies import send_emergencies
 from openrtcc.services.hub import Hub
 
@@ -53,6 +54,7 @@ def camera_changed(hub: Hub, *edge_ids: str | None) -> None:
     """The owner changed a camera (policy, masks, reads sharing, tier, link, withdrawal): its boxes hear now.
 
     Called after the change committed; a box that is away gets the whole policy when it reconnects."""
+    edge_read_access.changed(hub, edge_ids)  # and every serving process plans the boxes' next reads afresh
     for edge_id in {e for e in edge_ids if e}:
         try:
             push_policy(hub, edge_id)

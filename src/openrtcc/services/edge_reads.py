@@ -22,7 +22,9 @@ from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.cameras import CameraStatus
 from openrtcc.domain.errors import InvalidInput
 from openrtcc.domain.reads import ReadBatch, ReadIn, check_batch
-from openrtcc.services.edges import EdgeBox
+from openrtcc.services.edge_enrolment import secret_hash
+from openrtcc.services.edge_read_access import CameraReads, edge_read_access
+from openrtcc.services.edges import EdgeBox, authenticate_edge
 from openrtcc.services.hub import Hub
 from openrtcc.services.ingest import ReadAck, ingest_reads
 from openrtcc.services.read_sources import ReadSource
@@ -38,11 +40,24 @@ class _Plan:
     by_agency: dict[str, list[int]]  # agency id -> indexes of the batch's reads it receives
     unshared: list[int]
     reads: list[ReadIn]  # as sent, placed at their camera when the box did not say where
-    sources: dict  # agency id -> this box's read source row there, when it exists already
+    sources: dict[str, ReadSource]  # agency id -> this box's read source there, when it exists already
 
 
 def edge_source_id(edge_id: str, agency_id: str) -> str:
     return str(uuid.uuid5(_SOURCE_NAMESPACE, f"{edge_id}/{agency_id}"))
+
+
+def authenticate_edge_reads(hub: Hub, key: str | None, client: str | None) -> EdgeBox:
+    """services.edges.authenticate_edge, answered from this process's memory for a key it let through before
+    (services/edge_read_access.py); a key it does not know goes to the database (refused and audited there)."""
+    access = edge_read_access(hub)
+    digest = secret_hash(key) if key else None
+    box = access.box(digest) if digest else None
+    if box is None:
+        generation = access.generation
+        box = authenticate_edge(hub, key, client)
+        access.remember_box(box, digest, generation)
+    return box
 
 
 def ingest_edge_reads(hub: Hub, edge: EdgeBox, batch: ReadBatch, client: str | None = None) -> list[ReadAck]:
@@ -52,7 +67,7 @@ def ingest_edge_reads(hub: Hub, edge: EdgeBox, batch: ReadBatch, client: str | N
     plan = _plan(hub, edge, batch, client)
     acks: list[list[ReadAck]] = [[] for _ in batch.reads]
     for agency_id, indexes in plan.by_agency.items():
-        source = _edge_source(hub, edge, agency_id, plan.sources.get(agency_id))
+        source = plan.sources.get(agency_id) or _edge_source(hub, edge, agency_id)
         if not source.active:  # the agency revoked this box's source: it takes no more of its reads
             continue
         part = ReadBatch(version=1, reads=[plan.reads[i] for i in indexes])
@@ -69,50 +84,79 @@ def _merged(r: ReadIn, acks: list[ReadAck]) -> ReadAck:
 
 
 def _plan(hub: Hub, edge: EdgeBox, batch: ReadBatch, client: str | None) -> _Plan:
-    """Which agencies receive which reads; a read for a camera that is not linked to this box refuses the
-    whole batch (nothing stored), naming the read."""
+    """Which agencies receive which reads, from this process's memory when it holds every camera and source
+    of the batch, else from the database (one unit of work); a read for a camera that is not linked to this box
+    refuses the whole batch (nothing stored), naming the read."""
+    access = edge_read_access(hub)
+    generation = access.generation
+    cameras = {c: access.camera(edge.id, c) for c in dict.fromkeys(r.camera_id for r in batch.reads)}
+    sources = {a: access.source(edge_source_id(edge.id, a))
+               for cam in cameras.values() if cam is not None for a in cam.recipients}
+    if None in cameras.values() or None in sources.values():
+        cameras, sources = _load_plan(hub, edge, batch, client, generation)
     by_agency: dict[str, list[int]] = {}
     unshared: list[int] = []
     reads: list[ReadIn] = []
+    for i, r in enumerate(batch.reads):
+        cam = cameras[r.camera_id]
+        reads.append(r if r.lat is not None else r.model_copy(update={"lat": cam.lat, "lon": cam.lon}))
+        if not cam.recipients:
+            unshared.append(i)
+        for agency_id in cam.recipients:
+            by_agency.setdefault(agency_id, []).append(i)
+    return _Plan(by_agency, unshared, reads, {a: s for a, s in sources.items() if s is not None})
+
+
+def _load_plan(hub: Hub, edge: EdgeBox, batch: ReadBatch, client: str | None, generation: int):
+    """The batch's cameras and the box's read sources from the database, remembered for the next batches."""
+    access = edge_read_access(hub)
     with hub.uow() as uow:
-        cameras, recipients = {}, {}
+        cameras: dict[str | None, CameraReads] = {}
         for i, r in enumerate(batch.reads):
-            if r.camera_id not in cameras:
-                cameras[r.camera_id] = uow.cameras.get_for_owner(edge.owner_id, r.camera_id) if r.camera_id else None
-            cam = cameras[r.camera_id]
+            if r.camera_id in cameras:
+                continue
+            cam = uow.cameras.get_for_owner(edge.owner_id, r.camera_id) if r.camera_id else None
             if cam is None or cam.edge_id != edge.id:
                 uow.record(AuditEntry("edge.reads.refused", "denied", None, None, f"edge:{edge.id}", client,
                                       {"read_id": r.read_id, "reason": "camera_not_on_edge"}))
                 uow.commit()
                 raise InvalidInput(f"reads.{i} ({r.read_id}): camera {r.camera_id!r} is not linked to this edge box",
                                    code="camera_not_on_edge", details={"index": i, "read_id": r.read_id})
-            reads.append(r if r.lat is not None else
-                         r.model_copy(update={"lat": cam.location.lat, "lon": cam.location.lon}))
-            if cam.id not in recipients:
-                recipients[cam.id] = _recipients(uow, cam)
-            if not recipients[cam.id]:
-                unshared.append(i)
-            for agency_id in recipients[cam.id]:
-                by_agency.setdefault(agency_id, []).append(i)
+            cameras[r.camera_id] = CameraReads(cam.id, cam.location.lat, cam.location.lon, _recipients(uow, cam))
         # Read in the same unit of work: one fewer round of connection and transaction per batch.
-        sources = {a: uow.read_sources.get(a, edge_source_id(edge.id, a)) for a in by_agency}
+        agencies = {a for cam in cameras.values() for a in cam.recipients}
+        rows = {a: uow.read_sources.get(a, edge_source_id(edge.id, a)) for a in agencies}
         uow.rollback()
-    return _Plan(by_agency, unshared, reads, {a: row for a, row in sources.items() if row is not None})
+    access.remember_cameras(edge.id, list(cameras.values()), generation)
+    sources = {a: _source_of(row) if row is not None else None for a, row in rows.items()}
+    for source in sources.values():
+        if source is not None:
+            access.remember_source(source, generation)
+    return cameras, sources
 
 
-def _recipients(uow, cam) -> list[str]:
+def _recipients(uow, cam) -> tuple[str, ...]:
     if cam.status is not CameraStatus.ACTIVE:
-        return []
-    return [a for a in dict.fromkeys(cam.policy.share_reads_with) if uow.accounts.agency(a) is not None]
+        return ()
+    return tuple(a for a in dict.fromkeys(cam.policy.share_reads_with) if uow.accounts.agency(a) is not None)
 
 
-def _edge_source(hub: Hub, edge: EdgeBox, agency_id: str, row=None) -> ReadSource:
+def _source_of(row) -> ReadSource:
+    return ReadSource(row.id, row.agency_id, row.name, row.kind, row.default_state, row.created_at, row.revoked_at)
+
+
+def _edge_source(hub: Hub, edge: EdgeBox, agency_id: str) -> ReadSource:
+    """The box's source in an agency that has none yet (its first shared read there): made, then remembered."""
+    access = edge_read_access(hub)
+    generation = access.generation
     source_id = edge_source_id(edge.id, agency_id)
-    row = row or _source_row(hub, agency_id, source_id)
+    row = _source_row(hub, agency_id, source_id)
     if row is None:
         _create_edge_source(hub, edge, agency_id, source_id)
         row = _source_row(hub, agency_id, source_id)
-    return ReadSource(row.id, row.agency_id, row.name, row.kind, row.default_state, row.created_at, row.revoked_at)
+    source = _source_of(row)
+    access.remember_source(source, generation)
+    return source
 
 
 def _source_row(hub: Hub, agency_id: str, source_id: str):

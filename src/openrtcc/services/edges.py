@@ -20,7 +20,7 @@ from openrtcc.domain.edge_protocol import (
 )
 from openrtcc.domain.erasures import ErasureKind
 from openrtcc.domain.errors import InvalidInput, NotFound, Unauthenticated
-from openrtcc.services import command_events, edge_policy, emergencies, erasures, live_sessions
+from openrtcc.services import command_events, edge_policy, edge_read_access, emergencies, erasures, live_sessions
 from openrtcc.services.edge_enrolment import secret_hash
 from openrtcc.services.edge_links import EdgeLinks, LinkedEdge
 from openrtcc.services.hub import Actor, Hub
@@ -223,6 +223,7 @@ def revoke_edge(hub: Hub, owner: Actor, edge_id: str) -> EdgeBox:
         erasures.note(hub, ErasureKind.EDGE_REVOKED, target=edge_id, owner_id=owner.user_id, by=owner.user_id)
         uow.commit()
         row = uow.edges.get(edge_id)
+    edge_read_access.changed(hub, (edge_id,))  # its key takes no further batch on any serving process
     links = hub.extras.get("edge_links")
     if links is not None:
         links.send(edge_id, None)  # None tells the transport to close the connection

@@ -12,7 +12,7 @@ from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.erasures import ErasureKind
 from openrtcc.domain.errors import InvalidInput, NotFound, Unauthenticated
 from openrtcc.domain.plates import normalize_state
-from openrtcc.services import erasures
+from openrtcc.services import edge_read_access, erasures
 from openrtcc.services.hub import Actor, Hub
 
 SOURCE_KINDS = ("edge", "lpr_camera", "integration")
@@ -104,6 +104,7 @@ def revoke_source(hub: Hub, actor: Actor, source_id: str) -> ReadSource:
         erasures.note(hub, ErasureKind.SOURCE_REVOKED, target=source_id, agency_id=actor.agency_id,
                       by=actor.user_id)
         uow.commit()
+        edge_read_access.changed(hub, source_ids=(source_id,))  # an edge box's source: no process takes its reads
         return _source(uow.read_sources.get(actor.agency_id, source_id))
 
 

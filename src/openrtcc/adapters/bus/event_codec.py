@@ -22,12 +22,13 @@ from openrtcc.domain.command_events import (
     SharingChanged,
     TipReceived,
 )
+from openrtcc.domain.edge_access import EdgeAccessChanged
 from openrtcc.domain.hotlists import HotListsChanged
 
 VERSION = 1
 EVENT_TYPES: dict[str, type] = {t.__name__: t for t in (
     AlertRaised, AlertChanged, IncidentChanged, CameraStatusChanged, SharingChanged, TipReceived, EmergencyChanged,
-    HotListsChanged,
+    HotListsChanged, EdgeAccessChanged,
 )}
 
 

@@ -9,8 +9,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from openrtcc.domain.reads import ReadBatch
-from openrtcc.services.edge_reads import ingest_edge_reads
-from openrtcc.services.edges import authenticate_edge
+from openrtcc.services.edge_reads import authenticate_edge_reads, ingest_edge_reads
 from openrtcc.web.deps import bearer_key
 from openrtcc.web.routers.ingest import read_batch_of
 
@@ -38,7 +37,7 @@ async def edge_reads(request: Request) -> EdgeReadsOut:
     """The same batch as `/api/ingest/reads`; each read is stored for every agency the camera's owner shares
     its reads with. Per read: `stored`, `duplicate`, or `not_shared` (stored nowhere: the box keeps it)."""
     hub, client = request.app.state.hub, request.client.host if request.client else None
-    edge = await run_in_threadpool(authenticate_edge, hub, bearer_key(request.headers), client)
+    edge = await run_in_threadpool(authenticate_edge_reads, hub, bearer_key(request.headers), client)
     batch = await read_batch_of(request)
     acks = await run_in_threadpool(ingest_edge_reads, hub, edge, batch, client)
     counts = {s: sum(1 for a in acks if a.status == s) for s in ("stored", "duplicate", "not_shared")}
