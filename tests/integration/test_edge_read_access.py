@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from openrtcc.adapters.db.tables import audit_log
 from openrtcc.services.edge_enrolment import secret_hash
 from openrtcc.services.edge_read_access import edge_read_access
+from openrtcc.services.read_admission import ReadAdmission
 from tests.conftest import camera_body
 from tests.integration.test_edge_reads import Box, a_read, rows
 
@@ -74,3 +75,18 @@ def test_a_camera_moved_to_another_box_is_refused_from_the_first(world, anon, hu
     assert r.status_code == 422 and r.json()["error"] == "camera_not_on_edge", r.text
     assert post(anon, clock, box, "MOVED1", key=second_key).json()["stored"] == 1
     assert sorted(row.read_key for row in rows(hub)) == ["HERE1-1", "MOVED1-1"]
+
+
+def test_a_busy_serving_process_sheds_a_batch_unread_with_retry_after(world, anon, hub, clock, backend):
+    box = Box(world, anon, share_with=["lakeport"])
+    admission = hub.extras["read_admission"] = ReadAdmission(budget_s=1.0, floor=1)
+    admission.enter()  # a batch in flight that this process cannot finish in time with another behind it
+    audited = count(hub, "http.request") + count(hub, "reads.ingest")
+    r = post(anon, clock, box, "SHED1")
+    assert r.status_code == 503 and r.json()["error"] == "busy", r.text
+    assert r.headers["retry-after"] == "1"
+    assert rows(hub) == [] and count(hub, "http.request") + count(hub, "reads.ingest") == audited
+    assert 'rtcc_edge_reads_shed_total{reason="busy"} 1.0' in hub.metrics.exposition().decode()
+    admission.leave()
+    assert post(anon, clock, box, "SHED1").json()["stored"] == 1  # the box's second try, once capacity is back
+    assert admission.in_flight == 0

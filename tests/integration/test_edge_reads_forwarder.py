@@ -47,13 +47,15 @@ class _Handler(BaseHTTPRequestHandler):
         if step == "ack":
             doc = {"results": [{"read_id": r["read_id"], "status": "stored"} for r in body["reads"]]}
             return self._answer(200, doc)
-        if isinstance(step, tuple):  # (status, body)
+        if isinstance(step, tuple):  # (status, body) or (status, body, headers)
             return self._answer(*step)
         self._answer(step, {"error": "unavailable", "message": "try later", "details": {}})
 
-    def _answer(self, status: int, doc: dict):
+    def _answer(self, status: int, doc: dict, headers: dict | None = None):
         data = json.dumps(doc).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         self.end_headers()
@@ -102,6 +104,22 @@ def test_5xx_and_a_silent_hub_keep_every_read_then_the_retry_delivers_each_once(
     # Every attempt carried the same reads under the same ids: the hub's idempotency does the rest.
     ids = [[r["read_id"] for r in b["reads"]] for b in hub.bodies]
     assert all(i == [f"edge-1:cam-1:{n}" for n in range(1, 5)] for i in ids)
+
+
+def test_a_busy_hub_is_asked_again_after_its_retry_after_and_nothing_is_dropped(serve, tmp_path):
+    busy = {"error": "busy", "message": "the hub is busy", "details": {"retry_after_s": 7}}
+    hub = serve([(503, busy, {"Retry-After": "7"}), (503, busy, {"Retry-After": "soon"}),
+                 (503, busy, {"Retry-After": "-3"}), (429, busy, {"Retry-After": "900"})])
+    queue = queued(tmp_path, 3)
+    config = EdgeConfig.model_validate({"edge": {"hub_url": hub.url}})
+    fwd = ReadForwarder(queue, "edge-1", lambda: hub_client(config, "k", timeout_s=0.5), lambda _c: ("agency",),
+                        min_backoff_s=0.5, max_backoff_s=60.0, now=lambda: NOW)
+    waits = [fwd.send_once().retry_after_s for _ in range(4)]
+    assert 7.0 <= waits[0] <= 10.5  # not sooner than asked, spread so refused boxes do not return together
+    assert 0.4 <= waits[1] <= 0.6 and 0.8 <= waits[2] <= 1.2  # no usable header: the box's own back-off
+    assert 60.0 <= waits[3] <= 90.0  # never more than the box's longest back-off asked for, spread
+    assert queue.pending() == 3
+    assert fwd.send_once().delivered == 3 and queue.pending() == 0
 
 
 def test_a_refusal_naming_no_read_is_narrowed_down_to_the_culprit(serve, tmp_path):

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 import httpx
 
 from openrtcc.domain.reads import MAX_BATCH
+from openrtcc.edge.read_forwarder import retry_after_of
 
 TICK_S = 0.005  # the read maker's resolution
 MIN_BACKOFF_S, MAX_BACKOFF_S = 1.0, 60.0  # a refused or failed batch is sent again after a back-off
@@ -134,15 +135,18 @@ class EdgeFleet:
         try:
             while box.queue:
                 batch = [box.queue.popleft() for _ in range(min(MAX_BATCH, len(box.queue)))]
-                if await self._post(box, batch):
+                refused = await self._post(box, batch)
+                if refused is None:
                     box.backoff = 0.0
                 else:
                     box.queue.extendleft(reversed(batch))  # kept on the box, in order, for the next try
-                    await asyncio.sleep(box.next_backoff())
+                    await asyncio.sleep(box.next_backoff() if refused == 0 else refused)
         finally:
             box.busy = False
 
-    async def _post(self, box: _Box, batch: list[tuple[dict, int]]) -> bool:
+    async def _post(self, box: _Box, batch: list[tuple[dict, int]]) -> float | None:
+        """None: answered; else how long to wait before sending again (0: the box's own back-off; more: the
+        hub's Retry-After, honoured as edge/read_forwarder.py does)."""
         started = time.monotonic()
         for _, hit in batch:
             if hit >= 0 and not self.send_times[hit]:
@@ -153,13 +157,14 @@ class EdgeFleet:
                                           headers={"Authorization": f"Bearer {box.key}"})
         except httpx.HTTPError as exc:
             r.errors[type(exc).__name__] += 1
-            return False
+            return 0.0
         done = time.monotonic()
         r.posts += 1
-        r.post_ms.append((done - started) * 1000)
         if resp.status_code != 200:
-            r.errors[str(resp.status_code)] += 1
-            return False
+            asked = retry_after_of(resp)
+            r.errors[str(resp.status_code) + (" Retry-After" if asked else "")] += 1
+            return 0.0 if asked is None else min(MAX_BACKOFF_S, asked) * random.uniform(1.0, 1.5)
+        r.post_ms.append((done - started) * 1000)  # answered batches only: a busy hub's quick 503 is no answer
         body = resp.json()
         accepted = body["stored"] + body["duplicate"]
         r.accepted += accepted
@@ -169,7 +174,7 @@ class EdgeFleet:
         if second < self.plan.seconds:
             r.accepted_in_window += accepted
             r.per_second[second] += accepted
-        return True
+        return None
 
 
 def drive_edges(plan: EdgePlan, send_times, results) -> None:

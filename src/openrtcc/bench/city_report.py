@@ -63,7 +63,7 @@ def figure_rows(runs: list[CityRun]) -> list[list[str]]:
         row("reads accepted in all / made", lambda r: f"{r.edges.accepted:,} / {r.edges.generated:,}"),
         row(f"reads not accepted {DRAIN_S:.0f} s after the schedule (kept on the boxes)",
             lambda r: f"{r.edges.pending_at_end:,}"),
-        row("POST /api/edge/reads p50 / p95 / p99", lambda r: _pct(r.edges.post_ms)),
+        row("POST /api/edge/reads p50 / p95 / p99 (batches answered 200)", lambda r: _pct(r.edges.post_ms)),
         row("requests (mean reads per batch)",
             lambda r: f"{r.edges.posts:,} ({r.edges.accepted / max(1, r.edges.posts):.2f})"),
         row("errors: answers other than 200, transport errors (each batch re-sent)", lambda r: _errors(r)),
@@ -176,7 +176,9 @@ TOTP) and holds `/ws/alerts` from a spawned process of its own. A second spawned
 {rate:g} reads/s made on a fixed open-loop schedule for {seconds:g} s, each on a random box's camera and {share:.0%}
 of them plates on the hot list (each hit a distinct entry: one alert each); each box forwards like
 `edge/read_forwarder.py` (one `POST /api/edge/reads` in flight per box with its edge key, whatever queued
-meanwhile in the next batch, a refused batch kept and re-sent after a back-off doubling from 1 s to 60 s),
+meanwhile in the next batch, a refused batch kept and re-sent after the hub's Retry-After (a busy serving process
+sheds load with 503 + Retry-After) or else a back-off doubling from 1 s to 60 s; POST latency counts answered
+batches),
 each box over a keep-alive connection of its own. A slow hub therefore shows as latency, bigger batches and
 reads left on the boxes, never as a lower offered rate. Read -> alert runs from the moment the hit's batch was
 sent to the moment each operator's socket delivered the alert (one monotonic clock); every operator should

@@ -1,8 +1,9 @@
 """Sends the queue's plate reads to the hub (`POST /api/edge/reads`, the ReadBatch message) and removes each
 from the box only when the hub has answered `stored` or `duplicate` for it.
 
-Network errors, timeouts, 429 and 5xx: the batch is sent again later, with back-off; nothing is dropped
-(a batch the hub stored but whose answer was lost comes back `duplicate`). A refusal that names one read
+Network errors, timeouts, 429 and 5xx: the batch is sent again later, with back-off, or after the
+Retry-After the hub named (a busy serving process sheds load that way); nothing is dropped (a batch the hub
+stored but whose answer was lost comes back `duplicate`). A refusal that names one read
 (409, 422) quarantines that read with the hub's answer, kept on the box and alarmed, so it cannot block the
 queue; a refusal that names none is narrowed down by halving the batch. A refused key (401/403) waits.
 
@@ -129,8 +130,9 @@ class ReadForwarder:
             log.error("plate reads: the hub refused the box's key (%s); reads stay queued", status)
             result.retry_after_s = self.max_backoff_s
         elif status in (408, 429) or status >= 500:
+            asked = retry_after_of(response)
             log.warning("plate reads: hub answered %s; %d reads stay queued", status, len(batch))
-            result.retry_after_s = self._next_backoff()
+            result.retry_after_s = self._next_backoff() if asked is None else self._as_asked(asked)
         else:
             self._refused(batch, response, result)
 
@@ -199,6 +201,11 @@ class ReadForwarder:
             self._client = self._make_client()
         return self._client
 
+    def _as_asked(self, asked_s: float) -> float:
+        """A busy hub names when to come back (Retry-After): not sooner, and spread so that the boxes it refused
+        together do not return together; its answer is no failure, so the back-off does not grow."""
+        return min(self.max_backoff_s, asked_s) * random.uniform(1.0, 1.5)
+
     def _next_backoff(self) -> float:
         self._backoff = min(self.max_backoff_s, max(self.min_backoff_s, self._backoff * 2))
         return self._backoff * random.uniform(0.8, 1.2)  # boxes that lost the hub together do not return together
@@ -219,6 +226,15 @@ def _within_bytes(batch: list[QueuedRead]) -> list[QueuedRead]:
             break
         kept.append(q)
     return kept
+
+
+def retry_after_of(response: httpx.Response) -> float | None:
+    """Retry-After in seconds (the hub sends whole seconds; an HTTP date or nonsense counts as absent)."""
+    try:
+        value = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return value if 0 < value < 24 * 3600 else None
 
 
 def _error_code(response: httpx.Response) -> str | None:

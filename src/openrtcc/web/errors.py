@@ -93,7 +93,9 @@ def install(app: FastAPI) -> None:
                 await run_in_threadpool(_audit_refusal, request, exc)
             except Exception:  # the refusal stands even if it cannot be recorded
                 log.exception("could not audit a refused request")
-        headers = {"Retry-After": str(max(1, int(exc.details.get("retry_after_s", 60))))} if status == 429 else None
+        # A 503 that knows when capacity returns says so too (a busy serving process: services/read_admission.py).
+        headers = {"Retry-After": str(max(1, int(exc.details.get("retry_after_s", 60))))} \
+            if status == 429 or (status == 503 and "retry_after_s" in exc.details) else None
         return JSONResponse({"error": exc.code, "message": exc.message, "details": exc.details}, status_code=status,
                             headers=headers)
 

@@ -75,6 +75,9 @@ def catalogue(routes: RouteTemplates) -> list[MetricSpec]:
                    "Plate read accepted by a serving process -> stored by a worker (city mode).", {},
                    (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0, 3600.0)),
         MetricSpec("rtcc_read_queue_pending", "gauge", "Plate reads queued for the workers and not yet handed out."),
+        MetricSpec("rtcc_edge_reads_shed_total", "counter", "Edge read batches refused unread (503 Retry-After) by "
+                   "a serving process too busy to answer them in time.", {"reason": frozenset({"busy", "late"})}),
+        MetricSpec("rtcc_edge_reads_in_flight", "gauge", "Edge read batches this serving process is working on."),
         MetricSpec("rtcc_alerts_raised_total", "counter", "Hot-list alerts raised, by kind of match.",
                    {"match_kind": MATCH_KINDS}),
         MetricSpec("rtcc_incidents_opened_total", "counter", "Incidents opened, by where they came from.",
