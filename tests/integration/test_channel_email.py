@@ -3,6 +3,7 @@ RFC 8058 headers, per-recipient outcomes, a relay that closes the connection mid
 
 from __future__ import annotations
 
+import socket
 import ssl
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -12,6 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from openrtcc.adapters.notify.smtp_mailer import SmtpMailer
+from openrtcc.adapters.notify import smtp_sender
 from openrtcc.adapters.notify.smtp_sender import SmtpSender
 from openrtcc.domain.dissemination import ChannelKind, OutboundMessage
 from tests.edge_hub import free_port
@@ -26,7 +28,7 @@ class Relay:
 
     def __init__(self):
         self.messages: list = []
-        self.sessions: set[int] = set()
+        self.sessions: set[tuple] = set()
         self.secured: set[bool] = set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -40,7 +42,7 @@ class Relay:
     async def handle_DATA(self, server, session, envelope):
         if envelope.rcpt_tos[0].startswith("bye@"):
             return "421 4.3.2 shutting down, closing channel"
-        self.sessions.add(id(session))
+        self.sessions.add(session.peer)  # the client end of the connection: one per session
         self.secured.add(session.ssl is not None and session.authenticated)
         self.messages.append((envelope.rcpt_tos[0], message_from_bytes(envelope.content, policy=default_policy)))
         return "250 accepted"
@@ -109,6 +111,21 @@ def test_a_relay_closing_mid_batch_fails_that_message_only_and_the_rest_go_on_a_
     assert first["Subject"] == "Fermeture: rue de l'Église"
     assert first.get_content().strip() == "Évitez le secteur — merci."
     assert first["Date"] and first["Message-ID"].endswith("@rtcc.lakeport.test>")
+
+
+def test_a_session_is_kept_between_batches_and_a_dead_one_is_replaced_before_use(relay):
+    handler, port = relay
+    sender = SmtpSender(mailer(port), sessions=1)
+    first = sender.send([mail(1, "a@lakeport.test")]) + sender.send([mail(2, "b@lakeport.test")])
+    assert [o.ok for o in first] == [True, True] and len(handler.sessions) == 1  # one login for both batches
+    kept, = sender._idle
+    kept.smtp.sock.shutdown(socket.SHUT_RDWR)  # the connection went away while the session sat idle (as after its idle timeout)
+    kept.idle_since -= smtp_sender.IDLE_CHECK_S + 1
+    again = sender.send([mail(3, "c@lakeport.test")])
+    sender.close()
+    assert [o.ok for o in again] == [True]  # NOOP found it dead: a new session carried the message
+    assert [to for to, _ in handler.messages] == ["a@lakeport.test", "b@lakeport.test", "c@lakeport.test"]
+    assert len(handler.sessions) == 2 and sender._idle == []
 
 
 def test_a_wrong_login_or_a_relay_that_is_down_fails_every_delivery_for_a_retry(relay):
