@@ -54,6 +54,7 @@ def test_live_session_from_request_to_the_box_ending_it(scene, world, hub, media
     assert start.session_id == sid and start.camera_id == cam["id"]
     assert start.requester.purpose == START["purpose"] and start.requester.case_number == START["case_number"]
     assert start.profile == "full"  # not asked: full size
+    assert playlist_url == f"/api/live/{sid}/index.m3u8"  # its player may block on reloads (LL-HLS)
     with hub.uow() as uow:
         row = uow.live.session(sid)
         uow.rollback()
@@ -140,9 +141,17 @@ def test_uploads_refused_unless_from_the_sessions_box_with_its_token(scene, worl
                                                                       media):
     owner, cam, box, officer = scene
     init, segments = media
-    sid = _start(officer, cam["id"], {**START, "profile": "tile"}).json()["id"]
+    r = _start(officer, cam["id"], {**START, "profile": "tile"})
+    sid = r.json()["id"]
     start = box.expect("live_start")
     assert start.profile == "tile"  # a video wall's tile: the box encodes it small
+    # ... and its player polls: its playlist offers no blocking reload (one of 16 tiles must not hold one of
+    # the browser's six connections to the hub), and a _HLS_msn that asks for a later segment is answered
+    # with what is held (a blocking reload would wait, then answer the same).
+    assert r.json()["playlist_url"] == f"/api/live/{sid}/index.m3u8?poll=true"
+    polled = officer.get(r.json()["playlist_url"] + "&_HLS_msn=3")
+    assert polled.status_code == 200 and polled.text.startswith("#EXTM3U") and "SERVER-CONTROL" not in polled.text
+    assert "CAN-BLOCK-RELOAD=YES" in officer.get(f"/api/live/{sid}/index.m3u8").text  # the full player's choice
     token = start.upload_token
     other_owner = world.owner("Ivy")
     stranger = LinkedBox(live_edge_hub.url, other_owner, anon, "stranger")
@@ -167,6 +176,7 @@ def test_uploads_refused_unless_from_the_sessions_box_with_its_token(scene, worl
     assert officer.get(f"/api/live/{sid}/index.m3u8").status_code == 200
     harbor = world.staff("officer", "harbor")
     assert harbor.get(f"/api/live/{sid}/index.m3u8").status_code == 404
+    assert harbor.get(f"/api/live/{sid}/index.m3u8?poll=true").status_code == 404
     assert harbor.get(f"/api/live/{sid}").status_code == 404
     assert harbor.delete(f"/api/live/{sid}").status_code == 404
     assert owner.get(f"/api/live/{sid}/index.m3u8").status_code == 403

@@ -62,3 +62,6 @@ def test_playlist_is_live_fmp4_with_blocking_reload_and_gaps_keep_numbering():
     body = [line for line in text.splitlines() if line.startswith(("segments/", "#EXT-X-GAP"))]
     assert body == ["segments/4.m4s", "segments/5.m4s", "#EXT-X-GAP", "segments/6.m4s", "segments/7.m4s"]
     assert text.count("#EXTINF:0.520,") == 4
+    polled = render_playlist(buf, can_block=False)  # a wall tile's: players poll, none holds a connection
+    assert "SERVER-CONTROL" not in polled and polled.replace("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n", "") \
+        == text.replace("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n", "")

@@ -148,14 +148,17 @@ class LiveSegments:
             raise LiveBufferFull("the hub holds as much live video as it may; try again shortly")
 
 
-def render_playlist(buf) -> str:
+def render_playlist(buf, can_block: bool = True) -> str:
     """A live HLS media playlist (fMP4, version 7) over the segments held. Blocking reload lets hls.js ask
-    for the next segment's playlist at once and get it the moment the segment lands (no polling delay)."""
+    for the next segment's playlist at once and get it the moment the segment lands (no polling delay).
+    Without `can_block` the playlist does not offer it, so players poll: hls.js sends `_HLS_msn` whenever a
+    playlist says CAN-BLOCK-RELOAD, low-latency mode or not, and each such request holds a connection."""
     segments = list(buf.segments)
     target = max([1] + [math.ceil(s.duration_s) for s in segments])
-    lines = ["#EXTM3U", "#EXT-X-VERSION:7", f"#EXT-X-TARGETDURATION:{target}",
-             "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES", "#EXT-X-INDEPENDENT-SEGMENTS",
-             f"#EXT-X-MEDIA-SEQUENCE:{segments[0].seq if segments else 0}"]
+    lines = ["#EXTM3U", "#EXT-X-VERSION:7", f"#EXT-X-TARGETDURATION:{target}"]
+    if can_block:
+        lines.append("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES")
+    lines += ["#EXT-X-INDEPENDENT-SEGMENTS", f"#EXT-X-MEDIA-SEQUENCE:{segments[0].seq if segments else 0}"]
     if buf.has_init:
         lines.append('#EXT-X-MAP:URI="init.mp4"')
     previous = None

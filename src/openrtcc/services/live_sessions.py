@@ -84,7 +84,8 @@ def start_live(hub: Hub, actor: Actor, camera_id: str, purpose: str, case_number
         end_session(hub, sid, "the camera's edge box disconnected before it could be asked", tell_box=False)
         raise Conflict("the camera's edge box is not connected to the hub now; try again later",
                        code="edge_offline")
-    return LiveSession(sid, cam.id, f"/api/live/{sid}/index.m3u8")
+    # A wall tile polls its playlist: one of many players on one page, it must not hold a connection.
+    return LiveSession(sid, cam.id, f"/api/live/{sid}/index.m3u8" + ("?poll=true" if profile == "tile" else ""))
 
 
 def stop_live(hub: Hub, actor: Actor, session_id: str) -> None:

@@ -55,9 +55,14 @@ def stop(session_id: str, actor: AgencyActor, hub: HubDep) -> Response:
 
 @router.get("/api/live/{session_id}/index.m3u8")
 async def playlist(session_id: str, actor: AgencyActor, hub: HubDep,
-                   msn: int | None = Query(None, alias="_HLS_msn", ge=0)) -> Response:
-    """The live playlist. With `_HLS_msn` (LL-HLS blocking reload) the answer waits for that segment."""
+                   msn: int | None = Query(None, alias="_HLS_msn", ge=0),
+                   poll: bool = Query(False, description="a playlist for players that poll: no blocking reload "
+                                                          "offered, `_HLS_msn` not held")) -> Response:
+    """The live playlist. With `_HLS_msn` (LL-HLS blocking reload) the answer waits for that segment, unless
+    the player polls (a wall tile: sixteen held requests would take a browser's six connections to the hub)."""
     buf = await run_in_threadpool(live_sessions.watch, hub, actor, session_id)
+    if poll:
+        return Response(render_playlist(buf, can_block=False), media_type=PLAYLIST_TYPE)
     store = live_sessions.live_segments(hub)
     deadline = time.monotonic() + BLOCKING_RELOAD_S
     read_at = time.monotonic() + RELOAD_READ_S

@@ -7,15 +7,17 @@ import { el, replaceChildren } from "./dom.js";
 import { metres } from "./format.js";
 
 const STATUS_EVERY_MS = 2000;
-// A small picture, close to live: a tile never needs more than a few seconds of buffer. No LL-HLS blocking
-// reloads: each holds a connection open until the next segment, and a browser opens at most six HTTP/1.1
-// connections to the hub, so sixteen tiles blocking at once starved every segment download (no tile played).
-// Plain polling of the playlist costs a tile about one segment (1 s) of latency.
+// A small picture, close to live, that never stalls. No LL-HLS blocking reloads: each holds a connection open
+// until the next segment, and a browser opens at most six HTTP/1.1 connections to the hub, so sixteen tiles
+// blocking at once starved every segment download. hls.js sends them whenever a playlist offers them
+// (CAN-BLOCK-RELOAD), low-latency mode or not, so a tile's playlist URL (`?poll=true`, from the hub) asks for
+// one that does not. Polling finds a segment up to half a segment (0.5 s) after it lands, so the tile plays two
+// segments behind the live edge: one behind left no room for that delay (113 stalls in 31 s over 16 tiles).
 const HLS_CONFIG = {
   lowLatencyMode: false,
-  liveSyncDuration: 1,
-  liveMaxLatencyDuration: 4,
-  maxLiveSyncPlaybackRate: 1.5,
+  liveSyncDuration: 2,
+  liveMaxLatencyDuration: 5,
+  maxLiveSyncPlaybackRate: 1.25,
   backBufferLength: 2,
   maxBufferLength: 3,
   workerPath: "/vendor/hls.js/hls.worker.js",
