@@ -11,6 +11,7 @@ from openrtcc.domain.cameras import Camera
 from openrtcc.domain.dissemination import OutboundMessage, SendOutcome
 from openrtcc.domain.geo import Area, Point
 from openrtcc.domain.hotlists import HotListEntry
+from openrtcc.domain.map_columns import MapColumns
 from openrtcc.domain.matching import Hit
 from openrtcc.domain.plates import PlateReading
 
@@ -27,6 +28,7 @@ class CameraRepo(Protocol):
     def within_radius(self, agency_id: str, center: Point, radius_m: float, limit: int) -> list[Camera]: ...
     def within_area(self, agency_id: str, area: Area, limit: int) -> list[Camera]: ...
     def map_points(self, agency_id: str) -> list[tuple]: ...
+    def map_columns(self, agency_id: str) -> MapColumns: ...
 
 
 class AuditLog(Protocol):

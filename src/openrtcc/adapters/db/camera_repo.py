@@ -19,11 +19,36 @@ from openrtcc.domain.cameras import (
     Tier,
     ViewCone,
 )
+from openrtcc.domain.map_columns import MICRODEGREES, SHARING_CODES, TIER_CODES, MapColumns
 from openrtcc.domain.privacy_masks import PrivacyMask
 from openrtcc.domain.geo import Area, Point, area_to_geojson, bbox_around, distance_m
 
 _ACTIVE = CameraStatus.ACTIVE.value
 _PREFILTER_SLACK_M = 1.0  # the index may return a little more; the exact distance test trims it
+
+
+def _code_of(column: str, codes: tuple[str, ...]) -> str:
+    # A value outside the list still takes its one character ('-'), so the columns stay aligned.
+    whens = " ".join(f"WHEN '{value}' THEN '{k}'" for k, value in enumerate(codes))
+    return f"CASE {column} {whens} ELSE '-' END"
+
+
+def _map_columns_sql(agg, micro: str):
+    return text(
+        f"SELECT count(*), {agg('id', ',')}, {agg(micro.format('lat'), ',')}, {agg(micro.format('lon'), ',')}, "
+        f"{agg(_code_of('tier', TIER_CODES), '')}, {agg(_code_of('sharing_mode', SHARING_CODES), '')} "
+        "FROM camera WHERE agency_id = :agency AND status = :active"
+    )
+
+
+# SQLite feeds each row to every aggregate of the query in turn, so the columns line up; PostgreSQL is told
+# the order for each.
+_MAP_COLUMNS = {
+    "rtree": _map_columns_sql(lambda x, sep: f"group_concat({x}, '{sep}')",
+                              f"CAST(round({{}} * {MICRODEGREES}) AS INTEGER)"),
+    "postgis": _map_columns_sql(lambda x, sep: f"string_agg(({x})::text, '{sep}' ORDER BY pk)",
+                                f"CAST(round(CAST({{}} AS numeric) * {MICRODEGREES}) AS bigint)"),
+}
 
 
 def schedule_to_json(windows: tuple[ScheduleWindow, ...]) -> list[dict]:
@@ -192,6 +217,13 @@ class SqlCameraRepo:
         q = select(t.c.id, self._six_decimals(t.c.lat), self._six_decimals(t.c.lon), t.c.tier, t.c.sharing_mode
                    ).where(t.c.agency_id == agency_id, t.c.status == _ACTIVE)
         return [tuple(r) for r in self.conn.execute(q)]
+
+    def map_columns(self, agency_id: str) -> MapColumns:
+        """The map's points as columns, joined into text by the database in one pass: turning 40,000 rows into
+        Python tuples and those into JSON took most of the map request's time."""
+        q = _MAP_COLUMNS[self.spatial]
+        n, ids, lat, lon, tiers, sharing = self.conn.execute(q, {"agency": agency_id, "active": _ACTIVE}).one()
+        return MapColumns(n, ids or "", lat or "", lon or "", tiers or "", sharing or "")
 
     def _six_decimals(self, column):
         if self.spatial == "postgis":  # PostgreSQL rounds numeric, not double precision, to a given scale

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
@@ -10,16 +12,23 @@ from openrtcc.domain.geo import area_from_geojson
 from openrtcc.services import search
 from openrtcc.services.search import Purpose
 from openrtcc.web.deps import AgencyActor, HubDep
+from openrtcc.web.map_columns_json import map_columns_json
 from openrtcc.web.schemas import AreaSearchIn, CameraAgencyOut, IncidentIn, PointSearchIn, RadiusSearchIn
 
 router = APIRouter(prefix="/api/agency", tags=["agency"])
+MAP_FORMATS = ("rows (default): {fields, points: [[id, lat, lon, tier, sharing_mode], ...]}; columns (what the map "
+               "page loads): {count, ids: 'id,id,...', lat: [...], lon: [...] in millionths of a degree, tier: "
+               "'0101...' and sharing: '0213...' one code digit per camera, indexing tier_codes and sharing_codes}")
 
 
 @router.get("/map/points")
-def map_points(actor: AgencyActor, hub: HubDep) -> Response:
+def map_points(actor: AgencyActor, hub: HubDep,
+               shape: Literal["rows", "columns"] = Query("rows", alias="format", description=MAP_FORMATS)) -> Response:
     """All active cameras as `[id, lat, lon, tier, sharing_mode]` rows: compact for 40,000 points."""
     import json
 
+    if shape == "columns":
+        return Response(map_columns_json(search.map_columns(hub, actor)), media_type="application/json")
     rows = search.map_points(hub, actor)
     body = json.dumps({"fields": ["id", "lat", "lon", "tier", "sharing_mode"],
                        "points": rows},  # tuples, coordinates already rounded by the repository

@@ -9,13 +9,23 @@ export const OFFLINE_COLOUR = "#718096"; // a camera its edge box reports offlin
 const PAD = 0.3;
 const POINT_RADIUS = 6;
 
+function feature(id, tier, lon, lat) {
+  return { type: "Feature", properties: { tier, id }, geometry: { type: "Point", coordinates: [lon, lat] } };
+}
+
 function features(fields, rows) {
   const at = Object.fromEntries(fields.map((name, i) => [name, i]));
-  return rows.map((r) => ({
-    type: "Feature",
-    properties: { tier: r[at.tier], id: r[at.id] },
-    geometry: { type: "Point", coordinates: [r[at.lon], r[at.lat]] },
-  }));
+  return rows.map((r) => feature(r[at.id], r[at.tier], r[at.lon], r[at.lat]));
+}
+
+/** The points of /api/agency/map/points?format=columns: ids joined by commas, microdegrees, tier code digits. */
+export function featuresFromColumns(doc) {
+  const ids = doc.count ? doc.ids.split(",") : [];
+  const all = new Array(ids.length);
+  for (let k = 0; k < ids.length; k += 1) {
+    all[k] = feature(ids[k], doc.tier_codes[doc.tier.charCodeAt(k) - 48], doc.lon[k] / 1e6, doc.lat[k] / 1e6);
+  }
+  return all;
 }
 
 function extent(all) {
@@ -26,7 +36,7 @@ function extent(all) {
     south = Math.min(south, lat); north = Math.max(north, lat);
     west = Math.min(west, lon); east = Math.max(east, lon);
   }
-  return L.latLngBounds([south, west], [north, east]);
+  return [[south, west], [north, east]];
 }
 
 function clusterRadius(count) {
@@ -92,17 +102,24 @@ export class ClusterLayer {
   }
 
   load(fields, rows) {
-    const all = features(fields, rows);
-    this.index = new Supercluster({
+    this.adopt(ClusterLayer.index(features(fields, rows)));
+  }
+
+  /** The cluster index, counts and extent of these points; needs no map, so it can be built before one exists. */
+  static index(all) {
+    const index = new Supercluster({
       radius: 60,
       maxZoom: 17,
       map: (p) => ({ integrated: p.tier === "integrated" ? 1 : 0 }),
       reduce: (acc, p) => { acc.integrated += p.integrated; },
     });
-    this.index.load(all);
+    index.load(all);
     const integrated = all.reduce((n, f) => n + (f.properties.tier === "integrated" ? 1 : 0), 0);
-    this.counts = { total: all.length, registered: all.length - integrated, integrated };
-    this.bounds = extent(all);
+    return { index, counts: { total: all.length, registered: all.length - integrated, integrated }, bounds: extent(all) };
+  }
+
+  adopt({ index, counts, bounds }) {
+    Object.assign(this, { index, counts, bounds: bounds && L.latLngBounds(bounds) });
   }
 
   /** The canvas, sized and placed to cover the view plus its padding; returns its 2D context. */
