@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime, time
 from typing import ClassVar, Literal
 
@@ -247,6 +248,21 @@ class CameraAgencyOut(BaseModel):
                    owner_retention_days=c.owner_retention_days,
                    distance_m=round(distance, 1) if distance is not None else None,
                    contact=ContactOut(**dataclasses.asdict(contact)) if contact else None)
+
+    @staticmethod
+    def json_list(found: list[tuple[Camera, float | None]]) -> bytes:
+        """A search result (cameras, distances) as this model's JSON list, byte for byte what FastAPI would send.
+
+        Built from plain dicts: a model per camera, validated again and dumped, cost a radius search about a
+        millisecond of CPU for ~44 cameras. Only for results without contacts."""
+        return json.dumps([
+            {"id": c.id, "name": c.name, "lat": float(c.location.lat), "lon": float(c.location.lon),
+             "address": c.address, "bearing_deg": float(c.view.bearing_deg), "fov_deg": float(c.view.fov_deg),
+             "range_m": float(c.view.range_m), "tier": c.tier.value, "sharing_mode": c.policy.mode.value,
+             "make": c.make, "model": c.model, "owner_retention_days": int(c.owner_retention_days),
+             "distance_m": round(d, 1) if d is not None else None, "contact": None}
+            for c, d in found
+        ], ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 class PurposeIn(Strict):

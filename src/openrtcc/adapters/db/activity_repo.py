@@ -9,14 +9,29 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 from openrtcc.adapters.db.tables import agency, camera, camera_access, notification, outbox, user
 
 
+_LOG_ACCESS_SQL = ("INSERT INTO camera_access (camera_pk, agency_id, user_id, kind, purpose, case_number, at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
 class SqlActivityRepo:
     def __init__(self, conn: Connection):
         self.conn = conn
 
     # access log
     def log_access(self, rows: list[dict]) -> None:
-        if rows:
+        if not rows:
+            return
+        if self.conn.dialect.name != "sqlite":
             self.conn.execute(insert(camera_access), rows)
+            return
+        # A radius search logs ~44 rows at once: on SQLite they go to the driver as tuples, each distinct time
+        # converted once by the column's own type, because SQLAlchemy's per-row parameter processing cost
+        # more than SQLite's insert.
+        to_db = camera_access.c.at.type.dialect_impl(self.conn.dialect).bind_processor(self.conn.dialect)
+        stored = {at: to_db(at) for at in {r["at"] for r in rows}}
+        self.conn.exec_driver_sql(_LOG_ACCESS_SQL, [
+            (r.get("camera_pk"), r["agency_id"], r.get("user_id"), r["kind"], r["purpose"], r.get("case_number"),
+             stored[r["at"]]) for r in rows])
 
     def access_for_camera(self, camera_pk: int, agency_id: str, since: datetime, until: datetime | None,
                           limit: int) -> list:

@@ -36,11 +36,12 @@ def map_points(actor: AgencyActor, hub: HubDep,
     return Response(body, media_type="application/json")
 
 
-@router.post("/search/radius")
-def radius(body: RadiusSearchIn, actor: AgencyActor, hub: HubDep) -> list[CameraAgencyOut]:
+@router.post("/search/radius", response_model=list[CameraAgencyOut])
+def radius(body: RadiusSearchIn, actor: AgencyActor, hub: HubDep) -> Response:
     hits = search.search_radius(hub, actor, body.lat, body.lon, body.radius_m, body.given(),
                                 approval_id=body.approval_id, include_shared=body.include_shared)
-    return [CameraAgencyOut.of(h.camera, h.distance_m) for h in hits]
+    return Response(CameraAgencyOut.json_list([(h.camera, h.distance_m) for h in hits]),
+                    media_type="application/json")
 
 
 @router.post("/search/area")
