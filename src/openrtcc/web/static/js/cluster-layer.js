@@ -9,13 +9,10 @@ export const OFFLINE_COLOUR = "#718096"; // a camera its edge box reports offlin
 const PAD = 0.3;
 const POINT_RADIUS = 6;
 
+// `integrated` is what the clusters add up; kept on the point itself so clustering allocates nothing per point.
 function feature(id, tier, lon, lat) {
-  return { type: "Feature", properties: { tier, id }, geometry: { type: "Point", coordinates: [lon, lat] } };
-}
-
-function features(fields, rows) {
-  const at = Object.fromEntries(fields.map((name, i) => [name, i]));
-  return rows.map((r) => feature(r[at.id], r[at.tier], r[at.lon], r[at.lat]));
+  const properties = { tier, id, integrated: tier === "integrated" ? 1 : 0 };
+  return { type: "Feature", properties, geometry: { type: "Point", coordinates: [lon, lat] } };
 }
 
 /** The points of /api/agency/map/points?format=columns: ids joined by commas, microdegrees, tier code digits. */
@@ -101,20 +98,15 @@ export class ClusterLayer {
     map.on("zoomstart", () => { this.canvas.style.visibility = "hidden"; });
   }
 
-  load(fields, rows) {
-    this.adopt(ClusterLayer.index(features(fields, rows)));
-  }
-
   /** The cluster index, counts and extent of these points; needs no map, so it can be built before one exists. */
   static index(all) {
     const index = new Supercluster({
       radius: 60,
       maxZoom: 17,
-      map: (p) => ({ integrated: p.tier === "integrated" ? 1 : 0 }),
       reduce: (acc, p) => { acc.integrated += p.integrated; },
     });
     index.load(all);
-    const integrated = all.reduce((n, f) => n + (f.properties.tier === "integrated" ? 1 : 0), 0);
+    const integrated = all.reduce((n, f) => n + f.properties.integrated, 0);
     return { index, counts: { total: all.length, registered: all.length - integrated, integrated }, bounds: extent(all) };
   }
 

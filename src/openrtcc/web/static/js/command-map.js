@@ -3,7 +3,7 @@
 /* global L */
 import { api } from "./api.js";
 import { createMap, jurisdictionLayer } from "./basemap.js";
-import { ClusterLayer, legendControl } from "./cluster-layer.js";
+import { ClusterLayer, featuresFromColumns, legendControl } from "./cluster-layer.js";
 import { byId } from "./dom.js";
 
 export const PRIORITY_COLOURS = { 1: "#c53030", 2: "#dd6b20", 3: "#d69e2e", 4: "#3182ce", 5: "#718096" };
@@ -35,8 +35,9 @@ export class CommandMap {
   }
 
   async loadCameras(agencyId) {
-    const [data, programs] = await Promise.all([api("/api/agency/map/points"), api("/api/programs").catch(() => [])]);
-    this.cameras.load(data.fields, data.points);
+    const [data, programs] = await Promise.all([api("/api/agency/map/points?format=columns"),
+      api("/api/programs").catch(() => [])]);
+    this.cameras.adopt(ClusterLayer.index(featuresFromColumns(data)));
     this.legend = legendControl(this.cameras.counts).addTo(this.map);
     // Where the cameras are; with none yet, the agency's area; failing that, the world.
     const mine = programs.find((p) => p.agency_id === agencyId);
