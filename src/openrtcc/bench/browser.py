@@ -1,7 +1,8 @@
 """Map load in headless Chromium: Debian's browser driven by Playwright (never a downloaded browser).
 
 The /map page's contract: it sets `document.body.dataset.mapReady = "1"` once every camera point is on the
-map, and `window.rtccMapStats = {points, ms}`.
+map, and `window.rtccMapStats = {points, ms, phases}` (phases: when the points had arrived, were clustered and
+first drawn, in ms from the navigation's start).
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ def _skip_reason(base_url: str, session: httpx.Client) -> str | None:
 def _open(page, url: str) -> tuple[float, dict]:
     page.goto(url, wait_until="commit")
     ready_at = page.wait_for_function(READY, polling="raf", timeout=READY_TIMEOUT_MS).json_value()
-    return float(ready_at), page.evaluate("window.rtccMapStats || {}")
+    stats = page.evaluate("window.rtccMapStats || {}")
+    log.info("map ready at %.0f ms, page phases %s", ready_at, stats.get("phases"))
+    return float(ready_at), stats
 
 
 def measure_map_load(base_url: str, session: httpx.Client) -> MapFigures:
