@@ -78,6 +78,17 @@ def test_push_reaches_ntfy_topic_and_an_address_cannot_escape_its_place_in_the_u
         ("harbor_watch", "Alert 2", "Road closed on Elm St"), ("lakeport-alerts", "Alert 1", "Road closed on Elm St")]
 
 
+def test_push_messages_to_one_topic_each_arrive_with_their_own_content():
+    with ntfy_rig() as rig:
+        sender = AppriseSender(ChannelKind.PUSH, f"ntfy://127.0.0.1:{rig.port}/{{to}}")
+        outcomes = [o for i in range(3) for o in sender.send(
+            [OutboundMessage(i, ChannelKind.PUSH, "harbor_watch", f"Alert {i}", f"Closure {i}", {})])]
+        sender.close()
+    assert all(o.ok for o in outcomes)  # the plugin object is kept for the topic and used again
+    assert [(m["topic"], m["title"], m["message"]) for m in rig.messages] == [
+        ("harbor_watch", f"Alert {i}", f"Closure {i}") for i in range(3)]
+
+
 def test_a_template_apprise_cannot_use_fails_for_good_and_one_without_to_is_refused_up_front():
     outcome, = AppriseSender(ChannelKind.PUSH, "nosuchservice://x/{to}").send(
         [OutboundMessage(1, ChannelKind.PUSH, "topic", "s", "t", {})])
