@@ -85,7 +85,8 @@ one point, shared always with live view. A supervisor's session in headless Chro
 `/usr/bin/chromium`, Playwright, 1920x1080) opens `/command` and sets the wall to {side}x{side}; another
 supervisor opens an incident at that point through `POST /api/incidents`; the page gets it on its socket and
 fills the wall (`/api/wall/nearest`), each tile starting a live session with `profile: "tile"` (the box decodes
-the camera and encodes 640x360 at ~12 fps, 600 kbit/s, a segment per second) and playing it with hls.js. Timing
+the camera's substream and encodes 640x360 at ~12 fps, 600 kbit/s, a segment per second) and playing it with
+hls.js, which polls the playlist (no blocking reload: `?poll=true`) and plays 2 s behind the live edge. Timing
 starts at the POST. Over a {window:.0f} s window, from 3 s after the last tile started, the page's
 `getVideoPlaybackQuality()` gives each tile's decoded and dropped frames, `waiting` events count stalls, and the
 clock tile is drawn to a canvas every 0.25 s: latency = the browser's clock minus the clock in the frame. CPU
