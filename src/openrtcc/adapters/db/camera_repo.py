@@ -93,6 +93,10 @@ def _utc(value) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Enum members by stored value: a dict lookup costs a fraction of calling the enum, three times per row.
+_TIERS, _MODES, _STATUSES = ({m.value: m for m in e} for e in (Tier, SharingMode, CameraStatus))
+
+
 def _row_to_camera(row) -> Camera:
     (pk, id_, agency_id, owner_id, name, lat, lon, address, bearing, fov, range_m, attested, make, model,
      retention, tier, mode, share_live, share_recorded, schedule, emergency_radius_m, masks, reads, status,
@@ -103,11 +107,11 @@ def _row_to_camera(row) -> Camera:
         schedule, masks, reads = _parse_policy_parts(schedule, masks, reads)
     return Camera(
         id=id_, agency_id=agency_id, owner_id=owner_id, name=name, location=Point(lat, lon), address=address,
-        view=ViewCone(bearing, fov, range_m), tier=Tier(tier),
-        policy=SharingPolicy(SharingMode(mode), bool(share_live), bool(share_recorded), schedule,
+        view=ViewCone(bearing, fov, range_m), tier=_TIERS.get(tier) or Tier(tier),
+        policy=SharingPolicy(_MODES.get(mode) or SharingMode(mode), bool(share_live), bool(share_recorded), schedule,
                              emergency_radius_m, masks, reads),
         public_facing_attested=bool(attested), make=make, model=model, owner_retention_days=retention,
-        status=CameraStatus(status), created_at=_utc(created_at), updated_at=_utc(updated_at),
+        status=_STATUSES.get(status) or CameraStatus(status), created_at=_utc(created_at), updated_at=_utc(updated_at),
         possible_duplicate_of=duplicate_of, withdrawn_at=_utc(withdrawn_at), edge_id=edge_id, pk=pk,
     )
 
