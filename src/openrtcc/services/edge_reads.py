@@ -108,21 +108,21 @@ def _plan(hub: Hub, edge: EdgeBox, batch: ReadBatch, client: str | None) -> _Pla
 
 
 def _load_plan(hub: Hub, edge: EdgeBox, batch: ReadBatch, client: str | None, generation: int):
-    """The batch's cameras and the box's read sources from the database, remembered for the next batches."""
+    """Every camera linked to the box (not only the batch's: its next batches will name the others) and the box's
+    read sources, from the database, remembered for the next batches."""
     access = edge_read_access(hub)
     with hub.uow() as uow:
-        cameras: dict[str | None, CameraReads] = {}
+        linked = [c for c in uow.cameras.list_for_owner(edge.owner_id) if c.edge_id == edge.id]
+        known: dict[str, bool] = {}  # agency id -> it exists
+        cameras: dict[str | None, CameraReads] = {
+            c.id: CameraReads(c.id, c.location.lat, c.location.lon, _recipients(uow, c, known)) for c in linked}
         for i, r in enumerate(batch.reads):
-            if r.camera_id in cameras:
-                continue
-            cam = uow.cameras.get_for_owner(edge.owner_id, r.camera_id) if r.camera_id else None
-            if cam is None or cam.edge_id != edge.id:
+            if r.camera_id not in cameras:
                 uow.record(AuditEntry("edge.reads.refused", "denied", None, None, f"edge:{edge.id}", client,
                                       {"read_id": r.read_id, "reason": "camera_not_on_edge"}))
                 uow.commit()
                 raise InvalidInput(f"reads.{i} ({r.read_id}): camera {r.camera_id!r} is not linked to this edge box",
                                    code="camera_not_on_edge", details={"index": i, "read_id": r.read_id})
-            cameras[r.camera_id] = CameraReads(cam.id, cam.location.lat, cam.location.lon, _recipients(uow, cam))
         # Read in the same unit of work: one fewer round of connection and transaction per batch.
         agencies = {a for cam in cameras.values() for a in cam.recipients}
         rows = {a: uow.read_sources.get(a, edge_source_id(edge.id, a)) for a in agencies}
@@ -135,10 +135,13 @@ def _load_plan(hub: Hub, edge: EdgeBox, batch: ReadBatch, client: str | None, ge
     return cameras, sources
 
 
-def _recipients(uow, cam) -> tuple[str, ...]:
+def _recipients(uow, cam, known: dict[str, bool]) -> tuple[str, ...]:
     if cam.status is not CameraStatus.ACTIVE:
         return ()
-    return tuple(a for a in dict.fromkeys(cam.policy.share_reads_with) if uow.accounts.agency(a) is not None)
+    for a in cam.policy.share_reads_with:
+        if a not in known:
+            known[a] = uow.accounts.agency(a) is not None
+    return tuple(a for a in dict.fromkeys(cam.policy.share_reads_with) if known[a])
 
 
 def _source_of(row) -> ReadSource:

@@ -76,9 +76,10 @@ def ingest_reads(hub: Hub, source: ReadSource, batch: ReadBatch, client: str | N
     return acks
 
 
-def sort_out(uow, source: ReadSource, batch: ReadBatch, hashes: list[str]):
-    """Acks for the retries, and (index, read) for the reads not seen before; a changed read is a conflict."""
-    seen = uow.reads.existing(source.id, [r.read_id for r in batch.reads])
+def sort_out(uow, source: ReadSource, batch: ReadBatch, hashes: list[str], *, lock: bool = True):
+    """Acks for the retries, and (index, read) for the reads not seen before; a changed read is a conflict.
+    `lock=False` when nothing is stored in this transaction (reads.existing)."""
+    seen = uow.reads.existing(source.id, [r.read_id for r in batch.reads], lock=lock)
     acks: list[ReadAck | None] = [None] * len(batch.reads)
     fresh: list[tuple[int, ReadIn]] = []
     for i, r in enumerate(batch.reads):

@@ -49,7 +49,9 @@ def accept_reads(hub: Hub, queue: ReadQueue, source: ReadSource, batch: ReadBatc
     hashes = [content_hash(r) for r in batch.reads]
     media = [store_images(hub, source.agency_id, r) for r in batch.reads]
     with hub.uow() as uow:  # read only: answers for reads stored before, and the cameras' check
-        acks, fresh = sort_out(uow, source, batch, hashes)
+        # Without the source's lock: it would wait for a worker's commit, and a read committed meanwhile is
+        # found by the worker (stored once, no second alert) or dropped by JetStream's duplicate window.
+        acks, fresh = sort_out(uow, source, batch, hashes, lock=False)
         if not cameras_checked:
             check_cameras(uow, source.agency_id, fresh)
         uow.rollback()

@@ -44,11 +44,12 @@ class SqlReadRepo:
         if reads:
             self.conn.execute(insert(t), [_values(p) for p in reads])
 
-    def existing(self, source_id: str, keys: list[str]) -> dict[str, tuple[str, str]]:
-        """{read_key: (read id, content hash)} for the keys this source has already sent."""
+    def existing(self, source_id: str, keys: list[str], *, lock: bool = True) -> dict[str, tuple[str, str]]:
+        """{read_key: (read id, content hash)} for the keys this source has already sent. `lock=False`: a look
+        that stores nothing after it (city mode's serving side) need not wait its turn."""
         if not keys:
             return {}
-        if self.conn.dialect.name == "postgresql":
+        if lock and self.conn.dialect.name == "postgresql":
             # On PostgreSQL reads are partitioned by time (migration 0007) and a unique index must include
             # captured_at, so it no longer stops a key being stored twice with two capture times. Batches of one
             # source take turns instead (to the end of the transaction): the second sees the first's reads here,
