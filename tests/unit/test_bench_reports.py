@@ -63,6 +63,10 @@ def test_the_wall_passes_only_when_every_tile_plays_at_10_fps_and_its_section_ke
     assert "12.0 / 12.0 / 12.0 fps | >= 10 fps each | PASS |" in text
     assert "edge box 120%" in text and "1,100 / 1,500 / 1,500 ms" in text
     assert "wall to 4x4" in text
+    assert "| Clock tile: frames decoded per second, playback speed, stalls | — |" in text  # no clock tile named
+    clocked = _wall([12.0] * 15 + [9.0])
+    clocked.clock_camera = "cam-15"
+    assert "| Clock tile: frames decoded per second, playback speed, stalls | 9.0 fps, 1.00, 0 |" in section(clocked)
 
     skipped = WallFigures(skipped="/usr/bin/chromium is not installed")
     assert "Not measured: /usr/bin/chromium is not installed." in section(skipped)

@@ -289,6 +289,7 @@ def _wait_playing(f: WallFigures, page, started: float) -> None:
 
 
 def _play_window(f: WallFigures, page, clock_camera: str, box_pid: int, camera_pid: int) -> None:
+    f.clock_camera = clock_camera
     time.sleep(SETTLE_S)
     page.evaluate(COUNT_STALLS_JS)
     before = {t["camera"]: t for t in page.evaluate(STATE_JS)}

@@ -32,6 +32,7 @@ class WallFigures:
     per_tile: list[TileFigures] = field(default_factory=list)
     latency_ms: list[float] = field(default_factory=list)  # glass-to-glass, the clock tile
     clock_samples: int = 0
+    clock_camera: str | None = None  # the tile showing /clock_sub (its figures are also shown on their own)
     cpu_s: dict[str, float] = field(default_factory=dict)  # over the play window
     window_s: float = 0.0
     wall_s: float = 0.0
@@ -69,8 +70,14 @@ def rows(f: WallFigures) -> list[list[str]]:
         ["Glass-to-glass latency (clock tile): p50 / p95 / max",
          f"{percentile(lat, 50):,.0f} / {percentile(lat, 95):,.0f} / {lat[-1]:,.0f} ms" if lat else "—", "-", "-"],
         ["Clock frames read / sampled", f"{len(lat)} / {f.clock_samples}", "-", "-"],
+        ["Clock tile: frames decoded per second, playback speed, stalls", _clock_tile(f), "-", "-"],
         ["CPU over the window (share of one core)", cpu, "-", "-"],
     ]
+
+
+def _clock_tile(f: WallFigures) -> str:
+    tile = next((t for t in f.per_tile if t.camera_id == f.clock_camera), None)
+    return f"{tile.fps:.1f} fps, {tile.speed:.2f}, {tile.stalls}" if tile else "—"
 
 
 HOW = """How it was measured: `uv run rtcc bench wall --tiles {tiles} --seconds {seconds:g}` builds a hub
