@@ -25,15 +25,16 @@ def test_the_floor_is_always_admitted_then_the_rate_decides():
         adm.enter()
     assert refused.value.reason == "busy" and refused.value.details["retry_after_s"] == 3
     assert adm.in_flight == 4  # a refused batch holds nothing
+    # 40 finished over the last 10 s: 4 per s.
     for _ in range(4):
         adm.leave()
-    # It has finished 4 in the window and holds none; 36 more within the window: 40 per 10 s.
-    ticks.t += 1.0
     for _ in range(36):
+        ticks.t += 0.25
         adm.enter()
         adm.leave()
+    ticks.t += 1.0
     for _ in range(40):
-        adm.enter()  # up to 40 in flight at 4 per s: 10 s, within the budget
+        adm.enter()  # up to 40 in flight are done within 10 s at that rate
     with pytest.raises(Busy):
         adm.enter()
 
@@ -71,3 +72,16 @@ def test_a_batch_that_waited_too_long_before_its_work_began_is_dropped_unstarted
     with pytest.raises(Busy) as refused:
         adm.started(arrived)
     assert refused.value.reason == "late" and refused.value.details["retry_after_s"] >= 1
+
+
+def test_a_just_started_process_is_rated_on_its_short_history_not_the_whole_window():
+    ticks = Ticks()
+    adm = ReadAdmission(budget_s=10.0, floor=16, window_s=10.0, monotonic=ticks)
+    for _ in range(16):
+        adm.enter()
+        adm.leave()
+    ticks.t += 0.5  # 16 finished in its first second: 16 per s, not 1.6 per s over a window it has not lived
+    for _ in range(160):
+        adm.enter()
+    with pytest.raises(Busy):
+        adm.enter()

@@ -31,6 +31,7 @@ DRAIN_S = 60.0  # after the schedule ends, how long the boxes may take to empty 
 RECONNECT_S = 1.0
 BOXES_PER_CLIENT = 8  # one connection each: a box has at most one request in flight
 ALERT_PREFIX = '{"type":"alert"'
+CATCH_UP_OVERLAP_S = 120.0  # the /alerts page's catch-up overlap (static/js/alerts.js CATCH_UP_OVERLAP_MS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,12 +160,12 @@ class EdgeFleet:
             r.errors[type(exc).__name__] += 1
             return 0.0
         done = time.monotonic()
-        r.posts += 1
         if resp.status_code != 200:
             asked = retry_after_of(resp)
             r.errors[str(resp.status_code) + (" Retry-After" if asked else "")] += 1
             return 0.0 if asked is None else min(MAX_BACKOFF_S, asked) * random.uniform(1.0, 1.5)
-        r.post_ms.append((done - started) * 1000)  # answered batches only: a busy hub's quick 503 is no answer
+        r.posts += 1  # answered batches only: a busy hub's quick 503 is counted in `errors`
+        r.post_ms.append((done - started) * 1000)
         body = resp.json()
         accepted = body["stored"] + body["duplicate"]
         r.accepted += accepted
@@ -198,20 +199,29 @@ class OperatorResult:
     unknown: int = 0  # alerts for plates the driver never sent
     disconnects: int = 0
     connect_errors: Counter = field(default_factory=Counter)
+    caught_up: int = 0  # alerts an operator first got from the catch-up after (re)connecting, not the socket
+    catch_up_errors: Counter = field(default_factory=Counter)
 
 
 class OperatorScreens:
-    """Operators' command-center screens: each holds /ws/alerts with its session and reconnects if dropped."""
+    """Operators' command-center screens: each holds /ws/alerts with its session and reconnects if dropped, and on
+    each (re)connection catches up over REST as the /alerts page does (static/js/alerts.js): the alerts raised
+    after the newest one it holds that is 2 minutes older than its newest (one page of 500), one copy per id."""
 
     def __init__(self, ws_url: str, tokens: list[str], hits: list[str], send_times, delivered):
         self.ws_url, self.tokens, self.send_times, self.delivered = ws_url, tokens, send_times, delivered
+        self.api_url = ws_url.replace("ws://", "http://", 1).removesuffix("/ws/alerts")
         self.index = {p: i for i, p in enumerate(hits)}
         self.seen = [bytearray(len(hits)) for _ in tokens]
+        self.recent: list[deque] = [deque() for _ in tokens]  # (created_at, id) of the last minutes' alerts held
+        self.http: httpx.AsyncClient | None = None
+        self.catch_ups: set[asyncio.Task] = set()
         self.result = OperatorResult(operators=len(tokens), received=[0] * len(tokens))
         self.open: set[int] = set()
         self.stopping = False
 
     async def run(self, ready, stop) -> OperatorResult:
+        self.http = httpx.AsyncClient(base_url=self.api_url, timeout=60, limits=httpx.Limits(max_connections=20))
         tasks = [asyncio.create_task(self._screen(i, t)) for i, t in enumerate(self.tokens)]
         while len(self.open) < len(self.tokens) and not stop.is_set():
             await asyncio.sleep(0.1)
@@ -222,7 +232,10 @@ class OperatorScreens:
         self.stopping = True
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in list(self.catch_ups):
+            task.cancel()
+        await asyncio.gather(*tasks, *self.catch_ups, return_exceptions=True)
+        await self.http.aclose()
         return self.result
 
     async def _screen(self, i: int, token: str) -> None:
@@ -234,6 +247,9 @@ class OperatorScreens:
                 async with connect(self.ws_url, additional_headers={"Authorization": f"Bearer {token}"},
                                    max_queue=None, open_timeout=60) as ws:
                     self.open.add(i)
+                    catch_up = asyncio.create_task(self._catch_up(i, token))
+                    self.catch_ups.add(catch_up)
+                    catch_up.add_done_callback(self.catch_ups.discard)
                     async for message in ws:
                         self._on_message(i, message, time.monotonic())
                 self.result.disconnects += 1  # the hub closed it (a screen too slow for its queue is dropped)
@@ -244,20 +260,57 @@ class OperatorScreens:
             self.open.discard(i)
             await asyncio.sleep(RECONNECT_S)
 
+    async def _catch_up(self, i: int, token: str) -> None:
+        held = self.recent[i]
+        anchor = None
+        if held:
+            edge = max(created for created, _ in held) - CATCH_UP_OVERLAP_S
+            older = [(created, aid) for created, aid in held if created <= edge]
+            anchor = max(older)[1] if older else None
+        params = {"after": anchor, "limit": 500} if anchor else {}
+        try:
+            r = await self.http.get("/api/agency/alerts", params=params, headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as exc:
+            self.result.catch_up_errors[type(exc).__name__] += 1
+            return
+        if r.status_code != 200:
+            self.result.catch_up_errors[str(r.status_code)] += 1
+            return
+        at = time.monotonic()
+        for alert in r.json():
+            if self._received(i, alert, at, socket=False):
+                self.result.caught_up += 1
+
     def _on_message(self, i: int, message: str, at: float) -> None:
         if not message.startswith(ALERT_PREFIX):
             return  # heartbeats, camera status, alert updates
-        hit = self.index.get(json.loads(message)["alert"]["plate"])
+        self._received(i, json.loads(message)["alert"], at, socket=True)
+
+    def _received(self, i: int, alert: dict, at: float, *, socket: bool) -> bool:
+        """Counts an alert the first time this operator holds it; True then."""
+        hit = self.index.get(alert["plate"])
         if hit is None:
             self.result.unknown += 1
-            return
+            return False
         if self.seen[i][hit]:
-            self.result.duplicates += 1
-            return
+            if socket:  # the socket sent it twice; a catch-up overlapping the socket is one copy per id
+                self.result.duplicates += 1
+            return False
+        self._hold(i, alert)
         self.seen[i][hit] = 1
         self.result.received[i] += 1
         self.result.latency_ms.append((at - self.send_times[hit]) * 1000)
         self.delivered.value += 1  # only this process writes it; the parent reads it to end the drain early
+        return True
+
+
+    def _hold(self, i: int, alert: dict) -> None:
+        """What the page's catch-up anchor needs: the alerts of the last few minutes (by creation time)."""
+        created = datetime.fromisoformat(alert["created_at"]).timestamp()
+        held = self.recent[i]
+        held.append((created, alert["id"]))
+        while held and held[0][0] < created - 3 * CATCH_UP_OVERLAP_S:
+            held.popleft()
 
 
 def drive_operators(ws_url: str, tokens: list[str], hits: list[str], send_times, delivered, ready, stop,

@@ -67,7 +67,8 @@ def figure_rows(runs: list[CityRun]) -> list[list[str]]:
         row("requests (mean reads per batch)",
             lambda r: f"{r.edges.posts:,} ({r.edges.accepted / max(1, r.edges.posts):.2f})"),
         row("errors: answers other than 200, transport errors (each batch re-sent)", lambda r: _errors(r)),
-        row("read -> alert on an operator's socket p50 / p95 / p99", lambda r: _pct(r.operators.latency_ms)),
+        row("read -> alert on an operator's screen (socket or catch-up) p50 / p95 / p99",
+            lambda r: _pct(r.operators.latency_ms)),
         row("alerts (hits sent) / deliveries to operators",
             lambda r: f"{r.edges.hits_sent:,} / {len(r.operators.latency_ms):,}"),
         row("operators who received every alert",
@@ -76,6 +77,8 @@ def figure_rows(runs: list[CityRun]) -> list[list[str]]:
         row("duplicate alerts / unknown alerts / sockets closed by the hub / failed (re)connections",
             lambda r: f"{r.operators.duplicates} / {r.operators.unknown} / {r.operators.disconnects} / "
                       f"{sum(r.operators.connect_errors.values())}"),
+        row("deliveries from the REST catch-up after a (re)connection (as the /alerts page) / failed catch-ups",
+            lambda r: f"{r.operators.caught_up:,} / {sum(r.operators.catch_up_errors.values())}"),
         row("machine CPU (all cores) mean", lambda r: f"{_mean(r.resources.machine_cpu):.0f} %"),
         row("set-up: seeding / cluster start / operators' log-on",
             lambda r: f"{r.city.seconds:,.0f} / {r.startup_s:,.0f} / {r.logon_s:,.0f} s"),
@@ -172,7 +175,8 @@ integrated cameras at its site, sharing their plate reads with the agency), the 
 cameras spread over a 16 x 16 km city, an NCIC hot list of {entries:,} plates and {operators} officers. Then a
 CityCluster starts NATS JetStream (fsync on every write), `rtcc serve` x N on one port (SO_REUSEPORT) and
 `rtcc worker` x {workers}; every officer logs on through the API (password, then authenticator enrolment with
-TOTP) and holds `/ws/alerts` from a spawned process of its own. A second spawned process simulates the boxes:
+TOTP) and holds `/ws/alerts` from a spawned process of its own, catching up over REST after each (re)connection as
+the /alerts page does (`GET /api/agency/alerts?after=`, 2 minutes' overlap, one copy per id). A second spawned process simulates the boxes:
 {rate:g} reads/s made on a fixed open-loop schedule for {seconds:g} s, each on a random box's camera and {share:.0%}
 of them plates on the hot list (each hit a distinct entry: one alert each); each box forwards like
 `edge/read_forwarder.py` (one `POST /api/edge/reads` in flight per box with its edge key, whatever queued

@@ -23,7 +23,7 @@ from openrtcc.services.hub import Hub
 
 BUDGET_S = 10.0  # answer well within the box's 30 s, whatever PostgreSQL or NATS add
 LATE_S = 20.0  # a batch that waited this long unstarted would most likely be answered to nobody
-FLOOR = 8  # batches in flight always admitted: a process that has finished nothing yet knows no rate
+FLOOR = 16  # batches in flight always admitted: a process that has finished nothing yet knows no rate
 WINDOW_S = 10.0  # the completion rate is measured over this much recent time
 MAX_RETRY_AFTER_S = 60  # the box's own longest back-off
 
@@ -77,8 +77,10 @@ class ReadAdmission:
     def _expected_wait(self, now: float) -> float:
         while self._finished and self._finished[0] < now - self.window_s:
             self._finished.popleft()
-        # A process finishes at least `floor` batches per budget (else the floor itself would be too many).
-        rate = max(len(self._finished) / self.window_s, self.floor / self.budget_s)
+        # Over the time the window's completions actually span (a process that just started has a short history),
+        # and at least `floor` batches per budget (else the floor itself would be too many).
+        span = max(1.0, now - self._finished[0]) if self._finished else self.window_s
+        rate = max(len(self._finished) / span, self.floor / self.budget_s)
         return (self._in_flight + 1) / rate
 
     def _retry_after(self, wait: float) -> int:
