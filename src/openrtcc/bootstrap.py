@@ -30,6 +30,7 @@ from openrtcc.services.hotlist_index import HotListIndex
 from openrtcc.services.hotlists import keep_hot_lists
 from openrtcc.services.hub import Hub
 from openrtcc.services.public_signup import keep_public_forms
+from openrtcc.services.session_cache import SessionCache
 from openrtcc.services.outbox_dispatcher import OutboxDispatcher
 
 HOTLIST_UPKEEP_S = 30.0  # stale-feed alarms and catching up with imports made by other processes
@@ -71,8 +72,11 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
         bus = NatsBus(nats_link, namespace=settings.nats_namespace, replicas=settings.nats_replicas)
     else:
         bus = InProcessBus()
+    # One serving process may keep verified sessions (services/session_cache.py); in city mode several serve.
+    sessions = None if nats_link is not None else SessionCache()
+    forget = sessions.forget if sessions is not None else None
     hub = Hub(
-        uow=lambda: SqlUnitOfWork(engine, clock, ids),
+        uow=lambda: SqlUnitOfWork(engine, clock, ids, account_changes=forget),
         clock=clock,
         ids=ids,
         passwords=Argon2Passwords(fast_for_tests=fast_hashing),
@@ -88,6 +92,8 @@ def build_hub(settings: Settings, *, clock: Clock | None = None, ids: IdFactory 
         matcher_factory=PackedHotListIndex.build if settings.hotlist_matcher == "packed" else HotListMatcher.build,
     )
     hub.extras["engine"] = engine
+    if sessions is not None:
+        hub.extras["session_cache"] = sessions
     if nats_link is not None:
         hub.extras["city_mode"] = True
         hub.extras["nats"] = nats_link

@@ -12,6 +12,7 @@ from openrtcc.domain.accounts import (
     FAILED_LOGON_WINDOW,
     Permission,
     Role,
+    SessionTimes,
     User,
     check_password,
     is_inactive,
@@ -23,9 +24,11 @@ from openrtcc.domain.audit import AuditEntry
 from openrtcc.domain.cameras import ContactPreferences
 from openrtcc.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from openrtcc.services.hub import Actor, Hub
+from openrtcc.services.session_cache import CachedSession, SessionCache
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 GENERIC_LOGON_FAILURE = "email, password or code not accepted"
+TOUCH_AFTER_S = 30  # a session's last-seen time is written at most this often (idle tracking is coarse)
 
 
 def hash_token(token: str) -> str:
@@ -146,6 +149,11 @@ def authenticate(hub: Hub, token: str, source: str | None, *, allow_enrolment: b
     `activity=False` checks without counting as the user's activity: an open live screen re-checks its
     session so that the idle lock and the 12-hour limit still end it, and must not keep it alive itself."""
     th = hash_token(token)
+    known = cached_session(hub, th, source, allow_enrolment=allow_enrolment, activity=activity)
+    if known is not None:
+        return known
+    cache: SessionCache | None = hub.extras.get("session_cache")
+    generation = cache.generation if cache is not None else 0  # read before the database is
     # Read first, without the write lock: most requests write nothing here, and a check that queued behind
     # other requests' writes (four owners registering at once) spent half its time waiting for the lock.
     with hub.uow().reading() as uow:
@@ -168,12 +176,31 @@ def authenticate(hub: Hub, token: str, source: str | None, *, allow_enrolment: b
         raise Unauthenticated(problem, code="session_expired")
     if not row.mfa_done and not allow_enrolment:
         raise Unauthenticated("finish setting up your authenticator app first", code="mfa_enrolment_required")
-    if activity and (now - row.last_seen_at).total_seconds() >= 30:
+    if activity and (now - row.last_seen_at).total_seconds() >= TOUCH_AFTER_S:
         # Idle tracking needs only coarse resolution; this keeps most requests from writing here.
         with hub.uow() as uow:
             uow.accounts.touch_session(th, now)
             uow.commit_bookkeeping()
+    elif cache is not None:
+        cache.put(th, CachedSession(user, times.created_at, times.last_seen_at, row.mfa_done), generation)
     return SessionInfo(Actor(user.id, user.role, user.agency_id, source), user, row.mfa_done, th)
+
+
+def cached_session(hub: Hub, token_hash: str, source: str | None, *, allow_enrolment: bool = False,
+                   activity: bool = True) -> SessionInfo | None:
+    """The session from this process's cache, when it is there and needs nothing of the database now: no
+    limit reached, no idle touch due, no refusal to record. None: ask `authenticate`, which reads it."""
+    cache: SessionCache | None = hub.extras.get("session_cache")
+    entry = cache.get(token_hash) if cache is not None else None
+    if entry is None or not (entry.mfa_done or allow_enrolment):
+        return None
+    now = hub.clock.now()
+    user = entry.user
+    if (session_problem(SessionTimes(entry.created_at, entry.last_seen_at), now) is not None
+            or user.disabled or is_locked(user, now)
+            or (activity and (now - entry.last_seen_at).total_seconds() >= TOUCH_AFTER_S)):
+        return None  # authenticate reads the session again and ends or touches it there
+    return SessionInfo(Actor(user.id, user.role, user.agency_id, source), user, entry.mfa_done, token_hash)
 
 
 def record_whoami(hub: Hub, info: SessionInfo) -> None:

@@ -2,17 +2,18 @@
 
 The dependencies that do no I/O are `async def` on purpose: FastAPI runs a plain `def` dependency in its
 thread pool, and four thread hand-offs per request were a measurable share of a radius search's latency.
-Only the session lookup (a database read) runs in a worker thread."""
+Only a session lookup that needs the database (services/session_cache.py) runs in a worker thread."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from openrtcc.domain.accounts import AGENCY_ROLES, Role
 from openrtcc.domain.errors import Forbidden, Unauthenticated
-from openrtcc.services.accounts import SessionInfo, authenticate
+from openrtcc.services.accounts import SessionInfo, authenticate, cached_session, hash_token
 from openrtcc.services.hub import Actor, Hub
 
 SESSION_COOKIE = "rtcc_session"
@@ -49,24 +50,28 @@ def _token(request: Request) -> tuple[str | None, bool]:
     return request.cookies.get(SESSION_COOKIE), True
 
 
-def _session(request: Request, allow_enrolment: bool) -> SessionInfo:
+async def _session(request: Request, allow_enrolment: bool) -> SessionInfo:
     token, from_cookie = _token(request)
     if not token:
         raise Unauthenticated("not logged on", code="not_logged_on")
     if from_cookie and request.method in UNSAFE and request.headers.get(CSRF_HEADER) != "rtcc":
         # A cookie alone never authorises a change: our pages add this header, other sites cannot.
         raise Forbidden("missing X-Requested-With: rtcc header on a cookie-authenticated change", code="csrf")
-    info = authenticate(hub_of(request), token, source_of(request), allow_enrolment=allow_enrolment)
+    hub, source = hub_of(request), source_of(request)
+    # A session this process verified lately needs no database: checked here, without a thread hand-off.
+    info = cached_session(hub, hash_token(token), source, allow_enrolment=allow_enrolment)
+    if info is None:
+        info = await run_in_threadpool(authenticate, hub, token, source, allow_enrolment=allow_enrolment)
     request.state.actor = info.actor
     return info
 
 
-def current_session(request: Request) -> SessionInfo:
-    return _session(request, allow_enrolment=False)
+async def current_session(request: Request) -> SessionInfo:
+    return await _session(request, allow_enrolment=False)
 
 
-def enrolling_session(request: Request) -> SessionInfo:
-    return _session(request, allow_enrolment=True)
+async def enrolling_session(request: Request) -> SessionInfo:
+    return await _session(request, allow_enrolment=True)
 
 
 async def agency_actor(info: Annotated[SessionInfo, Depends(current_session)]) -> Actor:

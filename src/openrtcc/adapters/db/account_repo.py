@@ -35,6 +35,10 @@ def _user_values(u: User) -> dict:
 class SqlAccountRepo:
     def __init__(self, conn: Connection):
         self.conn = conn
+        # What this unit of work changed that a verified session depends on: the unit of work tells the
+        # process's session cache after commit (services/session_cache.py).
+        self.changed_users: set[str] = set()
+        self.changed_sessions: set[str] = set()
 
     # users
     def add_user(self, u: User) -> None:
@@ -62,6 +66,7 @@ class SqlAccountRepo:
         return [_user(r) for r in rows]
 
     def set_fields(self, user_id: str, **values) -> None:
+        self.changed_users.add(user_id)
         self.conn.execute(update(user).where(user.c.id == user_id).values(**values))
 
     def claim_totp_step(self, user_id: str, step: int) -> bool:
@@ -70,6 +75,7 @@ class SqlAccountRepo:
         A conditional update, so that of two log-ons racing with one code only one wins: the loser's
         UPDATE waits for the winner's row lock and then no longer matches.
         """
+        self.changed_users.add(user_id)
         last = user.c.totp_last_step
         result = self.conn.execute(
             update(user).where(user.c.id == user_id, last.is_(None) | (last < step)).values(totp_last_step=step)
@@ -150,13 +156,17 @@ class SqlAccountRepo:
         return SessionTimes(row.created_at, row.last_seen_at)
 
     def touch_session(self, token_hash: str, at: datetime) -> None:
+        self.changed_sessions.add(token_hash)
         self.conn.execute(update(session).where(session.c.token_hash == token_hash).values(last_seen_at=at))
 
     def end_session(self, token_hash: str) -> None:
+        self.changed_sessions.add(token_hash)
         self.conn.execute(delete(session).where(session.c.token_hash == token_hash))
 
     def end_user_sessions(self, user_id: str) -> None:
+        self.changed_users.add(user_id)
         self.conn.execute(delete(session).where(session.c.user_id == user_id))
 
     def mark_session_mfa(self, token_hash: str) -> None:
+        self.changed_sessions.add(token_hash)
         self.conn.execute(update(session).where(session.c.token_hash == token_hash).values(mfa_done=True))

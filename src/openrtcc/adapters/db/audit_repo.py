@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, bindparam, false, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, false, insert, or_, select, update
 
 from openrtcc.adapters.db.tables import audit_head, audit_log
 from openrtcc.domain.audit import AuditEntry, AuditRecord, chain
@@ -18,6 +19,12 @@ _HEAD_FOR_UPDATE = _HEAD.with_for_update()  # PostgreSQL: one writer extends the
 _INSERT = insert(audit_log)
 _MOVE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("new_seq"),
                                                                    hash=bindparam("new_hash"))
+# Moves the head only from the head this process last wrote: a compare-and-set, see SqlAuditLog.append.
+_MOVE_KNOWN_HEAD = _MOVE_HEAD.where(audit_head.c.seq == bindparam("old_seq"),
+                                    audit_head.c.hash == bindparam("old_hash"))
+
+# SQLite: the head each engine's last append left, (seq, hash). A hint only, never trusted: see append.
+_last_head: WeakKeyDictionary[Engine, tuple[int, str]] = WeakKeyDictionary()
 
 
 class SqlAuditLog:
@@ -27,15 +34,33 @@ class SqlAuditLog:
         self.written = 0
 
     def append(self, entry: AuditEntry) -> AuditRecord:
-        head = _HEAD_FOR_UPDATE if self.conn.dialect.name == "postgresql" else _HEAD
-        seq, prev = self.conn.execute(head).one()
+        """Extend the chain by one record. On SQLite (every writer holds the write lock from BEGIN) the head this
+        process wrote last is tried first: the UPDATE moves the head only if the row still holds exactly that
+        seq and hash, so a record chains onto the true head or the head is read as before (another process
+        wrote, or the transaction that wrote the hint rolled back). The chain cannot fork either way."""
+        if self.conn.dialect.name == "sqlite":
+            known = _last_head.get(self.conn.engine)
+            if known is not None:
+                record = chain(known[0] + 1, self.clock.now(), entry, known[1])
+                moved = self.conn.execute(_MOVE_KNOWN_HEAD, {"new_seq": record.seq, "new_hash": record.hash,
+                                                             "old_seq": known[0], "old_hash": known[1]})
+                if moved.rowcount == 1:
+                    return self._insert(record)
+            seq, prev = self.conn.execute(_HEAD).one()
+        else:
+            seq, prev = self.conn.execute(_HEAD_FOR_UPDATE).one()  # PostgreSQL: one writer extends it at a time
         record = chain(seq + 1, self.clock.now(), entry, prev)
+        self.conn.execute(_MOVE_HEAD, {"new_seq": record.seq, "new_hash": record.hash})
+        return self._insert(record)
+
+    def _insert(self, record: AuditRecord) -> AuditRecord:
         self.conn.execute(_INSERT, dict(
             seq=record.seq, at=record.at, action=record.action, outcome=record.outcome,
             actor_id=record.actor_id, agency_id=record.agency_id, target=record.target,
             source=record.source, details=record.details, prev_hash=record.prev_hash, hash=record.hash,
         ))
-        self.conn.execute(_MOVE_HEAD, {"new_seq": record.seq, "new_hash": record.hash})
+        if self.conn.dialect.name == "sqlite":
+            _last_head[self.conn.engine] = (record.seq, record.hash)
         self.written += 1
         return record
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -54,11 +56,13 @@ class UnauditedCommit(RuntimeError):
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine, clock: Clock, ids: IdFactory):
+    def __init__(self, engine: Engine, clock: Clock, ids: IdFactory,
+                 account_changes: Callable[[set[str], set[str]], None] | None = None):
         self.engine = engine
         self.clock = clock
         self.ids = ids
         self._read_only = False
+        self._account_changes = account_changes  # told (user ids, session token hashes) after each commit
 
     def reading(self) -> SqlUnitOfWork:
         """Make this a read-only unit of work: no write lock, a snapshot read (SQLite WAL reads beside the
@@ -120,7 +124,7 @@ class SqlUnitOfWork:
         self._refuse_if_reading()
         if not self.audit.written:
             raise UnauditedCommit("every action commits together with its audit record")
-        self.tx.commit()
+        self._commit()
         mark_committed()  # the request's fallback audit (web/request_audit.py) is not needed
         self._done = True
         self._release_writer()
@@ -128,11 +132,19 @@ class SqlUnitOfWork:
     def commit_bookkeeping(self) -> None:
         """Commit state that is not an action of anyone's (a session's last-seen time): no audit record."""
         self._refuse_if_reading()
-        self.tx.commit()
+        self._commit()
         if self.audit.written:
             mark_committed()
         self._done = True
         self._release_writer()
+
+    def _commit(self) -> None:
+        try:
+            self.tx.commit()
+        finally:  # also when the commit's outcome is unknown: forgetting a verified session is always safe
+            changed = self.accounts.changed_users, self.accounts.changed_sessions
+            if self._account_changes is not None and (changed[0] or changed[1]):
+                self._account_changes(*changed)
 
     def _refuse_if_reading(self) -> None:
         if self._read_only:
