@@ -213,6 +213,7 @@ class OperatorScreens:
         self.api_url = ws_url.replace("ws://", "http://", 1).removesuffix("/ws/alerts")
         self.index = {p: i for i, p in enumerate(hits)}
         self.seen = [bytearray(len(hits)) for _ in tokens]
+        self.on_socket = [bytearray(len(hits)) for _ in tokens]  # a duplicate is the socket sending one twice
         self.recent: list[deque] = [deque() for _ in tokens]  # (created_at, id) of the last minutes' alerts held
         self.http: httpx.AsyncClient | None = None
         self.catch_ups: set[asyncio.Task] = set()
@@ -292,9 +293,11 @@ class OperatorScreens:
         if hit is None:
             self.result.unknown += 1
             return False
-        if self.seen[i][hit]:
-            if socket:  # the socket sent it twice; a catch-up overlapping the socket is one copy per id
+        if socket:
+            if self.on_socket[i][hit]:  # the socket sent it twice (a catch-up overlapping it is one copy per id)
                 self.result.duplicates += 1
+            self.on_socket[i][hit] = 1
+        if self.seen[i][hit]:
             return False
         self._hold(i, alert)
         self.seen[i][hit] = 1
